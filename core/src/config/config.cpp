@@ -1,0 +1,94 @@
+#include "config/config.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <thread>
+
+namespace cppworker::config {
+namespace {
+
+std::chrono::milliseconds seconds_to_ms(double s) {
+    return std::chrono::milliseconds(static_cast<long long>(s * 1000.0));
+}
+
+// BACKEND names a plugin; a path-like value is taken as the .so itself.
+std::filesystem::path resolve_plugin(const std::string& backend, const std::string& explicit_path,
+                                     const std::filesystem::path& plugin_dir) {
+    if (!explicit_path.empty()) return explicit_path;
+    if (backend.find('/') != std::string::npos || backend.ends_with(".so")) return backend;
+    return plugin_dir / (backend + ".so");
+}
+
+}  // namespace
+
+ParseResult parse(int argc, const char* const* argv, const std::filesystem::path& exe_dir) {
+    Config c;
+    CLI::App app{"cppworker: the public API of a model-serving instance, driven by a backend plugin"};
+    app.option_defaults()->always_capture_default();
+
+    std::string plugin_path;
+    std::string plugin_dir = (exe_dir / ".." / "lib" / "cppworker" / "plugins").lexically_normal().string();
+    std::vector<std::string> options;
+    double read_timeout = 30, request_timeout = 600, drain_timeout = 30;
+    std::string port_file;
+
+    app.add_option("--port", c.port, "TCP port to listen on (0 picks a free one)")->envname("WORKER_PORT");
+    app.add_option("--listen", c.listen_address, "address to listen on")->envname("WORKER_LISTEN_ADDR");
+    app.add_option("--backend", c.backend, "plugin name, looked up in the plugin directory")->envname("BACKEND");
+    app.add_option("--plugin", plugin_path, "path of the plugin .so (overrides --backend)")->envname("PLUGIN_PATH");
+    app.add_option("--plugin-dir", plugin_dir, "where --backend names are looked up")->envname("CPPWORKER_PLUGIN_DIR");
+    app.add_option("--plugin-option", options, "key=value handed to the plugin's config lookup (repeatable)");
+    app.add_option("--report-addr", c.report_addr, "autoscaler base URLs, comma-separated; empty: standalone")
+        ->envname("REPORT_ADDR");
+    app.add_option("--io-threads", c.io_threads, "I/O threads (0: one per core)")->envname("WORKER_IO_THREADS");
+    app.add_option("--blocking-threads", c.blocking_threads, "threads for blocking routes (0: max(4, 2 x cores))")
+        ->envname("WORKER_BLOCKING_THREADS");
+    app.add_option("--max-body-bytes", c.max_body_bytes, "largest request body; larger gets 413")
+        ->envname("WORKER_MAX_BODY_BYTES");
+    app.add_option("--max-header-bytes", c.max_header_bytes, "largest request head; larger gets 431")
+        ->envname("WORKER_MAX_HEADER_BYTES");
+    app.add_option("--read-timeout", read_timeout, "seconds a client may take to send a request; slower gets 408")
+        ->envname("WORKER_READ_TIMEOUT")->check(CLI::PositiveNumber);
+    app.add_option("--request-timeout", request_timeout, "seconds the plugin may take to start answering; then 504")
+        ->envname("WORKER_REQUEST_TIMEOUT")->check(CLI::PositiveNumber);
+    app.add_option("--drain-timeout", drain_timeout, "seconds to finish in-flight requests on SIGTERM")
+        ->envname("WORKER_DRAIN_TIMEOUT")->check(CLI::NonNegativeNumber);
+    app.add_option("--stream-high-water", c.stream_high_water, "bytes queued for a slow client before streams see backpressure")
+        ->envname("WORKER_STREAM_HIGH_WATER")->check(CLI::PositiveNumber);
+    app.add_option("--port-file", port_file, "write the bound port to this file once listening")
+        ->envname("WORKER_PORT_FILE");
+    app.add_option("--log-level", c.log_level, "debug, info, warn or error")
+        ->envname("LOG_LEVEL")->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        ParseResult r;
+        // One exit code for every usage error, whatever CLI11 calls it.
+        r.exit_code = e.get_exit_code() == 0 ? 0 : 2;
+        r.message = e.get_exit_code() == 0 ? app.help() : std::string("cppworker: ") + e.what() +
+                                                              "\nRun with --help for the options.\n";
+        return r;
+    }
+
+    for (const auto& kv : options) {
+        const auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            return ParseResult{std::nullopt, 2,
+                               "cppworker: --plugin-option takes key=value, got '" + kv + "'\n"};
+        }
+        c.plugin_options[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    if (c.io_threads == 0) c.io_threads = cores;
+    if (c.blocking_threads == 0) c.blocking_threads = std::max(4u, 2 * cores);
+    c.read_timeout = seconds_to_ms(read_timeout);
+    c.request_timeout = seconds_to_ms(request_timeout);
+    c.drain_timeout = seconds_to_ms(drain_timeout);
+    if (!port_file.empty()) c.port_file = port_file;
+    c.plugin_path = resolve_plugin(c.backend, plugin_path, plugin_dir);
+    return ParseResult{std::move(c), 0, {}};
+}
+
+}  // namespace cppworker::config

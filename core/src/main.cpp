@@ -1,0 +1,82 @@
+#include "config/config.hpp"
+#include "logging/logging.hpp"
+#include "plugin/host.hpp"
+#include "plugin/loaded_plugin.hpp"
+#include "requests/request_registry.hpp"
+#include "server/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+namespace {
+
+std::filesystem::path executable_dir(const char* argv0) {
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) self = std::filesystem::absolute(argv0);
+    return self.parent_path();
+}
+
+void write_port_file(const std::filesystem::path& file, uint16_t port) {
+    // Written under a temporary name and renamed, so a reader never sees half a number.
+    const auto tmp = file.string() + ".tmp";
+    std::ofstream(tmp) << port << '\n';
+    std::filesystem::rename(tmp, file);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace cppworker;
+    auto parsed = config::parse(argc, argv, executable_dir(argv[0]));
+    if (!parsed.config) {
+        (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.message;
+        return parsed.exit_code;
+    }
+    const config::Config& cfg = *parsed.config;
+    logging::setup(cfg.log_level);
+
+    try {
+        auto plugin = plugin::LoadedPlugin::load(cfg.plugin_path);
+        const auto& shape = plugin->shape();
+        spdlog::info("plugin {} {} (ABI {}.{}) from {}: {} route(s)", shape.name, shape.version, CPPW_ABI_MAJOR,
+                     shape.abi_minor, plugin->path().string(), shape.routes.size());
+
+        requests::RequestRegistry registry(cfg.stream_high_water);
+        plugin::Host host(shape.name, cfg.plugin_options, registry);
+        plugin->init(host);
+        // However main is left from here on, finalize runs while the host it was given still exists.
+        struct FinalizeOnExit {
+            plugin::LoadedPlugin& plugin;
+            ~FinalizeOnExit() { plugin.finalize(); }
+        } finalize_on_exit{*plugin};
+
+        {
+            server::Server server(cfg, *plugin, registry);
+            const uint16_t port = server.listen();
+            spdlog::info("listening on {}:{} with {} I/O and {} blocking thread(s)", cfg.listen_address, port,
+                         cfg.io_threads, cfg.blocking_threads);
+            if (cfg.report_addr.empty()) {
+                spdlog::info("no REPORT_ADDR configured: running standalone, reporting to no autoscaler");
+            } else {
+                spdlog::warn("REPORT_ADDR is {}, but this build does not report to an autoscaler yet",
+                             cfg.report_addr);
+            }
+            if (cfg.port_file) write_port_file(*cfg.port_file, port);
+            server.run();
+            spdlog::info("server stopped; finalizing plugin {}", shape.name);
+            plugin->finalize();
+        }
+        spdlog::info("bye ({} request(s) left unanswered by the plugin)", registry.size());
+        return 0;
+    } catch (const plugin::PluginError& e) {
+        spdlog::critical("{}", e.what());
+        return 3;
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot start: {}", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <cppworker/plugin.h>
+
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace cppworker::plugin {
+
+struct RouteSpec {
+    cppw_method method;
+    std::string path;
+    cppw_concurrency concurrency;
+    uint32_t limit;
+    bool blocking;
+    double max_queue_time;  // < 0: none
+};
+
+// The hooks of a checked descriptor; absent optional hooks are null.
+struct Hooks {
+    cppw_init_fn init = nullptr;
+    cppw_ready_fn ready = nullptr;
+    cppw_workload_fn workload = nullptr;
+    cppw_handle_fn handle = nullptr;
+    cppw_metrics_fn metrics = nullptr;
+    cppw_finalize_fn finalize = nullptr;
+};
+
+// What the host takes from a descriptor that passed every check.
+struct PluginShape {
+    std::string name;
+    std::string version;
+    uint32_t abi_minor;
+    std::vector<RouteSpec> routes;
+    Hooks hooks;
+};
+
+// Paths the core serves itself; a plugin may not claim them.
+bool is_builtin_path(std::string_view path);
+
+// Checks a descriptor without calling any of its code; the error names the field and, where it
+// applies, the value found and the value expected.
+std::variant<PluginShape, std::string> check_descriptor(const cppw_plugin_descriptor& d);
+
+}  // namespace cppworker::plugin

@@ -1,0 +1,162 @@
+#include "plugin/host.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstddef>
+#include <cstdlib>
+#include <string_view>
+
+namespace cppworker::plugin {
+namespace {
+
+// cppw_host and cppw_metrics_sink stay incomplete types: the pointers the plugin holds are our
+// objects' addresses, cast back here and nowhere else.
+Host& self(cppw_host* h) { return *reinterpret_cast<Host*>(h); }
+std::string_view sv(cppw_str s) { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
+
+void log(cppw_host* h, cppw_log_level level, cppw_str message) {
+    const auto& name = self(h).plugin_name();
+    const auto text = sv(message);
+    switch (level) {
+    case CPPW_LOG_DEBUG: spdlog::debug("[{}] {}", name, text); break;
+    case CPPW_LOG_INFO: spdlog::info("[{}] {}", name, text); break;
+    case CPPW_LOG_WARN: spdlog::warn("[{}] {}", name, text); break;
+    default: spdlog::error("[{}] {}", name, text); break;
+    }
+}
+
+cppw_status config_get(cppw_host* h, cppw_str key, cppw_str* value) {
+    if (value == nullptr || key.data == nullptr) return CPPW_INVALID_ARGUMENT;
+    const std::string* found = self(h).config(sv(key));
+    if (found == nullptr) return CPPW_NOT_FOUND;
+    *value = cppw_str{found->data(), found->size()};
+    return CPPW_OK;
+}
+
+constexpr std::size_t min_response_size = offsetof(cppw_response, body) + sizeof(cppw_str);
+
+bool to_answer(const cppw_response* r, requests::Answer& out) {
+    if (r == nullptr || r->struct_size < min_response_size || r->status < 100 || r->status > 599) return false;
+    if (r->header_count > 0 && r->headers == nullptr) return false;
+    out.status = r->status;
+    out.content_type = std::string(sv(r->content_type));
+    if (out.content_type.empty()) out.content_type = "application/json";
+    for (std::size_t i = 0; i < r->header_count; ++i) {
+        const auto name = sv(r->headers[i].name);
+        const auto value = sv(r->headers[i].value);
+        // A CR or LF would let a plugin split the response; refuse rather than send it.
+        if (name.empty() || name.find_first_of("\r\n:") != std::string_view::npos ||
+            value.find_first_of("\r\n") != std::string_view::npos) {
+            return false;
+        }
+        out.headers.emplace_back(name, value);
+    }
+    out.body = std::string(sv(r->body));
+    return true;
+}
+
+// Runs `op` on the live request `id`; forgets it when `op` completed it.
+template <class Op>
+cppw_status with_request(cppw_host* h, cppw_request_id id, Op op) {
+    auto& registry = self(h).registry();
+    auto request = registry.find(id);
+    if (!request) {
+        spdlog::warn("[{}] called the host for request {}, which is already completed", self(h).plugin_name(), id);
+        return CPPW_UNKNOWN_REQUEST;
+    }
+    bool completed = false;
+    const cppw_status status = op(*request, completed);
+    if (completed) registry.forget(id);
+    return status;
+}
+
+cppw_status respond(cppw_host* h, cppw_request_id id, const cppw_response* response) {
+    requests::Answer answer;
+    if (!to_answer(response, answer)) return CPPW_INVALID_ARGUMENT;
+    return with_request(h, id, [&](requests::PendingRequest& r, bool& completed) {
+        return r.respond(std::move(answer), completed);
+    });
+}
+
+cppw_status stream_begin(cppw_host* h, cppw_request_id id, const cppw_response* head) {
+    requests::Answer answer;
+    if (!to_answer(head, answer)) return CPPW_INVALID_ARGUMENT;
+    return with_request(h, id, [&](requests::PendingRequest& r, bool&) { return r.stream_begin(std::move(answer)); });
+}
+
+cppw_status stream_write(cppw_host* h, cppw_request_id id, cppw_str chunk) {
+    if (chunk.size > 0 && chunk.data == nullptr) return CPPW_INVALID_ARGUMENT;
+    return with_request(h, id, [&](requests::PendingRequest& r, bool&) {
+        return chunk.size == 0 ? CPPW_OK : r.stream_write(std::string(sv(chunk)));
+    });
+}
+
+cppw_status stream_wait(cppw_host* h, cppw_request_id id, uint32_t timeout_ms) {
+    return with_request(h, id, [&](requests::PendingRequest& r, bool&) {
+        return r.stream_wait(std::chrono::milliseconds(timeout_ms));
+    });
+}
+
+cppw_status stream_end(cppw_host* h, cppw_request_id id, cppw_status status) {
+    return with_request(h, id, [&](requests::PendingRequest& r, bool& completed) {
+        return r.stream_end(status, completed);
+    });
+}
+
+int is_cancelled(cppw_host* h, cppw_request_id id) {
+    const auto request = self(h).registry().find(id);
+    return !request || request->cancelled() ? 1 : 0;
+}
+
+bool valid_metric_name(std::string_view n) {
+    if (n.empty() || (n[0] >= '0' && n[0] <= '9')) return false;
+    for (char c : n) {
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    }
+    return true;
+}
+
+cppw_status metric(cppw_metrics_sink* sink, const cppw_metric* m) {
+    if (sink == nullptr) return CPPW_INVALID_ARGUMENT;
+    auto& s = *reinterpret_cast<MetricsSink*>(sink);
+    if (m == nullptr || m->struct_size < offsetof(cppw_metric, value) + sizeof(double) ||
+        m->type > CPPW_METRIC_GAUGE || !valid_metric_name(sv(m->name))) {
+        spdlog::warn("plugin reported a malformed metric; skipped");
+        return CPPW_INVALID_ARGUMENT;
+    }
+    s.samples.push_back(MetricSample{static_cast<cppw_metric_type>(m->type), std::string(sv(m->name)),
+                                     std::string(sv(m->help)), m->value});
+    return CPPW_OK;
+}
+
+}  // namespace
+
+Host::Host(std::string plugin_name, std::map<std::string, std::string, std::less<>> options,
+           requests::RequestRegistry& registry)
+    : plugin_name_(std::move(plugin_name)), registry_(registry), config_(std::move(options)) {
+    services_ = cppw_host_services{sizeof(cppw_host_services),
+                                   CPPW_ABI_MAJOR,
+                                   CPPW_ABI_MINOR,
+                                   reinterpret_cast<cppw_host*>(this),
+                                   &plugin::log,
+                                   &plugin::config_get,
+                                   &plugin::respond,
+                                   &plugin::stream_begin,
+                                   &plugin::stream_write,
+                                   &plugin::stream_wait,
+                                   &plugin::stream_end,
+                                   &plugin::is_cancelled,
+                                   nullptr,
+                                   &plugin::metric};
+}
+
+const std::string* Host::config(std::string_view key) {
+    std::lock_guard lock(config_mutex_);
+    if (const auto it = config_.find(key); it != config_.end()) return &it->second;
+    const std::string name(key);
+    const char* env = std::getenv(name.c_str());
+    if (env == nullptr) return nullptr;
+    return &config_.emplace(name, env).first->second;
+}
+
+}  // namespace cppworker::plugin

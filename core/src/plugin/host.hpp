@@ -1,0 +1,48 @@
+#pragma once
+
+#include "requests/request_registry.hpp"
+
+#include <cppworker/plugin.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace cppworker::plugin {
+
+struct MetricSample {
+    cppw_metric_type type;
+    std::string name;
+    std::string help;
+    double value;
+};
+
+// The host side of the services table: what a `cppw_host*` points at.
+class Host {
+public:
+    Host(std::string plugin_name, std::map<std::string, std::string, std::less<>> options,
+         requests::RequestRegistry& registry);
+
+    const cppw_host_services* services() const { return &services_; }
+    requests::RequestRegistry& registry() { return registry_; }
+    const std::string& plugin_name() const { return plugin_name_; }
+
+    // Options first, then the environment; the stored string outlives every lookup.
+    const std::string* config(std::string_view key);
+
+private:
+    std::string plugin_name_;
+    requests::RequestRegistry& registry_;
+    std::mutex config_mutex_;
+    std::map<std::string, std::string, std::less<>> config_;
+    cppw_host_services services_;
+};
+
+// Collects what a `metrics` hook reports.
+struct MetricsSink {
+    std::vector<MetricSample> samples;
+};
+
+}  // namespace cppworker::plugin

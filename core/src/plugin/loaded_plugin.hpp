@@ -1,0 +1,60 @@
+#pragma once
+
+#include "plugin/descriptor_check.hpp"
+#include "plugin/host.hpp"
+
+#include <boost/dll/shared_library.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace cppworker::plugin {
+
+// Why a plugin could not be taken into service; the message names the plugin and the problem.
+class PluginError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Outcome of a hook that can fail: nothing, or the plugin's message.
+using HookError = std::optional<std::string>;
+
+// A plugin loaded, checked and initialised. Every hook call goes through here, so that a plugin
+// that throws across the C ABI is contained in one place.
+class LoadedPlugin {
+public:
+    // dlopen (RTLD_NOW | RTLD_LOCAL) and check the descriptor; no plugin code has run yet.
+    static std::unique_ptr<LoadedPlugin> load(const std::filesystem::path& path);
+
+    ~LoadedPlugin();
+    LoadedPlugin(const LoadedPlugin&) = delete;
+    LoadedPlugin& operator=(const LoadedPlugin&) = delete;
+
+    const PluginShape& shape() const { return shape_; }
+    const std::filesystem::path& path() const { return path_; }
+
+    // Main thread, once. Throws PluginError when the plugin refuses.
+    void init(Host& host);
+    bool ready();
+    // Fills `workload` (default 100 when the plugin has no hook).
+    HookError workload(const cppw_request_info& info, double& workload);
+    HookError handle(const cppw_request_info& info);
+    std::vector<MetricSample> metrics();
+    // Main thread, once, after the last request; later calls do nothing.
+    void finalize();
+
+private:
+    LoadedPlugin(std::filesystem::path path, boost::dll::shared_library library, PluginShape shape);
+
+    std::filesystem::path path_;
+    // The object itself is pinned (RTLD_NODELETE): releasing this handle never unmaps plugin code.
+    boost::dll::shared_library library_;
+    PluginShape shape_;
+    void* state_ = nullptr;
+    bool initialised_ = false;
+};
+
+}  // namespace cppworker::plugin

@@ -1,0 +1,123 @@
+#include "requests/pending_request.hpp"
+
+#include "requests/io_thread.hpp"
+
+#include <algorithm>
+
+namespace cppworker::requests {
+
+cppw_status PendingRequest::push(Event e, std::size_t stream_bytes) {
+    std::function<void()> notify;
+    bool over_high_water;
+    {
+        std::lock_guard lock(mutex_);
+        queued_bytes_ += stream_bytes;
+        over_high_water = queued_bytes_ > high_water_;
+        events_.push_back(std::move(e));
+        notify = notify_;
+    }
+    if (notify) notify();
+    return over_high_water ? CPPW_BACKPRESSURE : CPPW_OK;
+}
+
+cppw_status PendingRequest::respond(Answer answer, bool& completed) {
+    {
+        std::lock_guard lock(mutex_);
+        if (state_ != State::open) return CPPW_WRONG_STATE;
+        state_ = State::done;
+        completed = true;
+        if (cancelled_) return CPPW_CANCELLED;
+    }
+    push(Event{Event::Kind::respond, std::move(answer), {}, CPPW_OK}, 0);
+    return CPPW_OK;
+}
+
+cppw_status PendingRequest::stream_begin(Answer head) {
+    {
+        std::lock_guard lock(mutex_);
+        if (state_ != State::open) return CPPW_WRONG_STATE;
+        state_ = State::streaming;
+        if (cancelled_) return CPPW_CANCELLED;
+    }
+    push(Event{Event::Kind::stream_begin, std::move(head), {}, CPPW_OK}, 0);
+    return CPPW_OK;
+}
+
+cppw_status PendingRequest::stream_write(std::string chunk) {
+    {
+        std::lock_guard lock(mutex_);
+        if (state_ != State::streaming) return CPPW_WRONG_STATE;
+        if (cancelled_) return CPPW_CANCELLED;
+    }
+    const auto size = chunk.size();
+    return push(Event{Event::Kind::stream_data, {}, std::move(chunk), CPPW_OK}, size);
+}
+
+cppw_status PendingRequest::stream_wait(std::chrono::milliseconds timeout) {
+    if (on_io_thread()) return CPPW_WRONG_STATE;
+    std::unique_lock lock(mutex_);
+    if (state_ != State::streaming) return CPPW_WRONG_STATE;
+    const auto low_water = high_water_ / 4;
+    const bool drained = drained_.wait_for(lock, timeout, [&] { return cancelled_ || queued_bytes_ <= low_water; });
+    if (cancelled_) return CPPW_CANCELLED;
+    return drained ? CPPW_OK : CPPW_BACKPRESSURE;
+}
+
+cppw_status PendingRequest::stream_end(cppw_status status, bool& completed) {
+    {
+        std::lock_guard lock(mutex_);
+        if (state_ != State::streaming) return CPPW_WRONG_STATE;
+        state_ = State::done;
+        completed = true;
+        if (cancelled_) return CPPW_CANCELLED;
+    }
+    push(Event{Event::Kind::stream_end, {}, {}, status}, 0);
+    return CPPW_OK;
+}
+
+void PendingRequest::refuse(std::string message) {
+    {
+        std::lock_guard lock(mutex_);
+        if (state_ != State::open) return;
+        state_ = State::done;
+    }
+    push(Event{Event::Kind::refused, {}, std::move(message), CPPW_ERROR}, 0);
+}
+
+bool PendingRequest::cancelled() const {
+    std::lock_guard lock(mutex_);
+    return cancelled_;
+}
+
+void PendingRequest::set_notifier(std::function<void()> notify) {
+    std::lock_guard lock(mutex_);
+    notify_ = std::move(notify);
+}
+
+std::vector<Event> PendingRequest::take_events() {
+    std::lock_guard lock(mutex_);
+    std::vector<Event> out(std::make_move_iterator(events_.begin()), std::make_move_iterator(events_.end()));
+    events_.clear();
+    return out;
+}
+
+void PendingRequest::sent(std::size_t bytes) {
+    {
+        std::lock_guard lock(mutex_);
+        queued_bytes_ -= std::min(bytes, queued_bytes_);
+    }
+    drained_.notify_all();
+}
+
+void PendingRequest::cancel() {
+    {
+        std::lock_guard lock(mutex_);
+        cancelled_ = true;
+        events_.clear();
+        queued_bytes_ = 0;
+        notify_ = nullptr;
+    }
+    drained_.notify_all();
+}
+
+}  // namespace cppworker::requests

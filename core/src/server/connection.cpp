@@ -1,0 +1,358 @@
+#include "server/connection.hpp"
+
+#include "metrics/prometheus.hpp"
+#include "server/envelope.hpp"
+
+#include <cppworker/plugin.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace cppworker::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::awaitable;
+using asio::use_awaitable;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto tuple_awaitable = asio::as_tuple(use_awaitable);
+
+using Request = http::request<http::string_body>;
+using Clock = std::chrono::steady_clock;
+
+struct Connection {
+    ServerState& server;
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    bool idle = true;  // between requests; only touched on the connection's strand
+    std::string peer;
+};
+
+// The answer for one request as the core writes it.
+struct Reply {
+    http::status status;
+    std::string content_type;
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers = {};
+};
+
+Reply json_reply(http::status status, std::string body) { return Reply{status, "application/json", std::move(body)}; }
+Reply error_reply(http::status status, std::string_view message) {
+    return json_reply(status, cppworker::json_error(message));
+}
+
+// Writes a whole answer; false when the client is gone.
+// Takes the reply by reference: GCC 12 mishandles temporaries inside co_await expressions, so
+// callers name their Reply first.
+awaitable<bool> write_reply(Connection& c, const Request& req, Reply& reply, bool keep_alive) {
+    http::response<http::string_body> res{reply.status, req.version()};
+    res.set(http::field::server, "cppworker");
+    res.set(http::field::content_type, reply.content_type);
+    for (auto& [name, value] : reply.headers) res.set(name, value);
+    res.body() = std::move(reply.body);
+    res.keep_alive(keep_alive && !c.server.stopping);
+    res.prepare_payload();
+    c.stream.expires_after(c.server.config.read_timeout);
+    auto [ec, n] = co_await http::async_write(c.stream, res, tuple_awaitable);
+    co_return !ec;
+}
+
+// A whole answer to a request that could not be read; the connection closes after it.
+awaitable<void> write_early_reply(Connection& c, http::status status, const std::string& message) {
+    http::response<http::string_body> res{status, 11};
+    res.set(http::field::server, "cppworker");
+    res.set(http::field::content_type, "application/json");
+    res.body() = cppworker::json_error(message);
+    res.keep_alive(false);
+    res.prepare_payload();
+    c.stream.expires_after(std::chrono::seconds(5));
+    co_await http::async_write(c.stream, res, tuple_awaitable);
+}
+
+Reply builtin_reply(ServerState& s, std::string_view path) {
+    if (path == "/ping") return Reply{http::status::ok, "text/plain", "pong"};
+    if (path == "/healthz") return json_reply(http::status::ok, R"({"status": "alive"})");
+    if (path == "/readyz") {
+        const bool ready = s.plugin.ready();
+        return json_reply(ready ? http::status::ok : http::status::service_unavailable,
+                          ready ? R"({"ready": true})" : R"({"ready": false})");
+    }
+    return Reply{http::status::ok, "text/plain; version=0.0.4",
+                 metrics::format_plugin_metrics(s.plugin.metrics())};
+}
+
+// Sends what the plugin produces for one accepted request, until it completed it, the client
+// left, or the deadline passed. Returns whether the connection can carry another request.
+awaitable<bool> relay_answer(Connection& c, const Request& req, requests::PendingRequest& pending,
+                             asio::steady_timer& wake, bool keep_alive) {
+    auto& s = c.server;
+    const auto deadline = Clock::now() + s.config.request_timeout;
+    std::optional<http::response<http::empty_body>> head;
+    std::optional<http::response_serializer<http::empty_body>> serializer;
+    bool watch_client = true;
+
+    for (;;) {
+        // Named, not a range-for temporary: GCC 12 coroutines mishandle its lifetime.
+        auto events = pending.take_events();
+        for (auto& e : events) {
+            switch (e.kind) {
+            case requests::Event::Kind::respond:
+            {
+                Reply reply{static_cast<http::status>(e.answer.status), std::move(e.answer.content_type),
+                            std::move(e.answer.body), std::move(e.answer.headers)};
+                co_return co_await write_reply(c, req, reply, keep_alive);
+            }
+            case requests::Event::Kind::stream_begin: {
+                head.emplace(static_cast<http::status>(e.answer.status), req.version());
+                head->set(http::field::server, "cppworker");
+                head->set(http::field::content_type, e.answer.content_type);
+                for (auto& [name, value] : e.answer.headers) head->set(name, value);
+                head->keep_alive(keep_alive && !s.stopping);
+                head->chunked(true);
+                serializer.emplace(*head);
+                c.stream.expires_after(s.config.read_timeout);
+                auto [ec, n] = co_await http::async_write_header(c.stream, *serializer, tuple_awaitable);
+                if (ec) break;
+                continue;
+            }
+            case requests::Event::Kind::stream_data: {
+                c.stream.expires_after(s.config.read_timeout);
+                auto [ec, n] = co_await asio::async_write(c.stream, http::make_chunk(asio::buffer(e.data)),
+                                                          tuple_awaitable);
+                pending.sent(e.data.size());
+                if (ec) break;
+                continue;
+            }
+            case requests::Event::Kind::refused: {
+                auto reply = error_reply(http::status::internal_server_error, e.data);
+                co_return co_await write_reply(c, req, reply, keep_alive);
+            }
+            case requests::Event::Kind::stream_end: {
+                if (e.end_status != CPPW_OK) {
+                    spdlog::warn("request {}: the plugin ended its stream with status {}; cutting the answer short",
+                                 pending.id(), static_cast<int>(e.end_status));
+                    co_return false;
+                }
+                c.stream.expires_after(s.config.read_timeout);
+                auto [ec, n] = co_await asio::async_write(c.stream, http::make_chunk_last(), tuple_awaitable);
+                co_return !ec && keep_alive;
+            }
+            }
+            // A write failed: the client is gone.
+            spdlog::debug("request {}: client {} went away while the answer was sent", pending.id(), c.peer);
+            pending.cancel();
+            co_return false;
+        }
+
+        if (!head && Clock::now() >= deadline) {
+            pending.cancel();
+            spdlog::warn("request {} ({}): the plugin did not answer within {} ms; answering 504", pending.id(),
+                         req.target(), s.config.request_timeout.count());
+            auto reply = error_reply(http::status::gateway_timeout, "the backend did not answer in time");
+            co_return co_await write_reply(c, req, reply, keep_alive);
+        }
+
+        c.stream.expires_never();
+        wake.expires_at(head ? Clock::time_point::max() : deadline);
+        if (!watch_client) {
+            co_await wake.async_wait(tuple_awaitable);
+            continue;
+        }
+        // While waiting for the plugin, a read tells us if the client hangs up.
+        auto woken = co_await (wake.async_wait(tuple_awaitable) ||
+                               c.stream.socket().async_read_some(c.buffer.prepare(4096), tuple_awaitable));
+        if (woken.index() == 1) {
+            auto [ec, n] = std::get<1>(woken);
+            if (ec) {
+                spdlog::info("request {} ({}): client {} disconnected; cancelled", pending.id(), req.target(), c.peer);
+                pending.cancel();
+                co_return false;
+            }
+            // A pipelined request: keep its bytes for the next read, stop watching.
+            c.buffer.commit(n);
+            watch_client = false;
+        }
+    }
+}
+
+// What `handle` reads, owned for as long as the call may run: on the blocking pool it can outlive
+// the connection.
+struct HandleCall {
+    HandleCall(Envelope e, std::string_view p, std::string_view q, uint32_t route_index)
+        : envelope(std::move(e)), path(p), query(q),
+          info{sizeof(cppw_request_info), route_index, 0, cppworker::view(path), cppworker::view(query),
+               cppworker::view(envelope.payload), cppworker::view(envelope.session_id)} {}
+    Envelope envelope;
+    std::string path;
+    std::string query;
+    cppw_request_info info;
+};
+
+void call_handle(ServerState& s, const HandleCall& call, requests::PendingRequest& pending) {
+    if (auto refused = s.plugin.handle(call.info)) {
+        spdlog::warn("request {} ({}): the plugin refused it: {}", pending.id(), call.path, *refused);
+        s.registry.forget(pending.id());
+        pending.refuse(std::move(*refused));
+    }
+}
+
+awaitable<bool> serve_plugin_route(Connection& c, const Request& req, uint32_t route_index, std::string_view path,
+                                   std::string_view query, bool keep_alive) {
+    auto& s = c.server;
+    auto parsed = parse_envelope(req.body());
+    if (auto* err = std::get_if<EnvelopeError>(&parsed)) {
+        auto reply = json_reply(http::status::unprocessable_entity, std::move(err->body));
+        co_return co_await write_reply(c, req, reply, keep_alive);
+    }
+    auto call = std::make_shared<HandleCall>(std::move(std::get<Envelope>(parsed)), path, query, route_index);
+
+    const auto pending = s.registry.create();
+    call->info.id = pending->id();
+    double workload = 0;
+    if (auto err = s.plugin.workload(call->info, workload)) {
+        s.registry.forget(pending->id());
+        auto reply = error_reply(http::status::unprocessable_entity, *err);
+        co_return co_await write_reply(c, req, reply, keep_alive);
+    }
+    const auto executor = co_await asio::this_coro::executor;
+    auto wake = std::make_shared<asio::steady_timer>(executor);
+    pending->set_notifier([weak = std::weak_ptr(wake), executor] {
+        asio::post(executor, [weak] {
+            if (auto timer = weak.lock()) timer->cancel();
+        });
+    });
+
+    if (s.router.route(route_index).blocking) {
+        // Not awaited: the connection keeps watching its client while the plugin works.
+        asio::post(s.blocking_pool, [&s, call, pending] { call_handle(s, *call, *pending); });
+    } else {
+        call_handle(s, *call, *pending);
+    }
+    const bool reusable = co_await relay_answer(c, req, *pending, *wake, keep_alive);
+    pending->set_notifier(nullptr);
+    co_return reusable;
+}
+
+// Answers one request; false when the connection must close afterwards.
+awaitable<bool> serve_request(Connection& c, const Request& req) {
+    auto& s = c.server;
+    const bool keep_alive = req.keep_alive() && !s.stopping.load();
+    const std::string_view target = req.target();
+    const auto q = target.find('?');
+    const auto path = target.substr(0, q);
+    const auto query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+
+    if (plugin::is_builtin_path(path)) {
+        if (req.method() != http::verb::get) {
+            auto reply = error_reply(http::status::method_not_allowed, fmt::format("{} takes GET", path));
+            reply.headers.emplace_back("Allow", "GET");
+            co_return co_await write_reply(c, req, reply, keep_alive) && keep_alive;
+        }
+        auto reply = builtin_reply(s, path);
+        co_return co_await write_reply(c, req, reply, keep_alive) && keep_alive;
+    }
+
+    const auto match = s.router.match(req.method_string(), path);
+    if (std::holds_alternative<PathNotFound>(match)) {
+        auto reply = error_reply(http::status::not_found, fmt::format("no route {}", path));
+        co_return co_await write_reply(c, req, reply, keep_alive) && keep_alive;
+    }
+    if (const auto* wrong = std::get_if<MethodNotAllowed>(&match)) {
+        auto reply = error_reply(http::status::method_not_allowed,
+                                 fmt::format("{} takes {}, not {}", path, wrong->allow, req.method_string()));
+        reply.headers.emplace_back("Allow", wrong->allow);
+        co_return co_await write_reply(c, req, reply, keep_alive) && keep_alive;
+    }
+    const auto index = std::get<RouteFound>(match).index;
+    co_return co_await serve_plugin_route(c, req, index, path, query, keep_alive) && keep_alive;
+}
+
+// Reads the next request; answers read errors itself. Empty when the connection is done.
+awaitable<std::optional<Request>> read_request(Connection& c) {
+    auto& cfg = c.server.config;
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(cfg.max_body_bytes);
+    parser.header_limit(static_cast<uint32_t>(cfg.max_header_bytes));
+    // Our own deadline rather than the stream's: the stream's closes the socket, and a slow client
+    // is owed a 408 on it.
+    c.stream.expires_never();
+    const auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer deadline(executor, cfg.read_timeout);
+    auto reading = std::make_shared<bool>(true);
+    auto timed_out = std::make_shared<bool>(false);
+    deadline.async_wait([&socket = c.stream.socket(), reading, timed_out](boost::system::error_code ec) {
+        if (ec || !*reading) return;
+        *timed_out = true;
+        socket.cancel();
+    });
+    c.idle = true;
+    auto [ec, n] = co_await http::async_read(c.stream, c.buffer, parser, tuple_awaitable);
+    c.idle = false;
+    *reading = false;
+    deadline.cancel();
+    if (!ec) co_return parser.release();
+
+    const bool started = parser.got_some() || c.buffer.size() > 0;
+    std::optional<std::pair<http::status, std::string>> answer;
+    if (*timed_out && started) {
+        spdlog::info("client {} was too slow sending its request; 408", c.peer);
+        answer.emplace(http::status::request_timeout, "the request took too long to arrive");
+    } else if (ec == http::error::body_limit) {
+        answer.emplace(http::status::payload_too_large, fmt::format("request body over {} bytes", cfg.max_body_bytes));
+    } else if (ec == http::error::header_limit) {
+        answer.emplace(http::status::request_header_fields_too_large,
+                       fmt::format("request head over {} bytes", cfg.max_header_bytes));
+    } else if (started && ec != http::error::end_of_stream && ec != asio::error::connection_reset &&
+               ec != asio::error::operation_aborted) {
+        answer.emplace(http::status::bad_request, fmt::format("malformed request: {}", ec.message()));
+    }
+    if (answer) co_await write_early_reply(c, answer->first, answer->second);
+    co_return std::nullopt;
+}
+
+}  // namespace
+
+awaitable<void> serve_connection(ServerState& server, asio::ip::tcp::socket socket) {
+    auto c = std::make_shared<Connection>(Connection{server, beast::tcp_stream(std::move(socket)), {}, true, {}});
+    boost::system::error_code ec;
+    const auto remote = c->stream.socket().remote_endpoint(ec);
+    c->peer = ec ? "?" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
+
+    const auto executor = co_await asio::this_coro::executor;
+    uint64_t id;
+    {
+        std::lock_guard lock(server.connections_mutex);
+        id = server.next_connection++;
+    }
+    server.connection_opened(id, [weak = std::weak_ptr(c), executor] {
+        asio::post(executor, [weak] {
+            if (auto conn = weak.lock(); conn && conn->idle) conn->stream.cancel();
+        });
+    });
+
+    try {
+        // After a shutdown began, a connection ends with the answer it was busy with.
+        while (!server.stopping) {
+            auto req = co_await read_request(*c);
+            if (!req || !co_await serve_request(*c, *req)) break;
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("connection {}: {}", c->peer, e.what());
+    }
+    c->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    c->stream.close();
+    server.connection_closed(id);
+}
+
+}  // namespace cppworker::server

@@ -1,0 +1,112 @@
+#include "server/server.hpp"
+
+#include "requests/io_thread.hpp"
+#include "server/connection.hpp"
+#include "server/server_state.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <thread>
+
+namespace cppworker::server {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+void ServerState::connection_opened(uint64_t id, std::function<void()> close_if_idle) {
+    std::lock_guard lock(connections_mutex);
+    connections.emplace(id, std::move(close_if_idle));
+}
+
+void ServerState::connection_closed(uint64_t id) {
+    std::lock_guard lock(connections_mutex);
+    connections.erase(id);
+    if (stopping && connections.empty()) {
+        // Last one out: nothing keeps the event loop busy any more, so run() returns.
+        asio::post(control, [this] { drain_timer.cancel(); });
+    }
+}
+
+namespace {
+
+void accept_next(ServerState& s) {
+    s.acceptor.async_accept(asio::make_strand(s.io), [&s](boost::system::error_code ec, tcp::socket socket) {
+        if (ec) {
+            if (!s.stopping) spdlog::error("accept failed: {}", ec.message());
+            if (s.stopping || ec == asio::error::operation_aborted) return;
+        } else {
+            socket.set_option(tcp::no_delay(true), ec);
+            const auto executor = socket.get_executor();
+            asio::co_spawn(executor, serve_connection(s, std::move(socket)), asio::detached);
+        }
+        accept_next(s);
+    });
+}
+
+void begin_shutdown(ServerState& s, int signal) {
+    if (s.stopping.exchange(true)) return;
+    boost::system::error_code ec;
+    s.acceptor.close(ec);
+    std::vector<std::function<void()>> idle_closers;
+    {
+        std::lock_guard lock(s.connections_mutex);
+        spdlog::info("signal {}: no longer accepting; draining {} open connection(s), at most {} ms", signal,
+                     s.connections.size(), s.config.drain_timeout.count());
+        for (auto& [id, close_if_idle] : s.connections) idle_closers.push_back(close_if_idle);
+        if (s.connections.empty()) return;
+    }
+    for (auto& close : idle_closers) close();
+    s.drain_timer.expires_after(s.config.drain_timeout);
+    s.drain_timer.async_wait([&s](boost::system::error_code ec) {
+        if (ec) return;  // drained in time
+        std::lock_guard lock(s.connections_mutex);
+        spdlog::warn("drain timeout: closing {} connection(s) with requests still in flight", s.connections.size());
+        s.io.stop();
+    });
+}
+
+}  // namespace
+
+Server::Server(const config::Config& config, plugin::LoadedPlugin& plugin, requests::RequestRegistry& registry)
+    : state_(std::make_unique<ServerState>(config, plugin, registry)) {}
+
+Server::~Server() {
+    state_->blocking_pool.join();
+}
+
+uint16_t Server::listen() {
+    auto& s = *state_;
+    const tcp::endpoint endpoint(asio::ip::make_address(s.config.listen_address), s.config.port);
+    s.acceptor.open(endpoint.protocol());
+    s.acceptor.set_option(tcp::acceptor::reuse_address(true));
+    s.acceptor.bind(endpoint);
+    s.acceptor.listen(asio::socket_base::max_listen_connections);
+    return s.acceptor.local_endpoint().port();
+}
+
+void Server::run() {
+    auto& s = *state_;
+    s.signals.add(SIGTERM);
+    s.signals.add(SIGINT);
+    s.signals.async_wait([&s](boost::system::error_code ec, int signal) {
+        if (!ec) begin_shutdown(s, signal);
+    });
+    accept_next(s);
+
+    std::vector<std::thread> threads;
+    for (unsigned i = 0; i < s.config.io_threads; ++i) {
+        threads.emplace_back([&s] {
+            requests::mark_io_thread();
+            s.io.run();
+        });
+    }
+    for (auto& t : threads) t.join();
+    // Requests still open are abandoned: the plugin's later calls for them become no-ops.
+    s.registry.cancel_all();
+}
+
+}  // namespace cppworker::server

@@ -1,0 +1,32 @@
+#pragma once
+
+#include "config/config.hpp"
+#include "plugin/loaded_plugin.hpp"
+#include "requests/request_registry.hpp"
+
+#include <cstdint>
+#include <memory>
+
+namespace cppworker::server {
+
+struct ServerState;
+
+// The worker's HTTP/1.1 front: listens, routes to the plugin, and drains on SIGTERM / SIGINT.
+class Server {
+public:
+    Server(const config::Config& config, plugin::LoadedPlugin& plugin, requests::RequestRegistry& registry);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds the listening socket; returns the port (the chosen one when configured as 0).
+    uint16_t listen();
+    // Serves until a signal arrives and in-flight requests finished (or the drain timeout passed).
+    // Returns with no I/O thread running; the plugin may then be finalized.
+    void run();
+
+private:
+    std::unique_ptr<ServerState> state_;
+};
+
+}  // namespace cppworker::server

@@ -1,0 +1,315 @@
+/*
+ * cppworker plugin ABI, version 1.
+ *
+ * A backend plugin is a shared object that exports exactly one symbol, the data object
+ * `cppworker_plugin` of type `cppw_plugin_descriptor`. The host reads and checks that descriptor
+ * (magic, ABI major/minor, struct sizes, routes) before it calls any plugin function, then calls the
+ * hooks it names. Plugins link nothing from the host: every host service arrives as a table of
+ * function pointers passed to `init`.
+ *
+ * This header is C99 and C++ clean and is the whole contract. Everything in it carries the prefix
+ * `cppw_` / `CPPW_`.
+ *
+ * VERSIONING
+ *   ABI major changes break compatibility: the host refuses a plugin whose major differs from its own.
+ *   ABI minor changes only append fields at the end of structs and add enum values. Every struct
+ *   that can grow starts with `struct_size`; a reader looks only at the fields that fit in the size
+ *   the writer stated, so a host runs plugins built against any older minor, and a plugin can learn
+ *   the host's minor from `cppw_host_services.abi_minor` in `init` before it uses newer services.
+ *
+ * OWNERSHIP
+ *   Strings and bodies are `cppw_str` views (pointer + length, not NUL-terminated unless stated).
+ *   What the host lends to a hook is valid until that hook returns, unless stated otherwise.
+ *   What the plugin passes to a host service is copied before the service returns.
+ *   Nobody frees memory the other side allocated.
+ *
+ * THREADS
+ *   The host runs an I/O event loop on several threads. Hooks marked "I/O thread" must not block:
+ *   do blocking work on your own threads, or declare the route CPPW_ROUTE_BLOCKING so the host calls
+ *   `handle` on its blocking pool. Every host service may be called from any thread, concurrently,
+ *   between the return of `init` and the return of `finalize` (log and config_get also inside both).
+ *
+ * REQUESTS
+ *   A request accepted by `handle` (it returned CPPW_OK) must be completed exactly once, by
+ *   `respond` or by `stream_end`, possibly later and from any thread. A request whose client has
+ *   left still has to be completed; the host then drops the answer and the service returns
+ *   CPPW_CANCELLED. Any call with a request that was already completed returns CPPW_UNKNOWN_REQUEST
+ *   (or CPPW_WRONG_STATE when it races the completing call) and does nothing, so a second
+ *   completion is harmless; the host logs it as a plugin bug.
+ *
+ * EXCEPTIONS
+ *   No C++ exception may leave a hook. The C++ SDK (`plugin.hpp`) catches them for you; the host
+ *   also contains one that escapes, answering the request with 500, but a plugin cannot count on it.
+ *
+ * LIFETIME
+ *   The host never unloads a plugin while the process runs; reloading means a new process.
+ *   `finalize` must stop and join every thread the plugin started.
+ */
+#ifndef CPPWORKER_PLUGIN_H
+#define CPPWORKER_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CPPW_ABI_MAJOR 1
+#define CPPW_ABI_MINOR 0
+
+/* "CPPWRKR\1": the first eight bytes of every descriptor. */
+#define CPPW_PLUGIN_MAGIC UINT64_C(0x01524B5257505043)
+
+/* The one exported symbol of a plugin, a `const cppw_plugin_descriptor`. */
+#define CPPW_DESCRIPTOR_SYMBOL "cppworker_plugin"
+
+#if defined(_WIN32)
+#define CPPW_EXPORT __declspec(dllexport)
+#else
+#define CPPW_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Basic types                                                                                    */
+
+typedef struct cppw_str {
+    const char* data;
+    size_t size;
+} cppw_str;
+
+typedef enum cppw_status {
+    CPPW_OK = 0,
+    CPPW_ERROR = 1,               /* generic failure; see the accompanying message */
+    CPPW_INVALID_ARGUMENT = 2,    /* a pointer, size or value passed to the host was not acceptable */
+    CPPW_CANCELLED = 3,           /* the client left; the answer was dropped */
+    CPPW_UNKNOWN_REQUEST = 4,     /* the request was already completed (or never existed) */
+    CPPW_WRONG_STATE = 5,         /* e.g. stream_write before stream_begin, or respond after it */
+    CPPW_BACKPRESSURE = 6,        /* data accepted, but the client reads slower than you write */
+    CPPW_NOT_FOUND = 7,           /* config_get: no such key */
+    CPPW_UNSUPPORTED = 8          /* the host does not offer this service */
+} cppw_status;
+
+/* A buffer the host lends for an error message. Write at most `capacity` bytes including the
+ * terminating NUL. The host reads it only when the hook returns something other than CPPW_OK. */
+typedef struct cppw_error_buf {
+    char* data;
+    size_t capacity;
+} cppw_error_buf;
+
+typedef enum cppw_log_level {
+    CPPW_LOG_DEBUG = 0,
+    CPPW_LOG_INFO = 1,
+    CPPW_LOG_WARN = 2,
+    CPPW_LOG_ERROR = 3
+} cppw_log_level;
+
+typedef enum cppw_method {
+    CPPW_METHOD_GET = 1,
+    CPPW_METHOD_POST = 2,
+    CPPW_METHOD_PUT = 3,
+    CPPW_METHOD_DELETE = 4,
+    CPPW_METHOD_PATCH = 5
+} cppw_method;
+
+typedef struct cppw_header {
+    cppw_str name;
+    cppw_str value;
+} cppw_header;
+
+/* Opaque identifier of one request. Identifiers are never reused within a process. */
+typedef uint64_t cppw_request_id;
+
+/* Opaque host handle, passed back to the host in services that need it. */
+typedef struct cppw_host cppw_host;
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Routes                                                                                         */
+
+typedef enum cppw_concurrency {
+    CPPW_CONCURRENCY_PARALLEL = 0, /* every request runs at once */
+    CPPW_CONCURRENCY_FIFO = 1,     /* one at a time, in arrival order, across all FIFO routes */
+    CPPW_CONCURRENCY_LIMIT = 2     /* at most `limit` of this route's requests at once */
+} cppw_concurrency;
+
+/* `handle` may block (in-process inference): the host calls it on its blocking pool. */
+#define CPPW_ROUTE_BLOCKING UINT32_C(0x1)
+
+typedef struct cppw_route {
+    uint32_t struct_size;      /* sizeof(cppw_route) as the plugin was built */
+    uint32_t method;           /* a cppw_method */
+    const char* path;          /* NUL-terminated, starts with '/', e.g. "/generate"; static storage */
+    uint32_t concurrency;      /* a cppw_concurrency */
+    uint32_t limit;            /* with CPPW_CONCURRENCY_LIMIT: the maximum, at least 1 */
+    uint32_t flags;            /* CPPW_ROUTE_* bits */
+    double max_queue_time;     /* seconds of queued workload over which a request is refused; < 0: none */
+} cppw_route;
+
+/* ---------------------------------------------------------------------------------------------- */
+/* What the host tells the plugin about a request                                                 */
+
+typedef struct cppw_request_info {
+    uint32_t struct_size;
+    uint32_t route_index;      /* index into the descriptor's routes */
+    cppw_request_id id;
+    cppw_str path;             /* the request target's path, without the query */
+    cppw_str query;            /* after '?', may be empty */
+    cppw_str payload;          /* JSON text of the envelope's "payload"; empty for a body-less GET */
+    cppw_str session_id;       /* empty when the envelope names no session */
+} cppw_request_info;
+
+/* ---------------------------------------------------------------------------------------------- */
+/* What the plugin answers                                                                        */
+
+typedef struct cppw_response {
+    uint32_t struct_size;
+    uint16_t status;           /* HTTP status, 100..599 */
+    uint16_t reserved;
+    cppw_str content_type;     /* empty: "application/json" */
+    const cppw_header* headers;
+    size_t header_count;
+    cppw_str body;
+} cppw_response;
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Plugin metrics                                                                                 */
+
+typedef enum cppw_metric_type {
+    CPPW_METRIC_COUNTER = 0,
+    CPPW_METRIC_GAUGE = 1
+} cppw_metric_type;
+
+typedef struct cppw_metric {
+    uint32_t struct_size;
+    uint32_t type;             /* a cppw_metric_type */
+    cppw_str name;             /* [a-zA-Z_][a-zA-Z0-9_]*; the host prefixes "cppworker_plugin_" */
+    cppw_str help;
+    double value;
+} cppw_metric;
+
+/* Handed to the `metrics` hook; valid until the hook returns. */
+typedef struct cppw_metrics_sink cppw_metrics_sink;
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Host services                                                                                  */
+
+typedef struct cppw_host_services {
+    uint32_t struct_size;      /* sizeof as the host was built: check it before using later fields */
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    cppw_host* host;
+
+    /* Write a line to the worker log, attributed to the plugin. */
+    void (*log)(cppw_host* host, cppw_log_level level, cppw_str message);
+
+    /* Look up a configuration value: first `--plugin-option key=value` given to the worker, then
+     * the environment variable of that name. The view stays valid until `finalize` returns.
+     * Returns CPPW_OK or CPPW_NOT_FOUND. */
+    cppw_status (*config_get)(cppw_host* host, cppw_str key, cppw_str* value);
+
+    /* Complete a request with a whole answer. */
+    cppw_status (*respond)(cppw_host* host, cppw_request_id request, const cppw_response* response);
+
+    /* Start a streamed answer (chunked transfer): status, content type and headers; the body
+     * field of `head` is ignored. Then any number of stream_write, then stream_end. */
+    cppw_status (*stream_begin)(cppw_host* host, cppw_request_id request, const cppw_response* head);
+
+    /* Queue one chunk; it is copied and sent as soon as the client can take it. Returns CPPW_OK,
+     * or CPPW_BACKPRESSURE when more than the host's high-water mark is waiting for the client
+     * (the chunk is still queued: slow down, see stream_wait), or CPPW_CANCELLED. */
+    cppw_status (*stream_write)(cppw_host* host, cppw_request_id request, cppw_str chunk);
+
+    /* Block until the queued data of a stream drops under the low-water mark, the client leaves,
+     * or `timeout_ms` passes. Only for the plugin's own threads or blocking routes: on an I/O
+     * thread it returns CPPW_WRONG_STATE at once. Returns CPPW_OK, CPPW_CANCELLED or CPPW_BACKPRESSURE
+     * (timed out). */
+    cppw_status (*stream_wait)(cppw_host* host, cppw_request_id request, uint32_t timeout_ms);
+
+    /* Complete a streamed answer. With `status` other than CPPW_OK the stream is cut short (the
+     * client sees a truncated chunked body) and the request is counted as failed. */
+    cppw_status (*stream_end)(cppw_host* host, cppw_request_id request, cppw_status status);
+
+    /* 1 when the client has left or the host gave up on the request (deadline, shutdown),
+     * 0 otherwise. Cheap; poll it during long work. */
+    int (*is_cancelled)(cppw_host* host, cppw_request_id request);
+
+    /* Reserved for forwarding a request to the model server; NULL in ABI 1.0. */
+    void (*reserved_forward)(void);
+
+    /* Used inside the `metrics` hook only: report one value. */
+    cppw_status (*metric)(cppw_metrics_sink* sink, const cppw_metric* metric);
+} cppw_host_services;
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Hooks                                                                                          */
+
+/* Called once, before any other hook, on the main thread. `services` (and the table it points to)
+ * stays valid until `finalize` returns. Set *state to whatever the other hooks should receive.
+ * Return CPPW_OK, or an error with a message in `error`: the worker then refuses to start. */
+typedef cppw_status (*cppw_init_fn)(const cppw_host_services* services, void** state,
+                                     cppw_error_buf error);
+
+/* Optional. 1 when the plugin can serve (model loaded), 0 while loading. Polled from I/O threads:
+ * must return at once. Absent: ready as soon as `init` succeeded. */
+typedef int (*cppw_ready_fn)(void* state);
+
+/* Optional. Set *workload to the amount of work this request is (tokens, pixels x steps, ...),
+ * before it is admitted and queued. I/O thread. Absent: every request is 100.
+ * A non-OK return refuses the request with 422 and the message. */
+typedef cppw_status (*cppw_workload_fn)(void* state, const cppw_request_info* request,
+                                         double* workload, cppw_error_buf error);
+
+/* Required. Start work on a request; everything in `request` is valid until this returns, so copy
+ * what you keep. I/O thread, or the blocking pool for CPPW_ROUTE_BLOCKING routes.
+ * Return CPPW_OK once you own completing the request (you may already have completed it);
+ * any other return means you did not accept it, and the host answers 500 with the message. */
+typedef cppw_status (*cppw_handle_fn)(void* state, const cppw_request_info* request,
+                                       cppw_error_buf error);
+
+/* Optional. Report the plugin's own metrics through services->metric(sink, ...). I/O thread. */
+typedef void (*cppw_metrics_fn)(void* state, cppw_metrics_sink* sink);
+
+/* Optional. Called once on the main thread after the server has stopped and no other hook runs.
+ * Stop and join every thread you started, free `state`. Requests you never completed are
+ * abandoned; do not call host services for them after finalize returns. */
+typedef void (*cppw_finalize_fn)(void* state);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* The descriptor                                                                                 */
+
+typedef struct cppw_plugin_descriptor {
+    /* These four fields keep their place in every ABI major, so any host can tell what it found. */
+    uint64_t magic;            /* CPPW_PLUGIN_MAGIC */
+    uint32_t abi_major;        /* CPPW_ABI_MAJOR the plugin was built against */
+    uint32_t abi_minor;        /* CPPW_ABI_MINOR the plugin was built against */
+    uint32_t struct_size;      /* sizeof(cppw_plugin_descriptor) as the plugin was built */
+
+    uint32_t route_count;
+    const cppw_route* routes;  /* route_count entries, each route_struct_size bytes apart */
+    uint32_t route_struct_size;
+    uint32_t reserved;
+    const char* name;          /* NUL-terminated, e.g. "hello_world" */
+    const char* version;       /* NUL-terminated, the plugin's own version */
+
+    cppw_init_fn init;         /* optional */
+    cppw_ready_fn ready;       /* optional */
+    cppw_workload_fn workload; /* optional */
+    cppw_handle_fn handle;     /* required */
+    cppw_metrics_fn metrics;   /* optional */
+    cppw_finalize_fn finalize; /* optional */
+} cppw_plugin_descriptor;
+
+/* Define the exported descriptor in a plugin:  CPPW_DEFINE_PLUGIN = { CPPW_PLUGIN_MAGIC, ... }; */
+#ifdef __cplusplus
+#define CPPW_DEFINE_PLUGIN \
+    extern "C" CPPW_EXPORT const cppw_plugin_descriptor cppworker_plugin; \
+    extern "C" CPPW_EXPORT const cppw_plugin_descriptor cppworker_plugin
+#else
+#define CPPW_DEFINE_PLUGIN CPPW_EXPORT const cppw_plugin_descriptor cppworker_plugin
+#endif
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* CPPWORKER_PLUGIN_H */

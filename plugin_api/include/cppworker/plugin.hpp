@@ -1,0 +1,379 @@
+// cppworker C++ SDK: a header-only layer over plugin.h.
+//
+// Derive from cppworker::Plugin, declare the routes, export with CPPWORKER_PLUGIN:
+//
+//   class Echo : public cppworker::Plugin {
+//   public:
+//       static constexpr cppw_route routes[] = {cppworker::route(CPPW_METHOD_POST, "/echo")};
+//       using Plugin::Plugin;
+//       void handle(const cppworker::Request& request, cppworker::Reply reply) override {
+//           reply.json(200, request.payload);
+//       }
+//   };
+//   CPPWORKER_PLUGIN(Echo, "echo", "1.0.0")
+//
+// The plugin object is constructed in `init` and destroyed in `finalize`, so its destructor is
+// where threads are joined. Every hook is wrapped in a catch-all: an exception becomes an error
+// status and message for the host, never an unwinding across the C ABI.
+#ifndef CPPWORKER_PLUGIN_HPP
+#define CPPWORKER_PLUGIN_HPP
+
+#include <cppworker/plugin.h>
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cppworker {
+
+namespace detail {
+// The request whose `handle` hook runs on this thread; lets a Reply destroyed by an exception
+// leave the answer to the hook's catch-all, which carries the exception's message.
+inline thread_local cppw_request_id handling = 0;
+}  // namespace detail
+
+constexpr cppw_str view(std::string_view s) noexcept { return cppw_str{s.data(), s.size()}; }
+constexpr std::string_view view(cppw_str s) noexcept { return std::string_view(s.data, s.size); }
+
+struct RouteOptions {
+    cppw_concurrency concurrency = CPPW_CONCURRENCY_PARALLEL;
+    uint32_t limit = 0;
+    bool blocking = false;
+    double max_queue_time = -1.0;
+};
+
+constexpr cppw_route route(cppw_method method, const char* path, RouteOptions options = {}) noexcept {
+    return cppw_route{sizeof(cppw_route),
+                      static_cast<uint32_t>(method),
+                      path,
+                      static_cast<uint32_t>(options.concurrency),
+                      options.limit,
+                      options.blocking ? CPPW_ROUTE_BLOCKING : 0u,
+                      options.max_queue_time};
+}
+
+// JSON string body of {"error": message}, for error answers.
+inline std::string json_error(std::string_view message) {
+    std::string out = "{\"error\": \"";
+    for (unsigned char c : message) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (c < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                out += buf;
+            } else {
+                out += static_cast<char>(c);
+            }
+        }
+    }
+    out += "\"}";
+    return out;
+}
+
+// The host's services, as lent to the plugin for its whole life.
+class Host {
+public:
+    explicit Host(const cppw_host_services* services) noexcept : services_(services) {}
+
+    void log(cppw_log_level level, std::string_view message) const noexcept {
+        services_->log(services_->host, level, view(message));
+    }
+    void debug(std::string_view m) const noexcept { log(CPPW_LOG_DEBUG, m); }
+    void info(std::string_view m) const noexcept { log(CPPW_LOG_INFO, m); }
+    void warn(std::string_view m) const noexcept { log(CPPW_LOG_WARN, m); }
+    void error(std::string_view m) const noexcept { log(CPPW_LOG_ERROR, m); }
+
+    // Valid until finalize; see cppw_host_services::config_get.
+    std::optional<std::string_view> config(std::string_view key) const noexcept {
+        cppw_str value{};
+        if (services_->config_get(services_->host, view(key), &value) != CPPW_OK) return std::nullopt;
+        return view(value);
+    }
+    std::string config_or(std::string_view key, std::string_view fallback) const {
+        return std::string(config(key).value_or(fallback));
+    }
+
+    uint16_t abi_minor() const noexcept { return services_->abi_minor; }
+    const cppw_host_services* services() const noexcept { return services_; }
+
+private:
+    const cppw_host_services* services_;
+};
+
+// A request as handed to `workload` and `handle`. The views die when the hook returns.
+struct Request {
+    cppw_request_id id;
+    uint32_t route_index;
+    std::string_view path;
+    std::string_view query;
+    std::string_view payload;
+    std::string_view session_id;
+
+    static Request from(const cppw_request_info& info) noexcept {
+        return Request{info.id, info.route_index, view(info.path), view(info.query),
+                       view(info.payload), view(info.session_id)};
+    }
+};
+
+struct Header {
+    std::string_view name;
+    std::string_view value;
+};
+
+// The right and the duty to answer one request. Move it wherever the answer is produced (another
+// thread, a callback). An answer is sent once; a Reply destroyed without one answers 500, so a
+// request is never left hanging (when `handle` itself throws, the host answers 500 with the
+// exception's message instead).
+class Reply {
+public:
+    Reply(Host host, cppw_request_id id) noexcept : host_(host), id_(id), open_(true) {}
+    Reply(Reply&& other) noexcept
+        : host_(other.host_), id_(other.id_), open_(std::exchange(other.open_, false)), streaming_(other.streaming_) {}
+    Reply& operator=(Reply&& other) noexcept {
+        if (this != &other) {
+            abandon();
+            host_ = other.host_;
+            id_ = other.id_;
+            open_ = std::exchange(other.open_, false);
+            streaming_ = other.streaming_;
+        }
+        return *this;
+    }
+    Reply(const Reply&) = delete;
+    Reply& operator=(const Reply&) = delete;
+    ~Reply() { abandon(); }
+
+    cppw_request_id id() const noexcept { return id_; }
+    bool open() const noexcept { return open_; }
+    bool cancelled() const noexcept {
+        return host_.services()->is_cancelled(host_.services()->host, id_) != 0;
+    }
+
+    cppw_status send(uint16_t status, std::string_view content_type, std::string_view body,
+                     std::initializer_list<Header> headers = {}) noexcept {
+        if (!open_) return CPPW_UNKNOWN_REQUEST;
+        open_ = false;
+        const auto c_headers = to_c(headers);
+        const cppw_response response = make(status, content_type, c_headers, body);
+        return host_.services()->respond(host_.services()->host, id_, &response);
+    }
+    cppw_status json(uint16_t status, std::string_view body) noexcept {
+        return send(status, "application/json", body);
+    }
+    cppw_status error(uint16_t status, std::string_view message) {
+        return json(status, json_error(message));
+    }
+
+    cppw_status begin_stream(uint16_t status, std::string_view content_type,
+                             std::initializer_list<Header> headers = {}) noexcept {
+        if (!open_) return CPPW_UNKNOWN_REQUEST;
+        const auto c_headers = to_c(headers);
+        const cppw_response head = make(status, content_type, c_headers, {});
+        const cppw_status st = host_.services()->stream_begin(host_.services()->host, id_, &head);
+        streaming_ = streaming_ || st == CPPW_OK || st == CPPW_CANCELLED;
+        return st;
+    }
+    cppw_status write(std::string_view chunk) noexcept {
+        if (!open_) return CPPW_UNKNOWN_REQUEST;
+        return host_.services()->stream_write(host_.services()->host, id_, view(chunk));
+    }
+    // Blocks: only from your own threads or blocking routes.
+    cppw_status wait_writable(std::chrono::milliseconds timeout) noexcept {
+        if (!open_) return CPPW_UNKNOWN_REQUEST;
+        return host_.services()->stream_wait(host_.services()->host, id_,
+                                             static_cast<uint32_t>(timeout.count()));
+    }
+    cppw_status end(cppw_status status = CPPW_OK) noexcept {
+        if (!open_) return CPPW_UNKNOWN_REQUEST;
+        open_ = false;
+        return host_.services()->stream_end(host_.services()->host, id_, status);
+    }
+
+private:
+    // Empty lists, the common case, allocate nothing.
+    static std::vector<cppw_header> to_c(std::initializer_list<Header> headers) {
+        std::vector<cppw_header> out;
+        out.reserve(headers.size());
+        for (const auto& h : headers) out.push_back(cppw_header{view(h.name), view(h.value)});
+        return out;
+    }
+    static cppw_response make(uint16_t status, std::string_view content_type, const std::vector<cppw_header>& headers,
+                              std::string_view body) noexcept {
+        return cppw_response{sizeof(cppw_response), status, 0, view(content_type), headers.data(), headers.size(),
+                             view(body)};
+    }
+    void abandon() noexcept {
+        if (!open_) return;
+        if (std::uncaught_exceptions() > 0 && detail::handling == id_) return;
+        if (streaming_) {
+            host_.warn("stream dropped without end(); cutting it short");
+            end(CPPW_ERROR);
+            return;
+        }
+        host_.warn("request dropped without an answer; answering 500");
+        send(500, "application/json", "{\"error\": \"the plugin dropped the request\"}");
+    }
+
+    Host host_;
+    cppw_request_id id_;
+    bool open_;
+    bool streaming_ = false;
+};
+
+// Passed to Plugin::metrics; reports the plugin's own figures.
+class Metrics {
+public:
+    Metrics(const cppw_host_services* services, cppw_metrics_sink* sink) noexcept
+        : services_(services), sink_(sink) {}
+    void counter(std::string_view name, std::string_view help, double value) noexcept {
+        emit(CPPW_METRIC_COUNTER, name, help, value);
+    }
+    void gauge(std::string_view name, std::string_view help, double value) noexcept {
+        emit(CPPW_METRIC_GAUGE, name, help, value);
+    }
+
+private:
+    void emit(cppw_metric_type type, std::string_view name, std::string_view help, double value) noexcept {
+        const cppw_metric m{sizeof(cppw_metric), static_cast<uint32_t>(type), view(name), view(help), value};
+        services_->metric(sink_, &m);
+    }
+    const cppw_host_services* services_;
+    cppw_metrics_sink* sink_;
+};
+
+class Plugin {
+public:
+    explicit Plugin(Host host) noexcept : host_(host) {}
+    virtual ~Plugin() = default;
+    Plugin(const Plugin&) = delete;
+    Plugin& operator=(const Plugin&) = delete;
+
+    virtual bool ready() { return true; }
+    virtual double workload(const Request&) { return 100.0; }
+    virtual void handle(const Request& request, Reply reply) = 0;
+    virtual void metrics(Metrics&) {}
+
+protected:
+    const Host& host() const noexcept { return host_; }
+
+private:
+    Host host_;
+};
+
+namespace detail {
+
+inline void write_error(cppw_error_buf error, std::string_view message) noexcept {
+    if (error.data == nullptr || error.capacity == 0) return;
+    const size_t n = message.size() < error.capacity - 1 ? message.size() : error.capacity - 1;
+    for (size_t i = 0; i < n; ++i) error.data[i] = message[i];
+    error.data[n] = '\0';
+}
+
+inline cppw_status fail_from_current_exception(cppw_error_buf error) noexcept {
+    try {
+        throw;
+    } catch (const std::exception& e) {
+        write_error(error, e.what());
+    } catch (...) {
+        write_error(error, "unknown exception");
+    }
+    return CPPW_ERROR;
+}
+
+template <class T>
+struct Hooks {
+    struct State {
+        Host host;
+        T plugin;
+    };
+
+    static cppw_status init(const cppw_host_services* services, void** state, cppw_error_buf error) noexcept {
+        try {
+            *state = new State{Host(services), T(Host(services))};
+            return CPPW_OK;
+        } catch (...) {
+            return fail_from_current_exception(error);
+        }
+    }
+    static int ready(void* state) noexcept {
+        try {
+            return static_cast<State*>(state)->plugin.ready() ? 1 : 0;
+        } catch (...) {
+            return 0;
+        }
+    }
+    static cppw_status workload(void* state, const cppw_request_info* info, double* out,
+                                cppw_error_buf error) noexcept {
+        try {
+            *out = static_cast<State*>(state)->plugin.workload(Request::from(*info));
+            return CPPW_OK;
+        } catch (...) {
+            return fail_from_current_exception(error);
+        }
+    }
+    static cppw_status handle(void* state, const cppw_request_info* info, cppw_error_buf error) noexcept {
+        auto* s = static_cast<State*>(state);
+        struct Scope {
+            explicit Scope(cppw_request_id id) noexcept { handling = id; }
+            ~Scope() { handling = 0; }
+        } scope(info->id);
+        try {
+            s->plugin.handle(Request::from(*info), Reply(s->host, info->id));
+            return CPPW_OK;
+        } catch (...) {
+            return fail_from_current_exception(error);
+        }
+    }
+    static void metrics(void* state, cppw_metrics_sink* sink) noexcept {
+        auto* s = static_cast<State*>(state);
+        try {
+            Metrics m(s->host.services(), sink);
+            s->plugin.metrics(m);
+        } catch (...) {
+            s->host.warn("metrics hook threw; its figures are skipped");
+        }
+    }
+    static void finalize(void* state) noexcept {
+        try {
+            delete static_cast<State*>(state);
+        } catch (...) {
+        }
+    }
+};
+
+}  // namespace detail
+}  // namespace cppworker
+
+// Exports the descriptor for plugin class T (which has `static constexpr cppw_route routes[]` and a
+// constructor taking cppworker::Host).
+#define CPPWORKER_PLUGIN(T, NAME, VERSION)                                                     \
+    CPPW_DEFINE_PLUGIN = {CPPW_PLUGIN_MAGIC,                                                   \
+                          CPPW_ABI_MAJOR,                                                      \
+                          CPPW_ABI_MINOR,                                                      \
+                          sizeof(cppw_plugin_descriptor),                                      \
+                          static_cast<uint32_t>(sizeof(T::routes) / sizeof(T::routes[0])),     \
+                          T::routes,                                                           \
+                          sizeof(cppw_route),                                                  \
+                          0,                                                                   \
+                          NAME,                                                                \
+                          VERSION,                                                             \
+                          &cppworker::detail::Hooks<T>::init,                                  \
+                          &cppworker::detail::Hooks<T>::ready,                                 \
+                          &cppworker::detail::Hooks<T>::workload,                              \
+                          &cppworker::detail::Hooks<T>::handle,                                \
+                          &cppworker::detail::Hooks<T>::metrics,                               \
+                          &cppworker::detail::Hooks<T>::finalize};
+
+#endif  // CPPWORKER_PLUGIN_HPP

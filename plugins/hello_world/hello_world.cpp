@@ -1,0 +1,55 @@
+// The seed's hello world: an in-process counter, plus an echo route whose workload is the prompt's
+// length, for benchmarks that need no model server.
+#include <cppworker/plugin.hpp>
+
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <stdexcept>
+
+namespace json = boost::json;
+using cppworker::Reply, cppworker::Request;
+
+class HelloWorld : public cppworker::Plugin {
+public:
+    enum Route : uint32_t { increment, value, generate };
+    static constexpr cppw_route routes[] = {
+        cppworker::route(CPPW_METHOD_POST, "/increment"),
+        cppworker::route(CPPW_METHOD_GET, "/value"),
+        cppworker::route(CPPW_METHOD_POST, "/generate"),
+    };
+    using Plugin::Plugin;
+
+    // Sizing runs before handle, and its exceptions become 422: so it also validates.
+    double workload(const Request& r) override {
+        if (r.route_index == value) return 1.0;
+        if (r.route_index == increment) {
+            field(r, "amount");
+            return 1.0;
+        }
+        return static_cast<double>(field(r, "prompt").as_string().size());
+    }
+
+    void handle(const Request& r, Reply reply) override {
+        if (r.route_index == value) return answer(std::move(reply), counter_.load());
+        if (r.route_index == increment) return answer(std::move(reply), counter_ += field(r, "amount").as_int64());
+        reply.json(200, json::serialize(json::object{{"generated_text", field(r, "prompt")}}));
+    }
+
+    void metrics(cppworker::Metrics& m) override { m.gauge("counter_value", "current value of the counter", counter_); }
+
+private:
+    static json::value field(const Request& r, const char* name) {
+        const auto* v = json::parse(r.payload).as_object().if_contains(name);
+        if (v == nullptr || !(r.route_index == increment ? v->is_int64() : v->is_string())) {
+            throw std::invalid_argument(std::string("payload needs \"") + name +
+                                        (r.route_index == increment ? "\" as an integer" : "\" as a string"));
+        }
+        return *v;
+    }
+    static void answer(Reply reply, long long v) { reply.json(200, json::serialize(json::object{{"value", v}})); }
+
+    std::atomic<long long> counter_{0};
+};
+
+CPPWORKER_PLUGIN(HelloWorld, "hello_world", "1.0.0")

@@ -1,0 +1,35 @@
+#include "http_client.hpp"
+#include "worker_process.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace cppworker::test;
+
+TEST_CASE("built-in routes answer without the plugin", "[integration][builtin]") {
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN));
+
+    auto ping = http(w.port(), "GET", "/ping");
+    CHECK(ping.status == 200);
+    CHECK(ping.body == "pong");
+
+    auto health = http(w.port(), "GET", "/healthz");
+    CHECK(health.status == 200);
+
+    auto ready = http(w.port(), "GET", "/readyz");
+    CHECK(ready.status == 200);
+    CHECK(ready.body == R"({"ready": true})");
+
+    auto post_ping = http(w.port(), "POST", "/ping", "{}");
+    CHECK(post_ping.status == 405);
+    CHECK(post_ping.header("allow") == "GET");
+}
+
+TEST_CASE("/metrics shows the plugin's own figures in Prometheus text", "[integration][builtin]") {
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN));
+    REQUIRE(http(w.port(), "POST", "/increment", R"({"payload": {"amount": 7}})").status == 200);
+
+    auto m = http(w.port(), "GET", "/metrics");
+    CHECK(m.status == 200);
+    CHECK(m.header("content-type").starts_with("text/plain; version=0.0.4"));
+    CHECK_THAT(m.body, Catch::Contains("# TYPE cppworker_plugin_counter_value gauge\ncppworker_plugin_counter_value 7\n"));
+}

@@ -1,0 +1,75 @@
+// Start-up refusals, command line, and graceful shutdown.
+#include "http_client.hpp"
+#include "worker_process.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <future>
+#include <thread>
+
+using namespace cppworker::test;
+using namespace std::chrono_literals;
+
+TEST_CASE("a broken plugin is refused at start with the reason", "[integration][lifecycle]") {
+    auto [code, log] = WorkerProcess::run_to_exit(artifact(ZOO_BAD_MAGIC_PLUGIN));
+    CHECK(code == 3);
+    CHECK_THAT(log, Catch::Contains("bad magic"));
+
+    std::tie(code, log) = WorkerProcess::run_to_exit(artifact(ZOO_INIT_FAILS_PLUGIN));
+    CHECK(code == 3);
+    CHECK_THAT(log, Catch::Contains("init failed") && Catch::Contains("model weights missing"));
+
+    std::tie(code, log) = WorkerProcess::run_to_exit("/nonexistent/plugin.so");
+    CHECK(code == 3);
+    CHECK_THAT(log, Catch::Contains("no such file"));
+}
+
+TEST_CASE("--help lists the flags with their environment variables", "[integration][lifecycle]") {
+    auto [code, log] = WorkerProcess::run_to_exit("", {"--help"});
+    CHECK(code == 0);
+    CHECK_THAT(log, Catch::Contains("--port") && Catch::Contains("WORKER_PORT") && Catch::Contains("BACKEND"));
+
+    std::tie(code, log) = WorkerProcess::run_to_exit("", {"--no-such-flag"});
+    CHECK(code != 0);
+    CHECK_THAT(log, Catch::Contains("--no-such-flag"));
+}
+
+TEST_CASE("SIGTERM finishes the request in flight, finalizes, exits 0", "[integration][lifecycle]") {
+    WorkerProcess w(artifact(TESTKIT_PLUGIN));
+    auto in_flight = std::async(std::launch::async, [&] {
+        return http(w.port(), "POST", "/sleep", R"({"payload": {"ms": 1000}})");
+    });
+    REQUIRE(w.wait_for_log("sleep started"));
+    w.signal(SIGTERM);
+    REQUIRE(w.wait_for_log("no longer accepting"));
+
+    // New connections are refused while the old one drains.
+    CHECK_THROWS(HttpConnection(w.port()));
+
+    auto r = in_flight.get();
+    CHECK(r.status == 200);
+    CHECK(r.body == R"({"slept_ms":1000})");
+    CHECK_FALSE(r.keep_alive);
+    CHECK(w.wait_exit(10s) == 0);
+    CHECK_THAT(w.log(), Catch::Contains("draining 1 open connection") && Catch::Contains("testkit finalized"));
+}
+
+TEST_CASE("SIGINT closes idle keep-alive connections at once", "[integration][lifecycle]") {
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN));
+    HttpConnection idle(w.port());
+    REQUIRE(idle.request("GET", "/value").keep_alive);
+    w.signal(SIGINT);
+    CHECK(idle.closed_by_peer(5s));
+    CHECK(w.wait_exit(5s) == 0);
+}
+
+TEST_CASE("the drain is bounded when a request never finishes", "[integration][lifecycle]") {
+    WorkerProcess w(artifact(ZOO_NEVER_COMPLETES_PLUGIN), {"--drain-timeout", "0.5"});
+    HttpConnection c(w.port());
+    c.send_raw("POST /hang HTTP/1.1\r\nHost: x\r\nContent-Length: 15\r\n\r\n{\"payload\": {}}");
+    std::this_thread::sleep_for(100ms);
+    w.signal(SIGTERM);
+    CHECK(w.wait_exit(10s) == 0);
+    CHECK_THAT(w.log(), Catch::Contains("drain timeout"));
+}

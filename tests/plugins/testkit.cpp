@@ -1,0 +1,128 @@
+// A plugin for the integration tests, written as a third party would with the C++ SDK. Each route
+// exercises one part of the ABI: blocking routes on the pool, answers from other threads,
+// streaming, cancellation, and finalize joining the plugin's threads.
+#include <cppworker/plugin.hpp>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace json = boost::json;
+using cppworker::Reply, cppworker::Request;
+using namespace std::chrono_literals;
+
+class TestKit : public cppworker::Plugin {
+public:
+    enum Route : uint32_t { sleep, rendezvous, stream, late, fail, drop };
+    static constexpr cppw_route routes[] = {
+        cppworker::route(CPPW_METHOD_POST, "/sleep", {.blocking = true}),
+        cppworker::route(CPPW_METHOD_POST, "/rendezvous", {.blocking = true}),
+        cppworker::route(CPPW_METHOD_POST, "/stream"),
+        cppworker::route(CPPW_METHOD_POST, "/late"),
+        cppworker::route(CPPW_METHOD_POST, "/fail"),
+        cppworker::route(CPPW_METHOD_POST, "/drop"),
+    };
+
+    explicit TestKit(cppworker::Host host) : Plugin(host) {
+        host.info("testkit up; greeting=" + host.config_or("TESTKIT_GREETING", "(none)"));
+    }
+    ~TestKit() override {
+        threads_.clear();  // joins
+        host().info("testkit finalized");
+    }
+
+    double workload(const Request& r) override {
+        const auto p = json::parse(r.payload).as_object();
+        if (const auto* w = p.if_contains("workload")) return w->to_number<double>();
+        return 1.0;
+    }
+
+    void handle(const Request& r, Reply reply) override {
+        const auto p = json::parse(r.payload).as_object();
+        const auto number = [&](const char* key, int64_t fallback) {
+            const auto* v = p.if_contains(key);
+            return v ? v->to_number<int64_t>() : fallback;
+        };
+        switch (r.route_index) {
+        case sleep: return do_sleep(std::move(reply), std::chrono::milliseconds(number("ms", 100)));
+        case rendezvous: return do_rendezvous(std::move(reply), number("parties", 2), number("timeout_ms", 5000));
+        case stream:
+            return spawn([this, reply = std::move(reply), n = number("chunks", 3),
+                          gap = std::chrono::milliseconds(number("interval_ms", 0))]() mutable {
+                do_stream(std::move(reply), n, gap);
+            });
+        case late:
+            return spawn([this, reply = std::move(reply), ms = std::chrono::milliseconds(number("ms", 100))]() mutable {
+                do_late(std::move(reply), ms);
+            });
+        case fail: throw std::runtime_error("testkit was asked to fail");
+        case drop: return;  // the Reply dies unanswered: the SDK answers 500 for us
+        }
+    }
+
+private:
+    template <class F>
+    void spawn(F&& f) {
+        std::lock_guard lock(mutex_);
+        threads_.emplace_back(std::forward<F>(f));
+    }
+
+    void do_sleep(Reply reply, std::chrono::milliseconds ms) {
+        host().info("sleep started");
+        const auto until = std::chrono::steady_clock::now() + ms;
+        while (std::chrono::steady_clock::now() < until && !reply.cancelled()) std::this_thread::sleep_for(5ms);
+        reply.json(200, json::serialize(json::object{{"slept_ms", ms.count()}}));
+    }
+
+    void do_rendezvous(Reply reply, int64_t parties, int64_t timeout_ms) {
+        std::unique_lock lock(mutex_);
+        ++arrived_;
+        met_.notify_all();
+        const bool all = met_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return arrived_ >= parties; });
+        lock.unlock();
+        if (all) {
+            reply.json(200, json::serialize(json::object{{"met", parties}}));
+        } else {
+            reply.error(500, "rendezvous timed out: not enough requests ran at once");
+        }
+    }
+
+    void do_stream(Reply reply, int64_t chunks, std::chrono::milliseconds gap) {
+        reply.begin_stream(200, "text/event-stream", {{"X-Testkit", "stream"}});
+        for (int64_t i = 0; i < chunks; ++i) {
+            if (i > 0) std::this_thread::sleep_for(gap);
+            if (reply.write("data: {\"index\": " + std::to_string(i) + "}\n\n") == CPPW_CANCELLED) {
+                host().info("stream cancelled by the client");
+                reply.end(CPPW_CANCELLED);
+                return;
+            }
+        }
+        reply.end();
+    }
+
+    void do_late(Reply reply, std::chrono::milliseconds ms) {
+        const auto until = std::chrono::steady_clock::now() + ms;
+        while (std::chrono::steady_clock::now() < until) {
+            if (reply.cancelled()) {
+                host().info("late request " + std::to_string(reply.id()) + " seen cancelled");
+                break;
+            }
+            std::this_thread::sleep_for(5ms);
+        }
+        const auto status = reply.json(200, R"({"late": true})");
+        host().info("late request " + std::to_string(reply.id()) + " answered with status " +
+                    std::to_string(static_cast<int>(status)));
+    }
+
+    std::mutex mutex_;
+    std::condition_variable met_;
+    int64_t arrived_ = 0;
+    std::vector<std::jthread> threads_;
+};
+
+CPPWORKER_PLUGIN(TestKit, "testkit", "1.0.0")

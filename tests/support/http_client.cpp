@@ -1,0 +1,122 @@
+#include "http_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <cctype>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+namespace cppworker::test {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bh = beast::http;
+using asio::ip::tcp;
+
+struct HttpConnection::Impl {
+    asio::io_context io;
+    tcp::socket socket{io};
+    beast::flat_buffer buffer;
+};
+
+namespace {
+
+void set_read_timeout(tcp::socket& s, std::chrono::milliseconds t) {
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(t.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((t.count() % 1000) * 1000);
+    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+template <class Message>
+HttpResponse to_response(const Message& m) {
+    HttpResponse r;
+    r.status = static_cast<int>(m.result_int());
+    r.keep_alive = m.keep_alive();
+    for (const auto& f : m) {
+        std::string name(f.name_string());
+        for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        r.headers[name] = std::string(f.value());
+    }
+    return r;
+}
+
+bh::request<bh::string_body> make_request(std::string_view method, std::string_view target, std::string_view body,
+                                              const std::map<std::string, std::string>& headers) {
+    bh::request<bh::string_body> req{bh::string_to_verb(method), target, 11};
+    req.set(bh::field::host, "127.0.0.1");
+    for (const auto& [k, v] : headers) req.set(k, v);
+    if (!body.empty() || method == "POST") {
+        req.body() = std::string(body);
+        if (req.find(bh::field::content_type) == req.end()) req.set(bh::field::content_type, "application/json");
+    }
+    req.prepare_payload();
+    return req;
+}
+
+}  // namespace
+
+HttpConnection::HttpConnection(uint16_t port, std::chrono::milliseconds timeout) : impl_(std::make_unique<Impl>()) {
+    impl_->socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    set_read_timeout(impl_->socket, timeout);
+}
+
+HttpConnection::~HttpConnection() = default;
+
+HttpResponse HttpConnection::request(std::string_view method, std::string_view target, std::string_view body,
+                                     const std::map<std::string, std::string>& headers) {
+    bh::write(impl_->socket, make_request(method, target, body, headers));
+    return read_response();
+}
+
+HttpResponse HttpConnection::read_response() {
+    bh::response_parser<bh::string_body> parser;
+    parser.body_limit(boost::none);
+    bh::read(impl_->socket, impl_->buffer, parser);
+    auto r = to_response(parser.get());
+    r.body = std::move(parser.get().body());
+    return r;
+}
+
+std::pair<HttpResponse, std::vector<Chunk>> HttpConnection::stream(std::string_view method, std::string_view target,
+                                                                   std::string_view body) {
+    bh::write(impl_->socket, make_request(method, target, body, {}));
+    bh::response_parser<bh::empty_body> parser;
+    parser.body_limit(boost::none);
+    std::vector<Chunk> chunks;
+    auto on_body = [&](std::uint64_t, std::string_view data, beast::error_code&) {
+        chunks.push_back(Chunk{std::chrono::steady_clock::now(), std::string(data)});
+        return data.size();
+    };
+    parser.on_chunk_body(on_body);
+    bh::read_header(impl_->socket, impl_->buffer, parser);
+    while (!parser.is_done()) bh::read_some(impl_->socket, impl_->buffer, parser);
+    return {to_response(parser.get()), std::move(chunks)};
+}
+
+void HttpConnection::send_raw(std::string_view bytes) { asio::write(impl_->socket, asio::buffer(bytes)); }
+
+bool HttpConnection::closed_by_peer(std::chrono::milliseconds wait) {
+    set_read_timeout(impl_->socket, wait);
+    char c;
+    beast::error_code ec;
+    impl_->socket.read_some(asio::buffer(&c, 1), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+}
+
+void HttpConnection::close() {
+    beast::error_code ec;
+    impl_->socket.shutdown(tcp::socket::shutdown_both, ec);
+    impl_->socket.close(ec);
+}
+
+HttpResponse http(uint16_t port, std::string_view method, std::string_view target, std::string_view body) {
+    HttpConnection c(port);
+    return c.request(method, target, body);
+}
+
+}  // namespace cppworker::test

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cppworker::test {
+
+struct HttpResponse {
+    int status = 0;
+    std::string body;
+    std::map<std::string, std::string> headers;  // names in lower case
+    bool keep_alive = false;
+
+    std::string header(const std::string& lower_name) const {
+        const auto it = headers.find(lower_name);
+        return it == headers.end() ? std::string() : it->second;
+    }
+};
+
+struct Chunk {
+    std::chrono::steady_clock::time_point arrived;
+    std::string data;
+};
+
+// A blocking HTTP/1.1 client on one TCP connection to 127.0.0.1, for black-box tests. Every read
+// gives up after `timeout`, so a hung server fails a test instead of stalling it.
+class HttpConnection {
+public:
+    explicit HttpConnection(uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+    ~HttpConnection();
+    HttpConnection(const HttpConnection&) = delete;
+    HttpConnection& operator=(const HttpConnection&) = delete;
+
+    HttpResponse request(std::string_view method, std::string_view target, std::string_view body = {},
+                         const std::map<std::string, std::string>& headers = {});
+
+    // Sends a request and reads its chunked answer piece by piece, noting when each arrived.
+    std::pair<HttpResponse, std::vector<Chunk>> stream(std::string_view method, std::string_view target,
+                                                       std::string_view body);
+
+    // Raw access, for requests no well-behaved client would send.
+    void send_raw(std::string_view bytes);
+    HttpResponse read_response();
+    // True once the server closed the connection (reads EOF) within `wait`.
+    bool closed_by_peer(std::chrono::milliseconds wait);
+    void close();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// One request on a fresh connection.
+HttpResponse http(uint16_t port, std::string_view method, std::string_view target, std::string_view body = {});
+
+}  // namespace cppworker::test

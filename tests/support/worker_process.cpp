@@ -1,0 +1,136 @@
+#include "worker_process.hpp"
+
+#include <boost/process/args.hpp>
+#include <boost/process/child.hpp>
+#include <boost/process/env.hpp>
+#include <boost/process/environment.hpp>
+#include <boost/process/exe.hpp>
+#include <boost/process/io.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <signal.h>
+
+namespace cppworker::test {
+namespace bp = boost::process;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+fs::path make_temp_dir() {
+    std::string pattern = (fs::temp_directory_path() / "cppworker-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    return pattern;
+}
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace
+
+struct WorkerProcess::Impl {
+    fs::path dir;
+    fs::path log_path;
+    fs::path port_path;
+    bp::child child;
+    std::optional<int> exit_code;
+
+    explicit Impl(const WorkerOptions& o) : dir(make_temp_dir()), log_path(dir / "worker.log"), port_path(dir / "port") {
+        std::vector<std::string> args = {"--listen", "127.0.0.1", "--port", "0", "--port-file", port_path.string()};
+        if (!o.plugin.empty()) args.insert(args.begin(), {"--plugin", o.plugin});
+        args.insert(args.end(), o.args.begin(), o.args.end());
+
+        auto env = boost::this_process::environment();
+        // The tests decide the whole configuration; nothing leaks in from the caller's shell.
+        for (const char* name : {"WORKER_PORT", "BACKEND", "REPORT_ADDR", "PLUGIN_PATH", "LOG_LEVEL"}) {
+            if (env.find(name) != env.end()) env.erase(name);
+        }
+        for (const auto& [k, v] : o.env) env[k] = v;
+        child = bp::child(bp::exe = CPPWORKER_BINARY, bp::args = args, env, bp::std_in < bp::null,
+                          (bp::std_out & bp::std_err) > log_path.string());
+    }
+
+    ~Impl() {
+        std::error_code ec;
+        if (!exit_code && child.running(ec)) {
+            child.terminate(ec);
+            child.wait(ec);
+        }
+        fs::remove_all(dir, ec);
+    }
+
+    // Non-blocking check whether the child has ended.
+    bool reap() {
+        if (exit_code) return true;
+        std::error_code ec;
+        if (child.running(ec)) return false;
+        exit_code = child.exit_code();
+        return true;
+    }
+};
+
+WorkerProcess::WorkerProcess(std::string plugin, std::vector<std::string> args, std::map<std::string, std::string> env)
+    : impl_(std::make_unique<Impl>(WorkerOptions(std::move(plugin), std::move(args), std::move(env)))) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (fs::exists(impl_->port_path)) {
+            port_ = static_cast<uint16_t>(std::stoi(read_file(impl_->port_path)));
+            return;
+        }
+        if (impl_->reap()) {
+            throw std::runtime_error("worker exited with " + std::to_string(*impl_->exit_code) +
+                                     " before listening:\n" + log());
+        }
+        std::this_thread::sleep_for(10ms);
+    }
+    throw std::runtime_error("worker did not start listening within 20 s:\n" + log());
+}
+
+WorkerProcess::~WorkerProcess() = default;
+
+std::string WorkerProcess::log() const { return read_file(impl_->log_path); }
+
+bool WorkerProcess::wait_for_log(std::string_view text, std::chrono::milliseconds timeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    do {
+        if (log().find(text) != std::string::npos) return true;
+        std::this_thread::sleep_for(10ms);
+    } while (std::chrono::steady_clock::now() < deadline);
+    return false;
+}
+
+void WorkerProcess::signal(int sig) { ::kill(impl_->child.id(), sig); }
+
+std::optional<int> WorkerProcess::wait_exit(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    do {
+        if (impl_->reap()) return impl_->exit_code;
+        std::this_thread::sleep_for(10ms);
+    } while (std::chrono::steady_clock::now() < deadline);
+    return std::nullopt;
+}
+
+std::pair<int, std::string> WorkerProcess::run_to_exit(std::string plugin, std::vector<std::string> args) {
+    Impl impl(WorkerOptions(std::move(plugin), std::move(args)));
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!impl.reap()) {
+        if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("worker did not exit in time");
+        std::this_thread::sleep_for(10ms);
+    }
+    return {*impl.exit_code, read_file(impl.log_path)};
+}
+
+std::string artifact(const char* path) {
+    if (!fs::exists(path)) throw std::runtime_error(std::string("missing build artifact ") + path);
+    return path;
+}
+
+}  // namespace cppworker::test

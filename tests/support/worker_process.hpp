@@ -1,0 +1,58 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cppworker::test {
+
+struct WorkerOptions {
+    WorkerOptions(std::string plugin_path, std::vector<std::string> extra_args = {},
+                  std::map<std::string, std::string> extra_env = {})
+        : plugin(std::move(plugin_path)), args(std::move(extra_args)), env(std::move(extra_env)) {}
+
+    std::string plugin;                      // path of the .so; empty: BACKEND decides
+    std::vector<std::string> args;           // extra command-line flags
+    std::map<std::string, std::string> env;  // added to the inherited environment
+};
+
+// The real cppworker binary, started on 127.0.0.1 with an ephemeral port, its log in a temporary
+// folder. Killed on destruction if still running.
+class WorkerProcess {
+public:
+    // Starts the worker and waits until it listens; throws with the log if it does not.
+    explicit WorkerProcess(std::string plugin, std::vector<std::string> args = {},
+                           std::map<std::string, std::string> env = {});
+    ~WorkerProcess();
+    WorkerProcess(const WorkerProcess&) = delete;
+    WorkerProcess& operator=(const WorkerProcess&) = delete;
+
+    uint16_t port() const { return port_; }
+    std::string log() const;
+    // Waits until the log holds `text`; false on timeout.
+    bool wait_for_log(std::string_view text, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+
+    void signal(int sig);
+    // The exit code once the process ended within `timeout`.
+    std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+
+    // For workers expected not to start: runs to exit and returns (exit code, log).
+    static std::pair<int, std::string> run_to_exit(std::string plugin, std::vector<std::string> args = {});
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    uint16_t port_ = 0;
+};
+
+// Path of a built artifact named by a compile definition, checked to exist.
+std::string artifact(const char* path);
+
+}  // namespace cppworker::test

@@ -1,0 +1,126 @@
+#include "requests/io_thread.hpp"
+#include "requests/request_registry.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+using namespace cppworker::requests;
+using namespace std::chrono_literals;
+
+TEST_CASE("a request completes exactly once", "[unit][requests]") {
+    RequestRegistry registry(1024);
+    auto r = registry.create();
+    std::atomic<int> notified{0};
+    r->set_notifier([&] { ++notified; });
+
+    bool completed = false;
+    CHECK(r->respond(Answer{200, "application/json", {}, "{}"}, completed) == CPPW_OK);
+    CHECK(completed);
+    bool again = false;
+    CHECK(r->respond(Answer{500, "", {}, ""}, again) == CPPW_WRONG_STATE);
+    CHECK_FALSE(again);
+    CHECK(notified == 1);
+
+    auto events = r->take_events();
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].kind == Event::Kind::respond);
+    CHECK(events[0].answer.body == "{}");
+}
+
+TEST_CASE("the registry forgets completed requests; ids are never reused", "[unit][requests]") {
+    RequestRegistry registry(1024);
+    auto a = registry.create();
+    auto b = registry.create();
+    CHECK(a->id() != b->id());
+    CHECK(registry.size() == 2);
+    registry.forget(a->id());
+    CHECK(registry.find(a->id()) == nullptr);
+    CHECK(registry.find(b->id()) == b);
+    CHECK(registry.create()->id() > b->id());
+}
+
+TEST_CASE("streams go head, data, end, and refuse anything out of order", "[unit][requests]") {
+    RequestRegistry registry(1024);
+    auto r = registry.create();
+    CHECK(r->stream_write("early") == CPPW_WRONG_STATE);
+    CHECK(r->stream_begin(Answer{200, "text/event-stream", {}, ""}) == CPPW_OK);
+    bool completed = false;
+    CHECK(r->respond(Answer{}, completed) == CPPW_WRONG_STATE);
+    CHECK(r->stream_write("one") == CPPW_OK);
+    CHECK(r->stream_end(CPPW_OK, completed) == CPPW_OK);
+    CHECK(completed);
+    CHECK(r->stream_write("late") == CPPW_WRONG_STATE);
+
+    auto events = r->take_events();
+    REQUIRE(events.size() == 3);
+    CHECK(events[0].kind == Event::Kind::stream_begin);
+    CHECK(events[1].data == "one");
+    CHECK(events[2].kind == Event::Kind::stream_end);
+}
+
+TEST_CASE("stream writes report backpressure above the high-water mark", "[unit][requests]") {
+    RequestRegistry registry(100);
+    auto r = registry.create();
+    REQUIRE(r->stream_begin(Answer{}) == CPPW_OK);
+    CHECK(r->stream_write(std::string(60, 'a')) == CPPW_OK);
+    CHECK(r->stream_write(std::string(60, 'b')) == CPPW_BACKPRESSURE);
+    r->take_events();
+    r->sent(120);
+    CHECK(r->stream_write(std::string(10, 'c')) == CPPW_OK);
+}
+
+TEST_CASE("stream_wait blocks until the client drained the queue", "[unit][requests]") {
+    RequestRegistry registry(100);
+    auto r = registry.create();
+    REQUIRE(r->stream_begin(Answer{}) == CPPW_OK);
+    REQUIRE(r->stream_write(std::string(150, 'x')) == CPPW_BACKPRESSURE);
+    CHECK(r->stream_wait(1ms) == CPPW_BACKPRESSURE);  // nothing drained: times out
+
+    std::thread consumer([&] {
+        std::this_thread::sleep_for(20ms);
+        r->sent(150);
+    });
+    CHECK(r->stream_wait(10s) == CPPW_OK);
+    consumer.join();
+}
+
+TEST_CASE("stream_wait refuses to block an I/O thread", "[unit][requests]") {
+    RequestRegistry registry(100);
+    auto r = registry.create();
+    REQUIRE(r->stream_begin(Answer{}) == CPPW_OK);
+    std::thread io([&] {
+        mark_io_thread();
+        CHECK(r->stream_wait(10s) == CPPW_WRONG_STATE);
+    });
+    io.join();
+}
+
+TEST_CASE("cancellation wakes waiters and turns answers into no-ops", "[unit][requests]") {
+    RequestRegistry registry(100);
+    auto r = registry.create();
+    REQUIRE(r->stream_begin(Answer{}) == CPPW_OK);
+    REQUIRE(r->stream_write(std::string(150, 'x')) == CPPW_BACKPRESSURE);
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(20ms);
+        r->cancel();
+    });
+    CHECK(r->stream_wait(10s) == CPPW_CANCELLED);
+    canceller.join();
+    CHECK(r->cancelled());
+    CHECK(r->stream_write("more") == CPPW_CANCELLED);
+    bool completed = false;
+    CHECK(r->stream_end(CPPW_OK, completed) == CPPW_CANCELLED);
+    CHECK(completed);
+    CHECK(r->take_events().empty());
+}
+
+TEST_CASE("cancel_all cancels every live request", "[unit][requests]") {
+    RequestRegistry registry(100);
+    auto a = registry.create();
+    auto b = registry.create();
+    registry.cancel_all();
+    CHECK(a->cancelled());
+    CHECK(b->cancelled());
+}
