@@ -40,7 +40,8 @@ public:
 
 private:
     static json::value field(const Request& r, const char* name) {
-        const auto* v = json::parse(r.payload).as_object().if_contains(name);
+        const json::value payload = json::parse(r.payload);
+        const auto* v = payload.as_object().if_contains(name);
         if (v == nullptr || !(r.route_index == increment ? v->is_int64() : v->is_string())) {
             throw std::invalid_argument(std::string("payload needs \"") + name +
                                         (r.route_index == increment ? "\" as an integer" : "\" as a string"));

@@ -81,3 +81,17 @@ TEST_CASE("a malformed request line gets 400", "[integration][http]") {
     c.send_raw("THIS IS NOT HTTP\r\n\r\n");
     CHECK(c.read_response().status == 400);
 }
+
+TEST_CASE("Expect: 100-continue gets its interim answer before the body is sent", "[integration][http]") {
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN));
+    HttpConnection c(w.port());
+    const std::string body = R"({"payload": {"prompt": "waiting for the go-ahead"}})";
+    c.send_raw("POST /generate HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n");
+    // Nothing more is sent until the server says go on.
+    CHECK(c.read_response().status == 100);
+    c.send_raw(body);
+    auto r = c.read_response();
+    CHECK(r.status == 200);
+    CHECK(r.body == R"({"generated_text":"waiting for the go-ahead"})");
+}

@@ -1,10 +1,5 @@
 /* Zoo: a route path without its leading '/'. */
-#include <cppworker/plugin.h>
-
-static cppw_status handle(void* state, const cppw_request_info* request, cppw_error_buf error) {
-    (void)state, (void)request, (void)error;
-    return CPPW_OK;
-}
+#include "zoo.h"
 
 static const cppw_route routes[] = {
     {sizeof(cppw_route), CPPW_METHOD_POST, "run", CPPW_CONCURRENCY_PARALLEL, 0, 0, -1.0},
@@ -14,5 +9,5 @@ CPPW_DEFINE_PLUGIN = {
     CPPW_PLUGIN_MAGIC, CPPW_ABI_MAJOR, CPPW_ABI_MINOR, sizeof(cppw_plugin_descriptor),
     1, routes, sizeof(cppw_route), 0,
     "zoo_bad_route_path", "1.0.0",
-    NULL, NULL, NULL, handle, NULL, NULL,
+    NULL, NULL, NULL, zoo_accept, NULL, NULL,
 };

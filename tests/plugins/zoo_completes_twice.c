@@ -1,6 +1,6 @@
 /* Zoo: answers every request twice. The second respond must do nothing and say so; the log line
  * lets a test see which status it returned. */
-#include <cppworker/plugin.h>
+#include "zoo.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,13 +30,9 @@ static cppw_status handle(void* state, const cppw_request_info* request, cppw_er
     return CPPW_OK;
 }
 
-static const cppw_route routes[] = {
-    {sizeof(cppw_route), CPPW_METHOD_POST, "/run", CPPW_CONCURRENCY_PARALLEL, 0, 0, -1.0},
-};
-
 CPPW_DEFINE_PLUGIN = {
     CPPW_PLUGIN_MAGIC, CPPW_ABI_MAJOR, CPPW_ABI_MINOR, sizeof(cppw_plugin_descriptor),
-    1, routes, sizeof(cppw_route), 0,
+    1, zoo_routes, sizeof(cppw_route), 0,
     "zoo_completes_twice", "1.0.0",
     init, NULL, NULL, handle, NULL, NULL,
 };

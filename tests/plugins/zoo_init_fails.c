@@ -1,5 +1,5 @@
 /* Zoo: init refuses, as a backend whose model cannot be found would; the worker must not start. */
-#include <cppworker/plugin.h>
+#include "zoo.h"
 
 #include <stdio.h>
 
@@ -9,18 +9,9 @@ static cppw_status init(const cppw_host_services* services, void** state, cppw_e
     return CPPW_ERROR;
 }
 
-static cppw_status handle(void* state, const cppw_request_info* request, cppw_error_buf error) {
-    (void)state, (void)request, (void)error;
-    return CPPW_OK;
-}
-
-static const cppw_route routes[] = {
-    {sizeof(cppw_route), CPPW_METHOD_POST, "/run", CPPW_CONCURRENCY_PARALLEL, 0, 0, -1.0},
-};
-
 CPPW_DEFINE_PLUGIN = {
     CPPW_PLUGIN_MAGIC, CPPW_ABI_MAJOR, CPPW_ABI_MINOR, sizeof(cppw_plugin_descriptor),
-    1, routes, sizeof(cppw_route), 0,
+    1, zoo_routes, sizeof(cppw_route), 0,
     "zoo_init_fails", "1.0.0",
-    init, NULL, NULL, handle, NULL, NULL,
+    init, NULL, NULL, zoo_accept, NULL, NULL,
 };

@@ -1,6 +1,6 @@
 // Zoo: C++ without the SDK, so nothing catches what init throws and it unwinds into the host,
 // which the ABI forbids; the host has to contain it all the same.
-#include <cppworker/plugin.h>
+#include "zoo.h"
 
 #include <stdexcept>
 
@@ -10,17 +10,11 @@ static cppw_status init(const cppw_host_services*, void**, cppw_error_buf) {
     throw std::runtime_error("boom in init");
 }
 
-static cppw_status handle(void*, const cppw_request_info*, cppw_error_buf) { return CPPW_OK; }
-
 }  // extern "C"
-
-static const cppw_route routes[] = {
-    {sizeof(cppw_route), CPPW_METHOD_POST, "/run", CPPW_CONCURRENCY_PARALLEL, 0, 0, -1.0},
-};
 
 CPPW_DEFINE_PLUGIN = {
     CPPW_PLUGIN_MAGIC, CPPW_ABI_MAJOR, CPPW_ABI_MINOR, sizeof(cppw_plugin_descriptor),
-    1, routes, sizeof(cppw_route), 0,
+    1, zoo_routes, sizeof(cppw_route), 0,
     "zoo_init_throws", "1.0.0",
-    init, nullptr, nullptr, handle, nullptr, nullptr,
+    init, nullptr, nullptr, zoo_accept, nullptr, nullptr,
 };

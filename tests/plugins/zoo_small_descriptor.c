@@ -1,21 +1,12 @@
 /* Zoo: struct_size covers only the four fields that keep their place in every major, as if the
  * descriptor ended there; the host must not read hooks past the size the plugin stated. */
-#include <cppworker/plugin.h>
+#include "zoo.h"
 
 #include <stddef.h>
 
-static cppw_status handle(void* state, const cppw_request_info* request, cppw_error_buf error) {
-    (void)state, (void)request, (void)error;
-    return CPPW_OK;
-}
-
-static const cppw_route routes[] = {
-    {sizeof(cppw_route), CPPW_METHOD_POST, "/run", CPPW_CONCURRENCY_PARALLEL, 0, 0, -1.0},
-};
-
 CPPW_DEFINE_PLUGIN = {
     CPPW_PLUGIN_MAGIC, CPPW_ABI_MAJOR, CPPW_ABI_MINOR, offsetof(cppw_plugin_descriptor, route_count),
-    1, routes, sizeof(cppw_route), 0,
+    1, zoo_routes, sizeof(cppw_route), 0,
     "zoo_small_descriptor", "1.0.0",
-    NULL, NULL, NULL, handle, NULL, NULL,
+    NULL, NULL, NULL, zoo_accept, NULL, NULL,
 };

@@ -1,5 +1,7 @@
 #include "worker_process.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <boost/process/args.hpp>
 #include <boost/process/child.hpp>
 #include <boost/process/env.hpp>
@@ -94,7 +96,15 @@ WorkerProcess::WorkerProcess(std::string plugin, std::vector<std::string> args, 
     throw std::runtime_error("worker did not start listening within 20 s:\n" + log());
 }
 
-WorkerProcess::~WorkerProcess() = default;
+// Every test ends with a graceful stop, so each one also checks that the worker drains, finalizes
+// and exits 0 (under the sanitizers: with no leak and no error report).
+WorkerProcess::~WorkerProcess() {
+    if (impl_->reap()) return;
+    signal(SIGTERM);
+    const auto code = wait_exit(20s);
+    INFO("worker log:\n" << log());
+    CHECK(code == 0);
+}
 
 std::string WorkerProcess::log() const { return read_file(impl_->log_path); }
 

@@ -14,17 +14,6 @@ namespace {
 constexpr std::size_t min_descriptor_size = offsetof(cppw_plugin_descriptor, finalize) + sizeof(cppw_finalize_fn);
 constexpr std::size_t min_route_size = offsetof(cppw_route, max_queue_time) + sizeof(double);
 
-const char* method_name(uint32_t m) {
-    switch (m) {
-    case CPPW_METHOD_GET: return "GET";
-    case CPPW_METHOD_POST: return "POST";
-    case CPPW_METHOD_PUT: return "PUT";
-    case CPPW_METHOD_DELETE: return "DELETE";
-    case CPPW_METHOD_PATCH: return "PATCH";
-    default: return nullptr;
-    }
-}
-
 bool valid_path(const char* p) {
     if (p == nullptr || p[0] != '/') return false;
     for (; *p; ++p) {
@@ -38,7 +27,7 @@ std::variant<RouteSpec, std::string> check_route(const cppw_route& r, uint32_t i
     if (r.struct_size < min_route_size) {
         return fmt::format("routes[{}].struct_size is {}, at least {} expected", i, r.struct_size, min_route_size);
     }
-    if (method_name(r.method) == nullptr) return fmt::format("routes[{}].method {} is not a cppw_method", i, r.method);
+    if (method_name(r.method).empty()) return fmt::format("routes[{}].method {} is not a cppw_method", i, r.method);
     if (!valid_path(r.path)) {
         return fmt::format("routes[{}].path must start with '/' and hold no spaces, '?' or '#'", i);
     }
@@ -57,6 +46,17 @@ std::variant<RouteSpec, std::string> check_route(const cppw_route& r, uint32_t i
 }
 
 }  // namespace
+
+std::string_view method_name(uint32_t method) {
+    switch (method) {
+    case CPPW_METHOD_GET: return "GET";
+    case CPPW_METHOD_POST: return "POST";
+    case CPPW_METHOD_PUT: return "PUT";
+    case CPPW_METHOD_DELETE: return "DELETE";
+    case CPPW_METHOD_PATCH: return "PATCH";
+    default: return {};
+    }
+}
 
 bool is_builtin_path(std::string_view path) {
     return path == "/ping" || path == "/healthz" || path == "/readyz" || path == "/metrics";

@@ -3,6 +3,7 @@
 #include <cppworker/plugin.h>
 
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -35,6 +36,9 @@ struct PluginShape {
     std::vector<RouteSpec> routes;
     Hooks hooks;
 };
+
+// "GET", "POST", ... for a cppw_method; empty for anything else.
+std::string_view method_name(uint32_t method);
 
 // Paths the core serves itself; a plugin may not claim them.
 bool is_builtin_path(std::string_view path);

@@ -297,8 +297,18 @@ awaitable<std::optional<Request>> read_request(Connection& c) {
         socket.cancel();
     });
     c.idle = true;
-    auto [ec, n] = co_await http::async_read(c.stream, c.buffer, parser, tuple_awaitable);
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    std::tie(ec, n) = co_await http::async_read_header(c.stream, c.buffer, parser, tuple_awaitable);
     c.idle = false;
+    if (!ec && !parser.is_done()) {
+        // curl and others wait (a second, for curl) for this before sending a large body.
+        if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+            http::response<http::empty_body> go_on{http::status::continue_, 11};
+            std::tie(ec, n) = co_await http::async_write(c.stream, go_on, tuple_awaitable);
+        }
+        if (!ec) std::tie(ec, n) = co_await http::async_read(c.stream, c.buffer, parser, tuple_awaitable);
+    }
     *reading = false;
     deadline.cancel();
     if (!ec) co_return parser.release();

@@ -30,6 +30,4 @@ private:
     std::vector<plugin::RouteSpec> routes_;
 };
 
-std::string_view method_name(cppw_method m);
-
 }  // namespace cppworker::server
