@@ -1,3 +1,5 @@
+#include "accounting/request_ledger.hpp"
+#include "auth/authenticator.hpp"
 #include "config/config.hpp"
 #include "logging/logging.hpp"
 #include "plugin/host.hpp"
@@ -10,6 +12,8 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <stdexcept>
 
 namespace {
 
@@ -18,6 +22,25 @@ std::filesystem::path executable_dir(const char* argv0) {
     auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
     if (ec) self = std::filesystem::absolute(argv0);
     return self.parent_path();
+}
+
+std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot read " + path.string());
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void log_auth_mode(const cppworker::config::Config& cfg) {
+    if (cfg.unsecured) {
+        spdlog::warn("UNSECURED: signatures are not checked and bare payloads are accepted");
+    } else if (cfg.pubkey_file) {
+        spdlog::info("checking signatures ({} scheme) with the key in {}", cfg.auth_scheme, cfg.pubkey_file->string());
+    } else if (!cfg.report_addr.empty()) {
+        spdlog::info("checking signatures ({} scheme) with the key from {}/pubkey/", cfg.auth_scheme, cfg.report_addr);
+    } else {
+        spdlog::warn("no REPORT_ADDR and no --pubkey-file: no key to check signatures with, so requests are "
+                     "accepted unsigned, as with UNSECURED");
+    }
 }
 
 void write_port_file(const std::filesystem::path& file, uint16_t port) {
@@ -46,6 +69,11 @@ int main(int argc, char** argv) {
                      shape.abi_minor, plugin->path().string(), shape.routes.size());
 
         requests::RequestRegistry registry(cfg.stream_high_water);
+        accounting::RequestLedger ledger;
+        auth::Authenticator authenticator(cfg.auth_scheme == "url"      ? auth::Scheme::url
+                                          : cfg.auth_scheme == "fields" ? auth::Scheme::fields
+                                                                        : auth::Scheme::any);
+        if (cfg.pubkey_file) authenticator.set_key(auth::SignatureVerifier::from_pem(read_file(*cfg.pubkey_file)));
         plugin::Host host(shape.name, cfg.plugin_options, registry);
         plugin->init(host);
         // However main is left from here on, finalize runs while the host it was given still exists.
@@ -55,10 +83,11 @@ int main(int argc, char** argv) {
         } finalize_on_exit{*plugin};
 
         {
-            server::Server server(cfg, *plugin, registry);
+            server::Server server(cfg, *plugin, registry, ledger, authenticator);
             const uint16_t port = server.listen();
             spdlog::info("listening on {}:{} with {} I/O and {} blocking thread(s)", cfg.listen_address, port,
                          cfg.io_threads, cfg.blocking_threads);
+            log_auth_mode(cfg);
             if (cfg.report_addr.empty()) {
                 spdlog::info("no REPORT_ADDR configured: running standalone, reporting to no autoscaler");
             } else {

@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -18,7 +19,7 @@ using namespace std::chrono_literals;
 
 class TestKit : public cppworker::Plugin {
 public:
-    enum Route : uint32_t { sleep, rendezvous, stream, late, fail, drop };
+    enum Route : uint32_t { sleep, rendezvous, stream, late, fail, drop, fifo, bounded };
     static constexpr cppw_route routes[] = {
         cppworker::route(CPPW_METHOD_POST, "/sleep", {.blocking = true}),
         cppworker::route(CPPW_METHOD_POST, "/rendezvous", {.blocking = true}),
@@ -26,6 +27,8 @@ public:
         cppworker::route(CPPW_METHOD_POST, "/late"),
         cppworker::route(CPPW_METHOD_POST, "/fail"),
         cppworker::route(CPPW_METHOD_POST, "/drop"),
+        cppworker::route(CPPW_METHOD_POST, "/fifo", {.concurrency = CPPW_CONCURRENCY_FIFO, .blocking = true}),
+        cppworker::route(CPPW_METHOD_POST, "/bounded", {.blocking = true, .max_queue_time = 1.0}),
     };
 
     explicit TestKit(cppworker::Host host) : Plugin(host) {
@@ -62,6 +65,8 @@ public:
             });
         case fail: throw std::runtime_error("testkit was asked to fail");
         case drop: return;  // the Reply dies unanswered: the SDK answers 500 for us
+        case fifo: return do_fifo(std::move(reply), number("tag", -1), std::chrono::milliseconds(number("ms", 0)));
+        case bounded: return do_sleep(std::move(reply), std::chrono::milliseconds(number("ms", 100)));
         }
     }
 
@@ -77,6 +82,14 @@ private:
         const auto until = std::chrono::steady_clock::now() + ms;
         while (std::chrono::steady_clock::now() < until && !reply.cancelled()) std::this_thread::sleep_for(5ms);
         reply.json(200, json::serialize(json::object{{"slept_ms", ms.count()}}));
+    }
+
+    // Says in which order FIFO requests reached the plugin, so a test can compare it with the
+    // order they were sent in.
+    void do_fifo(Reply reply, int64_t tag, std::chrono::milliseconds ms) {
+        const int64_t started = fifo_started_++;
+        std::this_thread::sleep_for(ms);
+        reply.json(200, json::serialize(json::object{{"tag", tag}, {"started", started}}));
     }
 
     void do_rendezvous(Reply reply, int64_t parties, int64_t timeout_ms) {
@@ -122,6 +135,7 @@ private:
     std::mutex mutex_;
     std::condition_variable met_;
     int64_t arrived_ = 0;
+    std::atomic<int64_t> fifo_started_{0};
     std::vector<std::jthread> threads_;
 };
 

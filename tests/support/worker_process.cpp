@@ -29,6 +29,16 @@ fs::path make_temp_dir() {
     return pattern;
 }
 
+// Variables the worker reads that do not carry one of the prefixes above.
+bool reads_config(const std::string& name) {
+    for (const char* known : {"BACKEND", "PLUGIN_PATH", "REPORT_ADDR", "LOG_LEVEL", "UNSECURED", "PUBKEY_FILE",
+                              "AUTH_SCHEME", "MASTER_TOKEN", "FORCE_UPDATE_FILE", "MAX_SESSIONS", "MODEL_SERVER_URL",
+                              "CONTAINER_ID", "PUBLIC_IPADDR", "USE_SSL", "MODEL_LOG"}) {
+        if (name == known) return true;
+    }
+    return false;
+}
+
 std::string read_file(const fs::path& p) {
     std::ifstream in(p);
     std::stringstream ss;
@@ -50,11 +60,18 @@ struct WorkerProcess::Impl {
         if (!o.plugin.empty()) args.insert(args.begin(), {"--plugin", o.plugin});
         args.insert(args.end(), o.args.begin(), o.args.end());
 
-        auto env = boost::this_process::environment();
+        // A copy: this_process::environment() itself would change the test process's own environment.
+        bp::environment env = boost::this_process::environment();
         // The tests decide the whole configuration; nothing leaks in from the caller's shell.
-        for (const char* name : {"WORKER_PORT", "BACKEND", "REPORT_ADDR", "PLUGIN_PATH", "LOG_LEVEL"}) {
-            if (env.find(name) != env.end()) env.erase(name);
+        std::vector<std::string> inherited;
+        for (const auto& entry : env) {
+            const std::string name = entry.get_name();
+            if (name.starts_with("WORKER_") || name.starts_with("CPPWORKER_") || name.starts_with("VAST_TCP_PORT_") ||
+                reads_config(name)) {
+                inherited.push_back(name);
+            }
         }
+        for (const auto& name : inherited) env.erase(name);
         for (const auto& [k, v] : o.env) env[k] = v;
         child = bp::child(bp::exe = CPPWORKER_BINARY, bp::args = args, env, bp::std_in < bp::null,
                           (bp::std_out & bp::std_err) > log_path.string());

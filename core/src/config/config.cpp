@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <thread>
 
 namespace cppworker::config {
@@ -21,6 +22,18 @@ std::filesystem::path resolve_plugin(const std::string& backend, const std::stri
 }
 
 }  // namespace
+
+std::optional<bool> parse_bool(std::string_view text) {
+    std::string t(text);
+    for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const char* yes : {"y", "yes", "t", "true", "on", "1"}) {
+        if (t == yes) return true;
+    }
+    for (const char* no : {"n", "no", "f", "false", "off", "0"}) {
+        if (t == no) return false;
+    }
+    return std::nullopt;
+}
 
 ParseResult parse(int argc, const char* const* argv, const std::filesystem::path& exe_dir) {
     Config c;
@@ -60,6 +73,21 @@ ParseResult parse(int argc, const char* const* argv, const std::filesystem::path
         ->envname("WORKER_PORT_FILE");
     app.add_option("--log-level", c.log_level, "debug, info, warn or error")
         ->envname("LOG_LEVEL")->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+    std::string unsecured = "false";
+    app.add_option("--unsecured", unsecured, "skip signature checks and accept bare payloads (development only)")
+        ->envname("UNSECURED");
+    std::string pubkey_file;
+    app.add_option("--pubkey-file", pubkey_file, "PEM public key of the autoscaler, instead of fetching it")
+        ->envname("PUBKEY_FILE");
+    app.add_option("--auth-scheme", c.auth_scheme, "signed message: url (Gen 3 1.1.0), fields (1.0.0, Gen 2) or any")
+        ->envname("AUTH_SCHEME")->check(CLI::IsMember({"url", "fields", "any"}));
+    app.add_option("--master-token", c.master_token, "bearer token of POST /pyworker/update")->envname("MASTER_TOKEN");
+    app.add_option("--force-update-file", c.force_update_file, "file POST /pyworker/update creates")
+        ->envname("FORCE_UPDATE_FILE");
+    app.add_option("--max-sessions", c.max_sessions, "open sessions at most; more get 429 (0: no sessions)")
+        ->envname("MAX_SESSIONS");
+    app.add_option("--model-server-url", c.model_server_url, "model server base URL, for relative on-close routes")
+        ->envname("MODEL_SERVER_URL");
 
     try {
         app.parse(argc, argv);
@@ -71,6 +99,14 @@ ParseResult parse(int argc, const char* const* argv, const std::filesystem::path
                                                               "\nRun with --help for the options.\n";
         return r;
     }
+
+    if (const auto flag = parse_bool(unsecured)) {
+        c.unsecured = *flag;
+    } else {
+        return ParseResult{std::nullopt, 2, "cppworker: UNSECURED / --unsecured takes true or false, got '" +
+                                                unsecured + "'\n"};
+    }
+    if (!pubkey_file.empty()) c.pubkey_file = pubkey_file;
 
     for (const auto& kv : options) {
         const auto eq = kv.find('=');

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cppworker::config {
@@ -29,7 +30,19 @@ struct Config {
     std::size_t stream_high_water = 1024 * 1024;
     std::optional<std::filesystem::path> port_file;
     std::string log_level = "info";
+
+    // Request path (protocol.md §4, §6).
+    bool unsecured = false;                       // UNSECURED: no signature checks, bare payloads allowed
+    std::optional<std::filesystem::path> pubkey_file;  // else fetched from REPORT_ADDR/pubkey/
+    std::string auth_scheme = "any";              // "url" (Gen 3 1.1.0), "fields" (1.0.0 / Gen 2) or "any"
+    std::string master_token;                     // MASTER_TOKEN: bearer for /pyworker/update
+    std::filesystem::path force_update_file = "/.force_update";
+    int max_sessions = 10;
+    std::string model_server_url;                 // base for relative session on-close routes
 };
+
+// Python's distutils.strtobool, as PyWorker reads UNSECURED: empty when `text` is neither.
+std::optional<bool> parse_bool(std::string_view text);
 
 // Outcome of parsing: a Config, or an exit code and text for the console (help is not an error).
 struct ParseResult {

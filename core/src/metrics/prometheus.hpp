@@ -1,5 +1,6 @@
 #pragma once
 
+#include "accounting/request_ledger.hpp"
 #include "plugin/host.hpp"
 
 #include <string>
@@ -10,5 +11,15 @@ namespace cppworker::metrics {
 // Prometheus text format 0.0.4 for the plugin's own figures, each name prefixed
 // "cppworker_plugin_". Samples are printed in the order given; a repeated name keeps its first.
 std::string format_plugin_metrics(const std::vector<plugin::MetricSample>& samples);
+
+// The worker's own figures: requests and workload by outcome since start, and what is in flight,
+// queued and open now.
+struct WorkerGauges {
+    std::size_t queued_requests = 0;
+    std::size_t open_sessions = 0;
+    double max_perf = 0;
+};
+std::string format_worker_metrics(const accounting::LedgerTotals& totals, const accounting::LedgerSnapshot& now,
+                                  const WorkerGauges& gauges);
 
 }  // namespace cppworker::metrics

@@ -59,7 +59,9 @@ std::string_view method_name(uint32_t method) {
 }
 
 bool is_builtin_path(std::string_view path) {
-    return path == "/ping" || path == "/healthz" || path == "/readyz" || path == "/metrics";
+    return path == "/ping" || path == "/healthz" || path == "/readyz" || path == "/metrics" ||
+           path == "/session/create" || path == "/session/get" || path == "/session/health" ||
+           path == "/session/end" || path == "/pyworker/update";
 }
 
 std::variant<PluginShape, std::string> check_descriptor(const cppw_plugin_descriptor& d) {

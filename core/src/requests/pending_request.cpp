@@ -3,6 +3,7 @@
 #include "requests/io_thread.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace cppworker::requests {
 
@@ -110,14 +111,18 @@ void PendingRequest::sent(std::size_t bytes) {
 }
 
 void PendingRequest::cancel() {
+    std::function<void()> notify;
     {
         std::lock_guard lock(mutex_);
+        if (cancelled_) return;
         cancelled_ = true;
         events_.clear();
         queued_bytes_ = 0;
-        notify_ = nullptr;
+        notify = std::exchange(notify_, nullptr);
     }
     drained_.notify_all();
+    // The connection may be waiting for an answer that will now never be sent.
+    if (notify) notify();
 }
 
 }  // namespace cppworker::requests

@@ -53,7 +53,7 @@ public:
     void set_notifier(std::function<void()> notify);
     std::vector<Event> take_events();
     void sent(std::size_t bytes);  // stream bytes handed to the socket
-    void cancel();                 // the client left, or the host gave up
+    void cancel();                 // the client left, its session closed, or the host gave up
 
 private:
     enum class State { open, streaming, done };

@@ -1,7 +1,9 @@
 #include "server/connection.hpp"
 
 #include "metrics/prometheus.hpp"
+#include "accounting/admission.hpp"
 #include "server/envelope.hpp"
+#include "server/session_endpoints.hpp"
 
 #include <cppworker/plugin.hpp>
 
@@ -58,7 +60,7 @@ Reply error_reply(http::status status, std::string_view message) {
 awaitable<bool> write_reply(Connection& c, const Request& req, Reply& reply, bool keep_alive) {
     http::response<http::string_body> res{reply.status, req.version()};
     res.set(http::field::server, "cppworker");
-    res.set(http::field::content_type, reply.content_type);
+    if (!reply.content_type.empty()) res.set(http::field::content_type, reply.content_type);
     for (auto& [name, value] : reply.headers) res.set(name, value);
     res.body() = std::move(reply.body);
     res.keep_alive(keep_alive && !c.server.stopping);
@@ -88,30 +90,92 @@ Reply builtin_reply(ServerState& s, std::string_view path) {
         return json_reply(ready ? http::status::ok : http::status::service_unavailable,
                           ready ? R"({"ready": true})" : R"({"ready": false})");
     }
+    std::size_t queued = s.fifo_gate.queued();
+    for (const auto& gate : s.route_gates) queued += gate ? gate->queued() : 0;
     return Reply{http::status::ok, "text/plain; version=0.0.4",
-                 metrics::format_plugin_metrics(s.plugin.metrics())};
+                 metrics::format_worker_metrics(s.ledger.totals(), s.ledger.snapshot(),
+                                                {queued, s.sessions.size(), s.max_perf.load()}) +
+                     metrics::format_plugin_metrics(s.plugin.metrics())};
+}
+
+// How an accepted request ended, for the connection and for the ledger.
+struct Relayed {
+    bool reusable;
+    accounting::Outcome outcome;
+};
+
+Relayed written(bool ok, bool keep_alive) {
+    return Relayed{ok && keep_alive, ok ? accounting::Outcome::success : accounting::Outcome::cancel};
+}
+
+// Waits for the next wake-up of `wake`, watching the client meanwhile unless told not to. False
+// when the client hung up; a pipelined request's bytes are kept and watching stops.
+awaitable<bool> wait_watching(Connection& c, asio::steady_timer& wake, bool& watch_client) {
+    c.stream.expires_never();
+    if (!watch_client) {
+        co_await wake.async_wait(tuple_awaitable);
+        co_return true;
+    }
+    auto woken = co_await (wake.async_wait(tuple_awaitable) ||
+                           c.stream.socket().async_read_some(c.buffer.prepare(4096), tuple_awaitable));
+    if (woken.index() == 1) {
+        auto [ec, n] = std::get<1>(woken);
+        if (ec) co_return false;
+        c.buffer.commit(n);
+        watch_client = false;
+    }
+    co_return true;
+}
+
+// Waits until the route's gate lets this request run. False when the client left (or its session
+// closed) first; the request then holds no slot.
+awaitable<bool> wait_turn(Connection& c, accounting::ConcurrencyGate& gate, requests::PendingRequest& pending,
+                          const std::shared_ptr<asio::steady_timer>& wake, bool& watch_client) {
+    auto turn = std::make_shared<std::atomic<bool>>(false);
+    const bool now = gate.enter(pending.id(), [turn, weak = std::weak_ptr(wake), executor = wake->get_executor()] {
+        turn->store(true);
+        asio::post(executor, [weak] {
+            if (auto timer = weak.lock()) timer->cancel();
+        });
+    });
+    if (now) co_return true;
+    spdlog::debug("request {}: queued behind {} running", pending.id(), gate.running());
+    while (!turn->load()) {
+        wake->expires_at(Clock::time_point::max());
+        const bool client_here = co_await wait_watching(c, *wake, watch_client);
+        if (turn->load()) break;
+        if (!client_here || pending.cancelled()) {
+            if (!gate.leave_queue(pending.id())) gate.exit();  // the turn came as it left: pass it on
+            co_return false;
+        }
+    }
+    co_return true;
 }
 
 // Sends what the plugin produces for one accepted request, until it completed it, the client
-// left, or the deadline passed. Returns whether the connection can carry another request.
-awaitable<bool> relay_answer(Connection& c, const Request& req, requests::PendingRequest& pending,
-                             asio::steady_timer& wake, bool keep_alive) {
+// left, or the deadline passed.
+awaitable<Relayed> relay_answer(Connection& c, const Request& req, requests::PendingRequest& pending,
+                                asio::steady_timer& wake, bool keep_alive, bool& watch_client) {
     auto& s = c.server;
+    using accounting::Outcome;
     const auto deadline = Clock::now() + s.config.request_timeout;
     std::optional<http::response<http::empty_body>> head;
     std::optional<http::response_serializer<http::empty_body>> serializer;
-    bool watch_client = true;
 
     for (;;) {
         // Named, not a range-for temporary: GCC 12 coroutines mishandle its lifetime.
         auto events = pending.take_events();
         for (auto& e : events) {
             switch (e.kind) {
-            case requests::Event::Kind::respond:
-            {
+            case requests::Event::Kind::respond: {
                 Reply reply{static_cast<http::status>(e.answer.status), std::move(e.answer.content_type),
                             std::move(e.answer.body), std::move(e.answer.headers)};
-                co_return co_await write_reply(c, req, reply, keep_alive);
+                co_return written(co_await write_reply(c, req, reply, keep_alive), keep_alive);
+            }
+            case requests::Event::Kind::refused: {
+                auto reply = error_reply(http::status::internal_server_error, e.data);
+                const bool ok = co_await write_reply(c, req, reply, keep_alive);
+                co_return Relayed{ok && keep_alive, Outcome::error};
             }
             case requests::Event::Kind::stream_begin: {
                 head.emplace(static_cast<http::status>(e.answer.status), req.version());
@@ -134,54 +198,42 @@ awaitable<bool> relay_answer(Connection& c, const Request& req, requests::Pendin
                 if (ec) break;
                 continue;
             }
-            case requests::Event::Kind::refused: {
-                auto reply = error_reply(http::status::internal_server_error, e.data);
-                co_return co_await write_reply(c, req, reply, keep_alive);
-            }
             case requests::Event::Kind::stream_end: {
                 if (e.end_status != CPPW_OK) {
                     spdlog::warn("request {}: the plugin ended its stream with status {}; cutting the answer short",
                                  pending.id(), static_cast<int>(e.end_status));
-                    co_return false;
+                    co_return Relayed{false, Outcome::error};
                 }
                 c.stream.expires_after(s.config.read_timeout);
                 auto [ec, n] = co_await asio::async_write(c.stream, http::make_chunk_last(), tuple_awaitable);
-                co_return !ec && keep_alive;
+                co_return written(!ec, keep_alive);
             }
             }
             // A write failed: the client is gone.
             spdlog::debug("request {}: client {} went away while the answer was sent", pending.id(), c.peer);
             pending.cancel();
-            co_return false;
+            co_return Relayed{false, Outcome::cancel};
         }
 
+        if (pending.cancelled()) {
+            // Its session closed: PyWorker aborts the connection rather than answer.
+            spdlog::info("request {} ({}): aborted", pending.id(), req.target());
+            co_return Relayed{false, Outcome::cancel};
+        }
         if (!head && Clock::now() >= deadline) {
             pending.cancel();
             spdlog::warn("request {} ({}): the plugin did not answer within {} ms; answering 504", pending.id(),
                          req.target(), s.config.request_timeout.count());
             auto reply = error_reply(http::status::gateway_timeout, "the backend did not answer in time");
-            co_return co_await write_reply(c, req, reply, keep_alive);
+            const bool ok = co_await write_reply(c, req, reply, keep_alive);
+            co_return Relayed{ok && keep_alive, Outcome::error};
         }
 
-        c.stream.expires_never();
         wake.expires_at(head ? Clock::time_point::max() : deadline);
-        if (!watch_client) {
-            co_await wake.async_wait(tuple_awaitable);
-            continue;
-        }
-        // While waiting for the plugin, a read tells us if the client hangs up.
-        auto woken = co_await (wake.async_wait(tuple_awaitable) ||
-                               c.stream.socket().async_read_some(c.buffer.prepare(4096), tuple_awaitable));
-        if (woken.index() == 1) {
-            auto [ec, n] = std::get<1>(woken);
-            if (ec) {
-                spdlog::info("request {} ({}): client {} disconnected; cancelled", pending.id(), req.target(), c.peer);
-                pending.cancel();
-                co_return false;
-            }
-            // A pipelined request: keep its bytes for the next read, stop watching.
-            c.buffer.commit(n);
-            watch_client = false;
+        if (!co_await wait_watching(c, wake, watch_client)) {
+            spdlog::info("request {} ({}): client {} disconnected; cancelled", pending.id(), req.target(), c.peer);
+            pending.cancel();
+            co_return Relayed{false, Outcome::cancel};
         }
     }
 }
@@ -207,15 +259,29 @@ void call_handle(ServerState& s, const HandleCall& call, requests::PendingReques
     }
 }
 
+// Why a request was turned away before it started, as PyWorker answers it (empty body).
+awaitable<bool> refuse(Connection& c, const Request& req, const HandleCall& call, double workload,
+                       http::status status, std::string_view why, bool keep_alive) {
+    auto& s = c.server;
+    s.registry.forget(call.info.id);
+    s.ledger.reject(call.envelope.who, workload, call.envelope.session_id.empty());
+    spdlog::info("request {} ({}): {} -> {}", call.info.id, call.path, why, static_cast<unsigned>(status));
+    Reply reply{status, "", ""};
+    co_return co_await write_reply(c, req, reply, keep_alive);
+}
+
+// The request path of protocol.md §4.2: envelope, workload, session, signature, admission, queue,
+// then the plugin.
 awaitable<bool> serve_plugin_route(Connection& c, const Request& req, uint32_t route_index, std::string_view path,
                                    std::string_view query, bool keep_alive) {
     auto& s = c.server;
-    auto parsed = parse_envelope(req.body());
+    auto parsed = parse_envelope(req.body(), s.require_auth);
     if (auto* err = std::get_if<EnvelopeError>(&parsed)) {
         auto reply = json_reply(http::status::unprocessable_entity, std::move(err->body));
         co_return co_await write_reply(c, req, reply, keep_alive);
     }
     auto call = std::make_shared<HandleCall>(std::move(std::get<Envelope>(parsed)), path, query, route_index);
+    const auto& envelope = call->envelope;
 
     const auto pending = s.registry.create();
     call->info.id = pending->id();
@@ -225,6 +291,26 @@ awaitable<bool> serve_plugin_route(Connection& c, const Request& req, uint32_t r
         auto reply = error_reply(http::status::unprocessable_entity, *err);
         co_return co_await write_reply(c, req, reply, keep_alive);
     }
+    const bool in_session = !envelope.session_id.empty();
+    if (in_session && !s.sessions.join(envelope.session_id, pending)) {
+        s.registry.forget(pending->id());
+        auto reply = error_reply(http::status::gone, "invalid session");
+        co_return co_await write_reply(c, req, reply, keep_alive);
+    }
+    if (s.require_auth) {
+        const auto verdict = s.authenticator.check(*envelope.auth_data);
+        if (verdict != auth::Verdict::accepted) {
+            co_return co_await refuse(c, req, *call, workload, http::status::unauthorized, auth::to_string(verdict),
+                                      keep_alive);
+        }
+    }
+    const auto& route = s.router.route(route_index);
+    if (accounting::over_queue_limit(s.ledger.queued_workload(), s.max_perf.load(), route.max_queue_time)) {
+        co_return co_await refuse(c, req, *call, workload, http::status::too_many_requests,
+                                  "queue estimate over max_queue_time", keep_alive);
+    }
+
+    const uint64_t ledger_handle = s.ledger.start(envelope.who, workload, !in_session);
     const auto executor = co_await asio::this_coro::executor;
     auto wake = std::make_shared<asio::steady_timer>(executor);
     pending->set_notifier([weak = std::weak_ptr(wake), executor] {
@@ -232,16 +318,27 @@ awaitable<bool> serve_plugin_route(Connection& c, const Request& req, uint32_t r
             if (auto timer = weak.lock()) timer->cancel();
         });
     });
+    bool watch_client = true;
+    auto* gate = s.gate_for(route_index);
+    if (gate && !co_await wait_turn(c, *gate, *pending, wake, watch_client)) {
+        spdlog::info("request {} ({}): left the queue; cancelled", pending->id(), path);
+        pending->cancel();
+        s.registry.forget(pending->id());
+        s.ledger.finish(ledger_handle, accounting::Outcome::cancel);
+        co_return false;
+    }
 
-    if (s.router.route(route_index).blocking) {
+    if (route.blocking) {
         // Not awaited: the connection keeps watching its client while the plugin works.
         asio::post(s.blocking_pool, [&s, call, pending] { call_handle(s, *call, *pending); });
     } else {
         call_handle(s, *call, *pending);
     }
-    const bool reusable = co_await relay_answer(c, req, *pending, *wake, keep_alive);
+    const auto relayed = co_await relay_answer(c, req, *pending, *wake, keep_alive, watch_client);
     pending->set_notifier(nullptr);
-    co_return reusable;
+    if (gate) gate->exit();
+    s.ledger.finish(ledger_handle, relayed.outcome);
+    co_return relayed.reusable;
 }
 
 // Answers one request; false when the connection must close afterwards.
@@ -253,6 +350,17 @@ awaitable<bool> serve_request(Connection& c, const Request& req) {
     const auto path = target.substr(0, q);
     const auto query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
 
+    if (is_core_post_path(path)) {
+        if (req.method() != http::verb::post) {
+            auto reply = error_reply(http::status::method_not_allowed, fmt::format("{} takes POST", path));
+            reply.headers.emplace_back("Allow", "POST");
+            co_return co_await write_reply(c, req, reply, keep_alive) && keep_alive;
+        }
+        auto core = answer_core_post(s, path, req.body(), req[http::field::authorization]);
+        Reply reply{static_cast<http::status>(core.status), core.body.empty() ? "" : "application/json",
+                    std::move(core.body)};
+        co_return co_await write_reply(c, req, reply, keep_alive) && keep_alive;
+    }
     if (plugin::is_builtin_path(path)) {
         if (req.method() != http::verb::get) {
             auto reply = error_reply(http::status::method_not_allowed, fmt::format("{} takes GET", path));

@@ -1,7 +1,9 @@
 #include "server/server.hpp"
 
 #include "requests/io_thread.hpp"
+#include "autoscaler/pubkey_fetch.hpp"
 #include "server/connection.hpp"
+#include "server/session_endpoints.hpp"
 #include "server/server_state.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -17,6 +19,27 @@ namespace cppworker::server {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+ServerState::ServerState(const config::Config& c, plugin::LoadedPlugin& p, requests::RequestRegistry& r,
+                         accounting::RequestLedger& l, auth::Authenticator& a)
+    : config(c), plugin(p), registry(r), ledger(l), authenticator(a), router(p.shape().routes),
+      require_auth(!c.unsecured && (!c.report_addr.empty() || c.pubkey_file)), sessions(c.max_sessions),
+      blocking_pool(c.blocking_threads), control(asio::make_strand(io)), acceptor(control), signals(control),
+      drain_timer(control), session_gc_timer(control) {
+    for (const auto& route : p.shape().routes) {
+        route_gates.push_back(route.concurrency == CPPW_CONCURRENCY_LIMIT
+                                  ? std::make_unique<accounting::ConcurrencyGate>(route.limit)
+                                  : nullptr);
+    }
+}
+
+accounting::ConcurrencyGate* ServerState::gate_for(uint32_t route_index) {
+    switch (router.route(route_index).concurrency) {
+    case CPPW_CONCURRENCY_FIFO: return &fifo_gate;
+    case CPPW_CONCURRENCY_LIMIT: return route_gates[route_index].get();
+    default: return nullptr;
+    }
+}
+
 void ServerState::connection_opened(uint64_t id, std::function<void()> close_if_idle) {
     std::lock_guard lock(connections_mutex);
     connections.emplace(id, std::move(close_if_idle));
@@ -26,8 +49,8 @@ void ServerState::connection_closed(uint64_t id) {
     std::lock_guard lock(connections_mutex);
     connections.erase(id);
     if (stopping && connections.empty()) {
-        // Last one out: nothing keeps the event loop busy any more, so run() returns.
-        asio::post(control, [this] { drain_timer.cancel(); });
+        // Last one out: background work (key fetch, session expiry, callbacks) ends with the loop.
+        io.stop();
     }
 }
 
@@ -57,7 +80,10 @@ void begin_shutdown(ServerState& s, int signal) {
         spdlog::info("signal {}: no longer accepting; draining {} open connection(s), at most {} ms", signal,
                      s.connections.size(), s.config.drain_timeout.count());
         for (auto& [id, close_if_idle] : s.connections) idle_closers.push_back(close_if_idle);
-        if (s.connections.empty()) return;
+        if (s.connections.empty()) {
+            s.io.stop();
+            return;
+        }
     }
     for (auto& close : idle_closers) close();
     s.drain_timer.expires_after(s.config.drain_timeout);
@@ -71,8 +97,9 @@ void begin_shutdown(ServerState& s, int signal) {
 
 }  // namespace
 
-Server::Server(const config::Config& config, plugin::LoadedPlugin& plugin, requests::RequestRegistry& registry)
-    : state_(std::make_unique<ServerState>(config, plugin, registry)) {}
+Server::Server(const config::Config& config, plugin::LoadedPlugin& plugin, requests::RequestRegistry& registry,
+               accounting::RequestLedger& ledger, auth::Authenticator& authenticator)
+    : state_(std::make_unique<ServerState>(config, plugin, registry, ledger, authenticator)) {}
 
 Server::~Server() {
     state_->blocking_pool.join();
@@ -96,6 +123,10 @@ void Server::run() {
         if (!ec) begin_shutdown(s, signal);
     });
     accept_next(s);
+    expire_sessions(s);
+    if (s.require_auth && !s.authenticator.has_key()) {
+        asio::co_spawn(s.io, autoscaler::fetch_pubkey(s.config.report_addr, s.authenticator), asio::detached);
+    }
 
     std::vector<std::thread> threads;
     for (unsigned i = 0; i < s.config.io_threads; ++i) {

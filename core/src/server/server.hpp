@@ -1,5 +1,7 @@
 #pragma once
 
+#include "accounting/request_ledger.hpp"
+#include "auth/authenticator.hpp"
 #include "config/config.hpp"
 #include "plugin/loaded_plugin.hpp"
 #include "requests/request_registry.hpp"
@@ -14,7 +16,8 @@ struct ServerState;
 // The worker's HTTP/1.1 front: listens, routes to the plugin, and drains on SIGTERM / SIGINT.
 class Server {
 public:
-    Server(const config::Config& config, plugin::LoadedPlugin& plugin, requests::RequestRegistry& registry);
+    Server(const config::Config& config, plugin::LoadedPlugin& plugin, requests::RequestRegistry& registry,
+           accounting::RequestLedger& ledger, auth::Authenticator& authenticator);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;

@@ -1,9 +1,13 @@
 #pragma once
 
+#include "accounting/concurrency_gate.hpp"
+#include "accounting/request_ledger.hpp"
+#include "auth/authenticator.hpp"
 #include "config/config.hpp"
 #include "plugin/loaded_plugin.hpp"
 #include "requests/request_registry.hpp"
 #include "server/router.hpp"
+#include "sessions/session_table.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,20 +19,33 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
+#include <vector>
 #include <mutex>
 
 namespace cppworker::server {
 
 // What every connection shares. Lives as long as the Server.
 struct ServerState {
-    ServerState(const config::Config& c, plugin::LoadedPlugin& p, requests::RequestRegistry& r)
-        : config(c), plugin(p), registry(r), router(p.shape().routes), blocking_pool(c.blocking_threads),
-          control(boost::asio::make_strand(io)), acceptor(control), signals(control), drain_timer(control) {}
+    ServerState(const config::Config& c, plugin::LoadedPlugin& p, requests::RequestRegistry& r,
+                accounting::RequestLedger& l, auth::Authenticator& a);
 
     const config::Config& config;
     plugin::LoadedPlugin& plugin;
     requests::RequestRegistry& registry;
+    accounting::RequestLedger& ledger;
+    auth::Authenticator& authenticator;
     Router router;
+    // Signatures are checked unless UNSECURED, or standalone with no key to check them with.
+    bool require_auth;
+    sessions::SessionTable sessions;
+    // FIFO routes share the first gate; a limit-N route has its own; parallel routes have none.
+    accounting::ConcurrencyGate fifo_gate{1};
+    std::vector<std::unique_ptr<accounting::ConcurrencyGate>> route_gates;
+    // Benchmarked throughput (workload units per second); 0 until a benchmark ran.
+    std::atomic<double> max_perf{0};
+
+    accounting::ConcurrencyGate* gate_for(uint32_t route_index);
 
     boost::asio::io_context io;
     boost::asio::thread_pool blocking_pool;
@@ -37,6 +54,7 @@ struct ServerState {
     boost::asio::ip::tcp::acceptor acceptor;
     boost::asio::signal_set signals;
     boost::asio::steady_timer drain_timer;
+    boost::asio::steady_timer session_gc_timer;
     std::atomic<bool> stopping{false};
 
     // Open connections, each with a way to close it if it sits idle between requests; used to

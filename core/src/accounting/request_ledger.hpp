@@ -1,0 +1,92 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <vector>
+
+namespace cppworker::accounting {
+
+// Who a request is to the autoscaler: the numbers from its auth_data. Requests that came without
+// auth_data (UNSECURED, local use) have none and are invisible to the autoscaler's bookkeeping,
+// though their workload still counts.
+struct RequestIdentity {
+    int64_t reqnum;
+    int64_t request_idx;
+};
+
+// Interval sums since the last accepted status report, plus what is in flight now.
+struct LedgerSnapshot {
+    double received = 0;   // new_load before cancellations
+    double served = 0;     // cur_perf
+    double cancelled = 0;
+    double errored = 0;
+    double rejected = 0;   // rej_load
+    double in_flight = 0;  // cur_load: working requests and open sessions
+    std::size_t num_working = 0;
+    std::size_t num_received_ever = 0;
+    std::vector<int64_t> working_request_idxs;
+};
+
+// Everything since start, for Prometheus (counters never go down).
+struct LedgerTotals {
+    uint64_t started = 0, succeeded = 0, errored = 0, cancelled = 0, rejected = 0;
+    double workload_received = 0, workload_served = 0, workload_cancelled = 0, workload_errored = 0,
+           workload_rejected = 0;
+};
+
+struct DeleteEntry {
+    int64_t request_idx;
+    bool success;  // true for served and cancelled, false for errored and rejected (PyWorker's rule)
+};
+
+enum class Outcome { success, error, cancel };
+
+// PyWorker Gen 3's request accounting (protocol.md §9), one instance per worker, thread-safe.
+// A request is started once, then finished once with its outcome; or rejected instead of started.
+// Unlike PyWorker, two live requests that share a reqnum are both counted (PyWorker keys its
+// working set by reqnum, so one hides the other and cur_load comes out short).
+class RequestLedger {
+public:
+    // After admission. `tracked`: false for requests inside a session, which count in the
+    // workload sums but not in the working set, the received set or the delete queue.
+    // Returns a handle for finish().
+    uint64_t start(std::optional<RequestIdentity> who, double workload, bool tracked);
+    void finish(uint64_t handle, Outcome outcome);
+    void reject(std::optional<RequestIdentity> who, double workload, bool tracked = true);
+
+    // Σ workload of working requests that are not sessions: what a new request queues behind.
+    double queued_workload() const;
+
+    LedgerSnapshot snapshot() const;
+    LedgerTotals totals() const;
+    // After a status report was accepted: zero the interval sums.
+    void reset_interval();
+    // Entries for /delete_requests/, removed from the ledger.
+    std::vector<DeleteEntry> take_deletes();
+
+    // Sessions are metered as one working request each (workload = the route cost).
+    uint64_t open_session(std::optional<RequestIdentity> who, double cost);
+    void close_session(uint64_t handle);
+
+private:
+    struct Working {
+        std::optional<RequestIdentity> who;
+        double workload;
+        bool tracked;
+        bool session;
+    };
+    void count_received(const std::optional<RequestIdentity>& who);
+
+    mutable std::mutex mutex_;
+    uint64_t next_handle_ = 1;
+    std::map<uint64_t, Working> working_;
+    std::set<int64_t> received_reqnums_;
+    std::vector<DeleteEntry> deletes_;
+    LedgerSnapshot interval_;
+    LedgerTotals totals_;
+};
+
+}  // namespace cppworker::accounting

@@ -1,0 +1,188 @@
+#include "server/session_endpoints.hpp"
+
+#include "upstream/http_client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/json.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <fstream>
+
+namespace cppworker::server {
+namespace json = boost::json;
+
+namespace {
+
+CoreReply json_reply(unsigned status, const json::value& v) { return CoreReply{status, json::serialize(v)}; }
+CoreReply error_reply(unsigned status, std::string_view message) {
+    return json_reply(status, json::object{{"error", message}});
+}
+
+std::optional<double> as_number(const json::value* v) {
+    if (v == nullptr || !v->is_number()) return std::nullopt;
+    return v->to_number<double>();
+}
+
+CoreReply create(ServerState& s, std::string_view body) {
+    json::error_code ec;
+    const json::value doc = json::parse(body, ec);
+    if (ec || !doc.is_object()) return error_reply(422, "invalid JSON");
+    const auto& obj = doc.as_object();
+    const auto* auth = obj.if_contains("auth_data");
+    const auto* payload = obj.if_contains("payload");
+    json::object problems;
+    if (auth == nullptr || !auth->is_object()) problems["auth_data"] = "field missing";
+    if (payload == nullptr || !payload->is_object()) problems["payload"] = "field missing";
+    if (!problems.empty()) return json_reply(422, problems);
+
+    const auto& a = auth->as_object();
+    const auto& p = payload->as_object();
+    const auto cost = as_number(a.if_contains("cost"));
+    if (!cost) return json_reply(422, json::object{{"auth_data", json::object{{"cost", "must be a number"}}}});
+    std::optional<accounting::RequestIdentity> who;
+    const auto reqnum = as_number(a.if_contains("reqnum"));
+    const auto request_idx = as_number(a.if_contains("request_idx"));
+    if (reqnum && request_idx) who = accounting::RequestIdentity{static_cast<int64_t>(*reqnum), static_cast<int64_t>(*request_idx)};
+
+    double lifetime = 60;
+    if (const auto* l = p.if_contains("lifetime"); l && !l->is_null()) {
+        const auto n = as_number(l);
+        if (!n || *n <= 0) return json_reply(422, json::object{{"payload", json::object{{"lifetime", "must be a positive number"}}}});
+        lifetime = *n;
+    }
+    const auto* route = p.if_contains("on_close_route");
+    const auto* close_payload = p.if_contains("on_close_payload");
+    auto session = s.sessions.create(*auth, lifetime, route ? *route : json::value(nullptr),
+                                     close_payload ? *close_payload : json::value(nullptr), now_epoch_seconds());
+    if (!session) {
+        s.ledger.reject(who, *cost);
+        spdlog::info("session refused: {} open, the limit", s.sessions.size());
+        return CoreReply{429, {}};
+    }
+    s.sessions.set_ledger_handle(session->id, s.ledger.open_session(who, *cost));
+    spdlog::info("session {} opened for {} s", session->id, lifetime);
+    return json_reply(201, json::object{{"session_id", session->id}, {"expiration", session->expiration}});
+}
+
+// get, health and end share their checks: a session_id, and session_auth equal to the stored auth.
+struct SessionQuery {
+    std::string id;
+    json::value session_auth;
+};
+
+std::variant<SessionQuery, CoreReply> read_query(std::string_view body) {
+    json::error_code ec;
+    const json::value doc = json::parse(body, ec);
+    if (ec || !doc.is_object()) return error_reply(422, "invalid JSON");
+    const auto* id = doc.as_object().if_contains("session_id");
+    if (id == nullptr || !id->is_string()) return error_reply(422, "missing session_id");
+    const auto* auth = doc.as_object().if_contains("session_auth");
+    return SessionQuery{std::string(id->get_string()), auth ? *auth : json::value(nullptr)};
+}
+
+CoreReply get_or_health(ServerState& s, std::string_view body, bool health) {
+    auto parsed = read_query(body);
+    if (auto* reply = std::get_if<CoreReply>(&parsed)) return std::move(*reply);
+    const auto& q = std::get<SessionQuery>(parsed);
+    const auto session = s.sessions.get(q.id);
+    if (!session) return health ? json_reply(200, json::object{{"ok", false}}) : error_reply(400, "session does not exist");
+    if (q.session_auth != session->auth_data) return error_reply(401, "session_auth is not valid");
+    if (health) return json_reply(200, json::object{{"ok", true}});
+    return json_reply(200, json::object{{"session_id", session->id},
+                                        {"auth_data", session->auth_data},
+                                        {"lifetime", session->lifetime},
+                                        {"expiration", session->expiration},
+                                        {"created_at", session->created_at},
+                                        {"on_close_route", session->on_close_route},
+                                        {"on_close_payload", session->on_close_payload}});
+}
+
+CoreReply end(ServerState& s, std::string_view body) {
+    auto parsed = read_query(body);
+    if (auto* reply = std::get_if<CoreReply>(&parsed)) return std::move(*reply);
+    const auto& q = std::get<SessionQuery>(parsed);
+    const auto session = s.sessions.get(q.id);
+    if (!session) return error_reply(400, "session with id " + q.id + " not found");
+    if (q.session_auth != session->auth_data) return error_reply(401, "session_auth is not valid");
+    auto removed = s.sessions.end(q.id);
+    if (!removed) return error_reply(410, "session already closed");
+    close_session(s, std::move(*removed));
+    return json_reply(200, json::object{{"ended", true}, {"removed_session", q.id}});
+}
+
+CoreReply pyworker_update(ServerState& s, std::string_view authorization) {
+    std::string_view token = authorization;
+    if (token.starts_with("Bearer ")) token.remove_prefix(7);
+    if (token != s.config.master_token) return error_reply(401, "unauthorized");
+    std::ofstream marker(s.config.force_update_file);
+    if (!marker) {
+        return error_reply(500, "failed to write file: cannot create " + s.config.force_update_file.string());
+    }
+    spdlog::info("update requested: created {}", s.config.force_update_file.string());
+    return json_reply(200, json::object{{"ok", true}});
+}
+
+boost::asio::awaitable<void> post_on_close(std::string session_id, upstream::Url url, std::string body) {
+    try {
+        const auto r = co_await upstream::http_call(boost::beast::http::verb::post, url, std::move(body),
+                                                    "application/json", std::chrono::seconds(10));
+        spdlog::info("session {}: on-close callback answered {}", session_id, r.status);
+    } catch (const std::exception& e) {
+        spdlog::warn("session {}: on-close callback failed: {}", session_id, e.what());
+    }
+}
+
+}  // namespace
+
+double now_epoch_seconds() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+bool is_core_post_path(std::string_view path) {
+    return path == "/session/create" || path == "/session/get" || path == "/session/health" ||
+           path == "/session/end" || path == "/pyworker/update";
+}
+
+CoreReply answer_core_post(ServerState& s, std::string_view path, std::string_view body,
+                           std::string_view authorization) {
+    if (path == "/session/create") return create(s, body);
+    if (path == "/session/get") return get_or_health(s, body, false);
+    if (path == "/session/health") return get_or_health(s, body, true);
+    if (path == "/session/end") return end(s, body);
+    return pyworker_update(s, authorization);
+}
+
+void close_session(ServerState& s, sessions::Session session) {
+    for (auto& weak : session.requests) {
+        if (auto request = weak.lock()) request->cancel();
+    }
+    s.ledger.close_session(session.ledger_handle);
+    spdlog::info("session {} closed", session.id);
+    if (!session.on_close_route.is_string()) return;
+    const std::string_view route = session.on_close_route.get_string();
+    const auto url = upstream::resolve(s.config.model_server_url, route);
+    if (!url) {
+        spdlog::warn("session {}: on-close route '{}' is not a URL and no model server URL is set to resolve it",
+                     session.id, route);
+        return;
+    }
+    boost::asio::co_spawn(s.io, post_on_close(session.id, *url, json::serialize(sessions::on_close_body(session))),
+                          boost::asio::detached);
+}
+
+void expire_sessions(ServerState& s) {
+    s.session_gc_timer.expires_after(std::chrono::seconds(5));
+    s.session_gc_timer.async_wait([&s](boost::system::error_code ec) {
+        if (ec || s.stopping) return;
+        for (auto& session : s.sessions.expire(now_epoch_seconds())) {
+            spdlog::info("session {} expired", session.id);
+            close_session(s, std::move(session));
+        }
+        expire_sessions(s);
+    });
+}
+
+}  // namespace cppworker::server

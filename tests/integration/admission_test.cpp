@@ -1,0 +1,117 @@
+// Admission and queues (protocol.md §9): 429 over the queue estimate, FIFO order, and a client
+// that leaves frees its place and is counted as cancelled.
+#include "http_client.hpp"
+#include "worker_process.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+
+#include <future>
+#include <thread>
+
+using namespace cppworker::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+double metric(uint16_t port, const std::string& name) {
+    const auto body = http(port, "GET", "/metrics").body;
+    const auto at = body.find("\n" + name + " ");
+    if (at == std::string::npos) return -1;
+    return std::stod(body.substr(at + name.size() + 2));
+}
+
+bool wait_metric(uint16_t port, const std::string& name, double value) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (metric(port, name) == value) return true;
+        std::this_thread::sleep_for(5ms);
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("a request is refused with 429 when the queue estimate is over max_queue_time",
+          "[integration][admission]") {
+    WorkerProcess w(artifact(TESTKIT_PLUGIN));
+    // No benchmark has run (max_perf 0), so any queued work is over the 1 s limit of /bounded.
+    auto first = std::async(std::launch::async, [&] {
+        return http(w.port(), "POST", "/bounded", R"({"payload": {"ms": 800, "workload": 10}})");
+    });
+    REQUIRE(w.wait_for_log("sleep started"));
+    auto refused = http(w.port(), "POST", "/bounded", R"({"payload": {"ms": 1, "workload": 10}})");
+    CHECK(refused.status == 429);
+    CHECK(refused.body.empty());
+    CHECK(first.get().status == 200);
+    CHECK(http(w.port(), "POST", "/bounded", R"({"payload": {"ms": 1}})").status == 200);
+    CHECK(metric(w.port(), "cppworker_requests_total{outcome=\"rejected\"}") == 1);
+    CHECK(metric(w.port(), "cppworker_workload_total{outcome=\"rejected\"}") == 10);
+}
+
+TEST_CASE("FIFO requests reach the plugin in the order they arrived", "[integration][admission]") {
+    WorkerProcess w(artifact(TESTKIT_PLUGIN), {"--blocking-threads", "8"});
+    constexpr int n = 50;
+    std::vector<std::unique_ptr<HttpConnection>> clients;
+    // The first holds the slot long enough for the rest to queue up behind it.
+    for (int tag = 0; tag < n; ++tag) {
+        clients.push_back(std::make_unique<HttpConnection>(w.port()));
+        const int ms = tag == 0 ? 500 : 1;
+        clients.back()->send_raw(
+            [&] {
+                const std::string body = R"({"payload": {"tag": )" + std::to_string(tag) + R"(, "ms": )" +
+                                         std::to_string(ms) + "}}";
+                return "POST /fifo HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+                       "\r\n\r\n" + body;
+            }());
+        // Send the next only once this one is known to be queued, so arrival order is certain.
+        if (tag > 0) REQUIRE(wait_metric(w.port(), "cppworker_queued_requests", tag));
+    }
+    for (int tag = 0; tag < n; ++tag) {
+        const auto r = clients[tag]->read_response();
+        REQUIRE(r.status == 200);
+        const auto v = boost::json::parse(r.body).as_object();
+        CHECK(v.at("tag").as_int64() == tag);
+        CHECK(v.at("started").as_int64() == tag);
+    }
+}
+
+TEST_CASE("a queued client that leaves frees its place at once and counts as cancelled",
+          "[integration][admission]") {
+    WorkerProcess w(artifact(TESTKIT_PLUGIN));
+    auto holder = std::async(std::launch::async, [&] {
+        return http(w.port(), "POST", "/fifo", R"({"payload": {"tag": 0, "ms": 600, "workload": 3}})");
+    });
+    REQUIRE(wait_metric(w.port(), "cppworker_requests_working", 1));
+    {
+        HttpConnection leaver(w.port());
+        const std::string body = R"({"payload": {"tag": 1, "workload": 5}})";
+        leaver.send_raw("POST /fifo HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+                        "\r\n\r\n" + body);
+        REQUIRE(wait_metric(w.port(), "cppworker_queued_requests", 1));
+    }
+    CHECK(wait_metric(w.port(), "cppworker_queued_requests", 0));
+    CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"cancelled\"}", 1));
+    CHECK(metric(w.port(), "cppworker_workload_total{outcome=\"cancelled\"}") == 5);
+    CHECK(holder.get().status == 200);
+    // The slot went back to the pool, not to the client that left.
+    auto next = http(w.port(), "POST", "/fifo", R"({"payload": {"tag": 2}})");
+    CHECK(next.status == 200);
+    CHECK(boost::json::parse(next.body).at("started").as_int64() == 1);
+    CHECK(metric(w.port(), "cppworker_requests_working") == 0);
+}
+
+TEST_CASE("a running client that leaves is counted as cancelled and frees its slot", "[integration][admission]") {
+    WorkerProcess w(artifact(TESTKIT_PLUGIN));
+    {
+        HttpConnection leaver(w.port());
+        const std::string body = R"({"payload": {"tag": 0, "ms": 300, "workload": 2}})";
+        leaver.send_raw("POST /fifo HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+                        "\r\n\r\n" + body);
+        REQUIRE(wait_metric(w.port(), "cppworker_requests_working", 1));
+    }
+    CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"cancelled\"}", 1));
+    CHECK(wait_metric(w.port(), "cppworker_requests_working", 0));
+    CHECK(http(w.port(), "POST", "/fifo", R"({"payload": {"tag": 1}})").status == 200);
+}

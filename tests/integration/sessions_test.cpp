@@ -1,0 +1,163 @@
+// Sessions (protocol.md §4.5) and the self-update hook (§4.6).
+#include "fake_http_server.hpp"
+#include "http_client.hpp"
+#include "worker_process.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+
+using namespace cppworker::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+const std::string auth = R"({"cost": 40, "endpoint": "e", "reqnum": 7, "request_idx": 70, "signature": "s", "url": "u"})";
+
+std::string create_body(const std::string& payload) {
+    return R"({"auth_data": )" + auth + R"(, "session_id": null, "payload": )" + payload + "}";
+}
+
+std::string query(const std::string& id, const std::string& session_auth = auth) {
+    return R"({"session_id": ")" + id + R"(", "session_auth": )" + session_auth + "}";
+}
+
+std::string open_session(uint16_t port, const std::string& payload = R"({"lifetime": 60})") {
+    auto r = http(port, "POST", "/session/create", create_body(payload));
+    REQUIRE(r.status == 201);
+    return std::string(json::parse(r.body).at("session_id").as_string());
+}
+
+std::string metric_line(uint16_t port, const std::string& name) {
+    const auto body = http(port, "GET", "/metrics").body;
+    const auto at = body.find("\n" + name + " ");
+    return at == std::string::npos ? "" : body.substr(at + 1, body.find('\n', at + 1) - at - 1);
+}
+
+}  // namespace
+
+TEST_CASE("a session is created, read, checked and ended with PyWorker's answers", "[integration][sessions]") {
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN));
+    auto created = http(w.port(), "POST", "/session/create",
+                        create_body(R"({"lifetime": 30, "on_close_route": null, "on_close_payload": {"k": 1}})"));
+    REQUIRE(created.status == 201);
+    const auto c = json::parse(created.body).as_object();
+    const std::string id(c.at("session_id").as_string());
+    CHECK(id.size() == 13);
+    CHECK(c.at("expiration").to_number<double>() > 1e9);
+    // The session is metered as one working request with the route's cost.
+    CHECK(metric_line(w.port(), "cppworker_requests_working") == "cppworker_requests_working 1");
+    CHECK(metric_line(w.port(), "cppworker_load") == "cppworker_load 40");
+
+    auto got = http(w.port(), "POST", "/session/get", query(id));
+    REQUIRE(got.status == 200);
+    const auto g = json::parse(got.body).as_object();
+    CHECK(g.at("session_id") == id.c_str());
+    CHECK(g.at("auth_data") == json::parse(auth));
+    CHECK(g.at("lifetime").to_number<double>() == 30);
+    CHECK(g.at("on_close_payload") == json::parse(R"({"k": 1})"));
+    CHECK(g.contains("created_at"));
+
+    CHECK(http(w.port(), "POST", "/session/health", query(id)).body == R"({"ok":true})");
+    auto wrong_auth = http(w.port(), "POST", "/session/get", query(id, R"({"cost": 1})"));
+    CHECK(wrong_auth.status == 401);
+    CHECK(wrong_auth.body == R"({"error":"session_auth is not valid"})");
+
+    auto ended = http(w.port(), "POST", "/session/end", query(id));
+    CHECK(ended.status == 200);
+    CHECK(ended.body == R"({"ended":true,"removed_session":")" + id + "\"}");
+    CHECK(metric_line(w.port(), "cppworker_requests_working") == "cppworker_requests_working 0");
+
+    auto again = http(w.port(), "POST", "/session/end", query(id));
+    CHECK(again.status == 400);
+    CHECK(again.body == R"({"error":"session with id )" + id + R"( not found"})");
+    CHECK(http(w.port(), "POST", "/session/get", query(id)).body == R"({"error":"session does not exist"})");
+    CHECK(http(w.port(), "POST", "/session/health", query(id)).body == R"({"ok":false})");
+}
+
+TEST_CASE("malformed session calls get 422", "[integration][sessions]") {
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN));
+    CHECK(http(w.port(), "POST", "/session/get", "nope").body == R"({"error":"invalid JSON"})");
+    CHECK(http(w.port(), "POST", "/session/end", "{}").body == R"({"error":"missing session_id"})");
+    CHECK(http(w.port(), "POST", "/session/create", R"({"payload": {}})").status == 422);
+    CHECK(http(w.port(), "GET", "/session/create").status == 405);
+}
+
+TEST_CASE("requests inside a session extend it, and an unknown session is gone (410)", "[integration][sessions]") {
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN));
+    const auto id = open_session(w.port(), R"({"lifetime": 100})");
+    const auto before = json::parse(http(w.port(), "POST", "/session/get", query(id)).body).at("expiration").to_number<double>();
+
+    auto in_session = http(w.port(), "POST", "/increment",
+                           R"({"auth_data": )" + auth + R"(, "session_id": ")" + id + R"(", "payload": {"amount": 3}})");
+    CHECK(in_session.status == 200);
+    const auto after = json::parse(http(w.port(), "POST", "/session/get", query(id)).body).at("expiration").to_number<double>();
+    CHECK(after - before == Approx(100));
+    // Work inside a session is not a second working request.
+    CHECK(metric_line(w.port(), "cppworker_requests_working") == "cppworker_requests_working 1");
+
+    auto gone = http(w.port(), "POST", "/increment", R"({"session_id": "NoSuchSession", "payload": {"amount": 1}})");
+    CHECK(gone.status == 410);
+    CHECK(gone.body == R"({"error": "invalid session"})");
+}
+
+TEST_CASE("more sessions than max_sessions get 429", "[integration][sessions]") {
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {"--max-sessions", "2"});
+    open_session(w.port());
+    open_session(w.port());
+    auto third = http(w.port(), "POST", "/session/create", create_body("{}"));
+    CHECK(third.status == 429);
+    CHECK(third.body.empty());
+    CHECK(metric_line(w.port(), "cppworker_requests_total{outcome=\"rejected\"}") ==
+          "cppworker_requests_total{outcome=\"rejected\"} 1");
+}
+
+TEST_CASE("an expired session closes, aborts its requests and calls back", "[integration][sessions]") {
+    FakeHttpServer callback([](const ReceivedRequest&) { return CannedAnswer{200, "{}"}; });
+    WorkerProcess w(artifact(TESTKIT_PLUGIN), {"--model-server-url", callback.url()});
+    const auto id = open_session(w.port(), R"({"lifetime": 1, "on_close_route": "/closed", "on_close_payload": {"who": "test"}})");
+
+    // A request that would take far longer than the session lives.
+    HttpConnection c(w.port());
+    const std::string body = R"({"session_id": ")" + id + R"(", "payload": {"ms": 30000}})";
+    c.send_raw("POST /late HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+
+    // The expiry sweep runs every 5 s; the request extended the session by one more second.
+    REQUIRE(callback.wait_for(1, 15s));
+    const auto got = callback.received().at(0);
+    CHECK(got.method == "POST");
+    CHECK(got.target == "/closed");
+    CHECK(json::parse(got.body) == json::parse(R"({"who": "test", "session_id": ")" + id + "\"}"));
+    CHECK(c.closed_by_peer(5s));
+    CHECK(w.wait_for_log("late request"));
+    CHECK(http(w.port(), "POST", "/session/health", query(id)).body == R"({"ok":false})");
+}
+
+TEST_CASE("POST /pyworker/update needs MASTER_TOKEN and writes the marker file", "[integration][update]") {
+    const auto marker = std::filesystem::temp_directory_path() / ("cppworker-update-" + std::to_string(::getpid()));
+    std::filesystem::remove(marker);
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {"--force-update-file", marker.string()}, {{"MASTER_TOKEN", "tok"}});
+
+    HttpConnection c(w.port());
+    auto refused = c.request("POST", "/pyworker/update", "", {{"Authorization", "Bearer wrong"}});
+    CHECK(refused.status == 401);
+    CHECK(refused.body == R"({"error":"unauthorized"})");
+    CHECK(c.request("POST", "/pyworker/update").status == 401);
+    CHECK_FALSE(std::filesystem::exists(marker));
+
+    auto ok = c.request("POST", "/pyworker/update", "", {{"Authorization", "Bearer tok"}});
+    CHECK(ok.status == 200);
+    CHECK(ok.body == R"({"ok":true})");
+    CHECK(std::filesystem::exists(marker));
+    std::filesystem::remove(marker);
+    CHECK(c.request("POST", "/pyworker/update", "", {{"Authorization", "tok"}}).status == 200);
+    std::filesystem::remove(marker);
+
+    WorkerProcess unwritable(artifact(HELLO_WORLD_PLUGIN), {"--force-update-file", "/nonexistent/dir/marker"});
+    auto failed = http(unwritable.port(), "POST", "/pyworker/update");
+    CHECK(failed.status == 500);
+    CHECK_THAT(failed.body, Catch::Contains("failed to write file"));
+}

@@ -1,0 +1,160 @@
+// Requests signed the way Vast's autoscaler signs them pass; everything else gets what PyWorker
+// answers (protocol.md §4.2, §6).
+#include "fake_http_server.hpp"
+#include "http_client.hpp"
+#include "signer.hpp"
+#include "worker_process.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+using namespace cppworker::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const Signer& signer() {
+    static const Signer s;
+    return s;
+}
+
+// A worker that checks signatures with the test key, given as a file.
+struct SecuredWorker {
+    std::filesystem::path key_file = std::filesystem::temp_directory_path() /
+                                     ("cppworker-key-" + std::to_string(::getpid()) + ".pem");
+    WorkerProcess worker;
+
+    explicit SecuredWorker(std::vector<std::string> extra = {})
+        : worker(artifact(HELLO_WORLD_PLUGIN), with_key(std::move(extra))) {}
+    ~SecuredWorker() { std::filesystem::remove(key_file); }
+
+    std::vector<std::string> with_key(std::vector<std::string> extra) {
+        std::ofstream(key_file) << signer().public_pem();
+        extra.insert(extra.end(), {"--pubkey-file", key_file.string()});
+        return extra;
+    }
+    HttpResponse increment(const std::string& auth_data) {
+        return http(worker.port(), "POST", "/increment",
+                    R"({"auth_data": )" + auth_data + R"(, "payload": {"amount": 1}})");
+    }
+};
+
+std::string metric(uint16_t port, const std::string& line_start) {
+    const auto body = http(port, "GET", "/metrics").body;
+    const auto at = body.find(line_start);
+    if (at == std::string::npos) return "";
+    const auto end = body.find('\n', at);
+    return body.substr(at + line_start.size() + 1, end - at - line_start.size() - 1);
+}
+
+const std::string url = "http://127.0.0.1:40123";
+
+}  // namespace
+
+TEST_CASE("a Gen 3 1.1.0 signature over the url is accepted", "[integration][auth]") {
+    SecuredWorker w;
+    auto r = w.increment(signed_auth(signer(), url, 1, 11));
+    CHECK(r.status == 200);
+    CHECK(r.body == R"({"value":1})");
+}
+
+TEST_CASE("a 1.0.0 all-fields signature is accepted, and any changed field refuses it", "[integration][auth]") {
+    SecuredWorker w;
+    CHECK(w.increment(signed_auth(signer(), url, 1, 11, true)).status == 200);
+
+    auto changed_url = signed_auth(signer(), url, 2, 12, true);
+    changed_url.replace(changed_url.find(url), url.size(), "http://127.0.0.1:40124");
+    CHECK(w.increment(changed_url).status == 401);
+
+    auto changed_cost = signed_auth(signer(), url, 3, 13, true);
+    changed_cost.replace(changed_cost.find("100.0"), 5, "1.0");
+    CHECK(w.increment(changed_cost).status == 401);
+    CHECK(metric(w.worker.port(), "cppworker_requests_total{outcome=\"rejected\"}") == "2");
+    CHECK(metric(w.worker.port(), "cppworker_workload_total{outcome=\"rejected\"}") == "2");
+}
+
+TEST_CASE("tampered, missing and non-base64 signatures get 401 with an empty body", "[integration][auth]") {
+    SecuredWorker w;
+    auto good = signed_auth(signer(), url, 1, 11);
+    const auto sig_at = good.find("\"signature\": \"") + 14;
+
+    auto tampered = good;
+    tampered[sig_at + 10] = tampered[sig_at + 10] == 'A' ? 'B' : 'A';
+    auto r = w.increment(tampered);
+    CHECK(r.status == 401);
+    CHECK(r.body.empty());
+
+    auto not_base64 = good;
+    not_base64.replace(sig_at, 4, "!!!!");  // dropped by Python's decoder, leaving a short signature
+    CHECK(w.increment(not_base64).status == 401);
+
+    auto bad_padding = good;
+    bad_padding.insert(sig_at, "A");
+    CHECK(w.increment(bad_padding).status == 401);
+
+    // Python's decoder ignores characters outside the alphabet, so these still verify.
+    auto with_noise = good;
+    with_noise.insert(sig_at + 8, "\\n");
+    CHECK(w.increment(with_noise).status == 200);
+}
+
+TEST_CASE("a non-ASCII url is signed over its \\u escapes, as Python writes it", "[integration][auth]") {
+    SecuredWorker w;
+    const std::string message = "{\n    \"url\": \"http://caf\\u00e9.example:1\"\n}";
+    const std::string auth = R"({"cost": 1, "endpoint": "e", "reqnum": 1, "request_idx": 1, "signature": ")" +
+                             signer().sign(message) + R"(", "url": "http://café.example:1"})";
+    CHECK(w.increment(auth).status == 200);
+}
+
+TEST_CASE("the all-fields scheme refuses replays and reqnums far behind", "[integration][auth]") {
+    SecuredWorker w({"--auth-scheme", "fields"});
+    const auto first = signed_auth(signer(), url, 500, 1, true);
+    CHECK(w.increment(first).status == 200);
+    CHECK(w.increment(first).status == 401);                                      // the same message again
+    CHECK(w.increment(signed_auth(signer(), url, 450, 2, true)).status == 200);   // behind, but within 100
+    CHECK(w.increment(signed_auth(signer(), url, 399, 3, true)).status == 401);   // more than 100 behind
+    CHECK(w.increment(signed_auth(signer(), url, 501, 4)).status == 401);         // url-only not allowed here
+}
+
+TEST_CASE("auth_data must name every field PyWorker requires", "[integration][auth]") {
+    SecuredWorker w;
+    auto r = http(w.worker.port(), "POST", "/increment",
+                  R"({"auth_data": {"url": "u", "cost": 1}, "payload": {"amount": 1}})");
+    CHECK(r.status == 422);
+    CHECK(r.body == R"({"auth_data":{"endpoint":"missing parameter","reqnum":"missing parameter",)"
+                    R"("request_idx":"missing parameter","signature":"missing parameter"}})");
+    CHECK(http(w.worker.port(), "POST", "/increment", R"({"amount": 1})").status == 422);
+}
+
+TEST_CASE("UNSECURED takes a bare payload and checks nothing", "[integration][auth]") {
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {}, {{"UNSECURED", "true"}, {"REPORT_ADDR", "http://127.0.0.1:9"}});
+    CHECK(http(w.port(), "POST", "/increment", R"({"amount": 4})").body == R"({"value":4})");
+    CHECK(http(w.port(), "POST", "/increment", R"({"auth_data": {"signature": "x"}, "payload": {"amount": 1}})")
+              .body == R"({"value":5})");
+    CHECK(w.log().find("UNSECURED") != std::string::npos);
+}
+
+TEST_CASE("a bad UNSECURED value stops the worker at start", "[integration][auth]") {
+    auto [code, log] = WorkerProcess::run_to_exit(artifact(HELLO_WORLD_PLUGIN), {"--unsecured", "maybe"});
+    CHECK(code == 2);
+    CHECK_THAT(log, Catch::Contains("maybe"));
+}
+
+TEST_CASE("the key is fetched from REPORT_ADDR/pubkey/, with retries", "[integration][auth]") {
+    std::atomic<int> asked{0};
+    FakeHttpServer autoscaler([&](const ReceivedRequest& r) {
+        if (r.target != "/pubkey/") return CannedAnswer{404, "{}"};
+        // The first try fails, as an autoscaler still starting would.
+        return ++asked == 1 ? CannedAnswer{503, "not yet"} : CannedAnswer{200, signer().public_pem(), "text/plain"};
+    });
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {}, {{"REPORT_ADDR", autoscaler.url() + "/"}});
+    // Until the key is there every request is refused.
+    REQUIRE(w.wait_for_log("public key loaded from " + autoscaler.url() + "/pubkey/", 10s));
+    CHECK(asked == 2);
+    CHECK(http(w.port(), "POST", "/increment",
+               R"({"auth_data": )" + signed_auth(signer(), url, 1, 1) + R"(, "payload": {"amount": 1}})")
+              .status == 200);
+}

@@ -1,0 +1,92 @@
+#include "fake_http_server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+namespace cppworker::test {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bh = beast::http;
+using asio::ip::tcp;
+
+struct FakeHttpServer::Impl {
+    std::function<CannedAnswer(const ReceivedRequest&)> answer;
+    asio::io_context io;
+    tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+    mutable std::mutex mutex;
+    std::vector<ReceivedRequest> received;
+    std::atomic<bool> stopping{false};
+    std::thread thread;
+
+    void serve(tcp::socket socket) {
+        beast::flat_buffer buffer;
+        beast::error_code ec;
+        for (;;) {
+            bh::request<bh::string_body> req;
+            bh::read(socket, buffer, req, ec);
+            if (ec) return;
+            ReceivedRequest r{std::string(req.method_string()), std::string(req.target()), req.body()};
+            const CannedAnswer a = answer(r);
+            {
+                std::lock_guard lock(mutex);
+                received.push_back(std::move(r));
+            }
+            bh::response<bh::string_body> res{static_cast<bh::status>(a.status), 11};
+            res.set(bh::field::content_type, a.content_type);
+            res.body() = a.body;
+            res.keep_alive(req.keep_alive());
+            res.prepare_payload();
+            bh::write(socket, res, ec);
+            if (ec || !req.keep_alive()) return;
+        }
+    }
+};
+
+FakeHttpServer::FakeHttpServer(std::function<CannedAnswer(const ReceivedRequest&)> answer)
+    : impl_(std::make_unique<Impl>()) {
+    impl_->answer = std::move(answer);
+    impl_->thread = std::thread([impl = impl_.get()] {
+        while (!impl->stopping) {
+            beast::error_code ec;
+            tcp::socket socket(impl->io);
+            impl->acceptor.accept(socket, ec);
+            if (ec || impl->stopping) return;
+            impl->serve(std::move(socket));
+        }
+    });
+}
+
+FakeHttpServer::~FakeHttpServer() {
+    impl_->stopping = true;
+    // Unblock accept() with a connection of our own.
+    beast::error_code ec;
+    tcp::socket poke(impl_->io);
+    poke.connect(impl_->acceptor.local_endpoint(), ec);
+    impl_->thread.join();
+}
+
+uint16_t FakeHttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+std::string FakeHttpServer::url() const { return "http://127.0.0.1:" + std::to_string(port()); }
+
+std::vector<ReceivedRequest> FakeHttpServer::received() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->received;
+}
+
+bool FakeHttpServer::wait_for(std::size_t n, std::chrono::milliseconds timeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (received().size() >= n) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return received().size() >= n;
+}
+
+}  // namespace cppworker::test

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cppworker::test {
+
+struct ReceivedRequest {
+    std::string method;
+    std::string target;
+    std::string body;
+};
+
+struct CannedAnswer {
+    int status = 200;
+    std::string body;
+    std::string content_type = "application/json";
+};
+
+// A real HTTP server on 127.0.0.1 and an ephemeral port, answering each request with what the
+// test's function says and keeping a record of what it got. One connection at a time, in a thread.
+class FakeHttpServer {
+public:
+    explicit FakeHttpServer(std::function<CannedAnswer(const ReceivedRequest&)> answer);
+    ~FakeHttpServer();
+    FakeHttpServer(const FakeHttpServer&) = delete;
+    FakeHttpServer& operator=(const FakeHttpServer&) = delete;
+
+    uint16_t port() const;
+    std::string url() const;  // http://127.0.0.1:<port>
+    std::vector<ReceivedRequest> received() const;
+    // Waits until at least `n` requests arrived; false on timeout.
+    bool wait_for(std::size_t n, std::chrono::milliseconds timeout) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cppworker::test
