@@ -1,5 +1,6 @@
 #include "accounting/request_ledger.hpp"
 #include "auth/authenticator.hpp"
+#include "autoscaler/client.hpp"
 #include "config/config.hpp"
 #include "logging/logging.hpp"
 #include "plugin/host.hpp"
@@ -9,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -54,6 +56,9 @@ void write_port_file(const std::filesystem::path& file, uint16_t port) {
 
 int main(int argc, char** argv) {
     using namespace cppworker;
+    // PyWorker measures loadtime from (about) process start, so in-process model loading in the
+    // plugin's init counts.
+    const auto started = std::chrono::steady_clock::now();
     auto parsed = config::parse(argc, argv, executable_dir(argv[0]));
     if (!parsed.config) {
         (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.message;
@@ -61,6 +66,14 @@ int main(int argc, char** argv) {
     }
     const config::Config& cfg = *parsed.config;
     logging::setup(cfg.log_level);
+    if (const auto missing = config::missing_autoscaler_settings(cfg); !missing.empty()) {
+        std::string names;
+        for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
+        const std::string message = "REPORT_ADDR is set, but " + names + " is not: cannot report to the autoscaler";
+        spdlog::critical("{}", message);
+        autoscaler::report_startup_error(cfg, message);
+        return 1;
+    }
 
     try {
         auto plugin = plugin::LoadedPlugin::load(cfg.plugin_path);
@@ -83,19 +96,20 @@ int main(int argc, char** argv) {
         } finalize_on_exit{*plugin};
 
         {
-            server::Server server(cfg, *plugin, registry, ledger, authenticator);
+            server::Server server(cfg, *plugin, registry, ledger, authenticator, started);
             const uint16_t port = server.listen();
             spdlog::info("listening on {}:{} with {} I/O and {} blocking thread(s)", cfg.listen_address, port,
                          cfg.io_threads, cfg.blocking_threads);
             log_auth_mode(cfg);
+            std::optional<autoscaler::WorkerIdentity> identity;
             if (cfg.report_addr.empty()) {
                 spdlog::info("no REPORT_ADDR configured: running standalone, reporting to no autoscaler");
             } else {
-                spdlog::warn("REPORT_ADDR is {}, but this build does not report to an autoscaler yet",
-                             cfg.report_addr);
+                identity = autoscaler::identity_of(cfg);
+                spdlog::info("reporting to {} as worker {} at {}", cfg.report_addr, identity->id, identity->url);
             }
             if (cfg.port_file) write_port_file(*cfg.port_file, port);
-            server.run();
+            server.run(identity);
             spdlog::info("server stopped; finalizing plugin {}", shape.name);
             plugin->finalize();
         }
@@ -103,9 +117,11 @@ int main(int argc, char** argv) {
         return 0;
     } catch (const plugin::PluginError& e) {
         spdlog::critical("{}", e.what());
+        autoscaler::report_startup_error(cfg, std::string("Worker Server failed to launch: ") + e.what());
         return 3;
     } catch (const std::exception& e) {
         spdlog::critical("cannot start: {}", e.what());
+        autoscaler::report_startup_error(cfg, std::string("Worker Server failed to launch: ") + e.what());
         return 1;
     }
 }

@@ -75,4 +75,5 @@ CPPW_DEFINE_PLUGIN = {
     sizeof routes / sizeof routes[0], routes, sizeof(cppw_route), 0,
     "hello_c", "1.0.0",
     init, NULL, NULL, handle, NULL, finalize,
+    NULL, NULL,
 };

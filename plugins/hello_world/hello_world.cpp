@@ -18,6 +18,8 @@ public:
         cppworker::route(CPPW_METHOD_GET, "/value"),
         cppworker::route(CPPW_METHOD_POST, "/generate"),
     };
+    // No model server: ready as soon as loaded, benchmarked on /generate.
+    static constexpr cppw_readiness readiness = cppworker::make_readiness(generate);
     using Plugin::Plugin;
 
     // Sizing runs before handle, and its exceptions become 422: so it also validates.
@@ -37,6 +39,15 @@ public:
     }
 
     void metrics(cppworker::Metrics& m) override { m.gauge("counter_value", "current value of the counter", counter_); }
+
+    // Prompts of 20 to 80 words, different for each request, like PyWorker's random-word benchmarks.
+    bool benchmark_payload(uint32_t index, cppworker::PayloadSink& sink) override {
+        static constexpr const char* words[] = {"model", "worker", "token", "tensor", "prompt", "batch", "cache", "queue"};
+        std::string prompt;
+        for (uint32_t i = 0; i < 20 + (index * 7919) % 61; ++i) prompt += std::string(i ? " " : "") + words[(index + i * 31) % 8];
+        sink.json(json::serialize(json::object{{"prompt", prompt}}));
+        return true;
+    }
 
 private:
     static json::value field(const Request& r, const char* name) {

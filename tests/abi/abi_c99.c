@@ -31,6 +31,7 @@ CPPW_DEFINE_PLUGIN = {
     1, routes, sizeof(cppw_route), 0,
     "abi_c99", "1.0.0",
     NULL, NULL, NULL, handle, NULL, NULL,
+    NULL, NULL,
 };
 
 #define ABI_C_ENTRY(expr) expr,

@@ -36,9 +36,9 @@ bool wait_metric(uint16_t port, const std::string& name, double value) {
 TEST_CASE("a request is refused with 429 when the queue estimate is over max_queue_time",
           "[integration][admission]") {
     WorkerProcess w(artifact(TESTKIT_PLUGIN));
-    // No benchmark has run (max_perf 0), so any queued work is over the 1 s limit of /bounded.
+    // Whatever the benchmark measured, 1e12 units of queued work are more than 1 s of it.
     auto first = std::async(std::launch::async, [&] {
-        return http(w.port(), "POST", "/bounded", R"({"payload": {"ms": 800, "workload": 10}})");
+        return http(w.port(), "POST", "/bounded", R"({"payload": {"ms": 800, "workload": 1e12}})");
     });
     REQUIRE(w.wait_for_log("sleep started"));
     auto refused = http(w.port(), "POST", "/bounded", R"({"payload": {"ms": 1, "workload": 10}})");

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 using namespace cppworker::test;
 
 TEST_CASE("built-in routes answer without the plugin", "[integration][builtin]") {
@@ -15,7 +17,12 @@ TEST_CASE("built-in routes answer without the plugin", "[integration][builtin]")
     auto health = http(w.port(), "GET", "/healthz");
     CHECK(health.status == 200);
 
-    auto ready = http(w.port(), "GET", "/readyz");
+    // Ready once hello_world's benchmark has run.
+    HttpResponse ready;
+    for (int i = 0; i < 200 && ready.status != 200; ++i) {
+        ready = http(w.port(), "GET", "/readyz");
+        if (ready.status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     CHECK(ready.status == 200);
     CHECK(ready.body == R"({"ready": true})");
 

@@ -130,7 +130,7 @@ TEST_CASE("auth_data must name every field PyWorker requires", "[integration][au
 }
 
 TEST_CASE("UNSECURED takes a bare payload and checks nothing", "[integration][auth]") {
-    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {}, {{"UNSECURED", "true"}, {"REPORT_ADDR", "http://127.0.0.1:9"}});
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {}, {{"UNSECURED", "true"}});
     CHECK(http(w.port(), "POST", "/increment", R"({"amount": 4})").body == R"({"value":4})");
     CHECK(http(w.port(), "POST", "/increment", R"({"auth_data": {"signature": "x"}, "payload": {"amount": 1}})")
               .body == R"({"value":5})");
@@ -146,11 +146,12 @@ TEST_CASE("a bad UNSECURED value stops the worker at start", "[integration][auth
 TEST_CASE("the key is fetched from REPORT_ADDR/pubkey/, with retries", "[integration][auth]") {
     std::atomic<int> asked{0};
     FakeHttpServer autoscaler([&](const ReceivedRequest& r) {
-        if (r.target != "/pubkey/") return CannedAnswer{404, "{}"};
+        if (r.target != "/pubkey/") return CannedAnswer{200, "{}"};  // status reports
         // The first try fails, as an autoscaler still starting would.
         return ++asked == 1 ? CannedAnswer{503, "not yet"} : CannedAnswer{200, signer().public_pem(), "text/plain"};
     });
-    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {}, {{"REPORT_ADDR", autoscaler.url() + "/"}});
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {"--external-port", "40123"},
+                    {{"REPORT_ADDR", autoscaler.url() + "/"}, {"CONTAINER_ID", "7"}, {"PUBLIC_IPADDR", "127.0.0.1"}});
     // Until the key is there every request is refused.
     REQUIRE(w.wait_for_log("public key loaded from " + autoscaler.url() + "/pubkey/", 10s));
     CHECK(asked == 2);

@@ -30,6 +30,12 @@ public:
         cppworker::route(CPPW_METHOD_POST, "/fifo", {.concurrency = CPPW_CONCURRENCY_FIFO, .blocking = true}),
         cppworker::route(CPPW_METHOD_POST, "/bounded", {.blocking = true, .max_queue_time = 1.0}),
     };
+    // A model server of sorts: the tests write these lines to MODEL_LOG and serve the health path.
+    static constexpr const char* loaded_lines[] = {"MODEL LOADED", nullptr};
+    static constexpr const char* error_lines[] = {"MODEL CRASHED", nullptr};
+    static constexpr const char* info_lines[] = {"Downloading", nullptr};
+    static constexpr cppw_readiness readiness =
+        cppworker::make_readiness(late, loaded_lines, error_lines, info_lines, "/health", 2, 4);
 
     explicit TestKit(cppworker::Host host) : Plugin(host) {
         host.info("testkit up; greeting=" + host.config_or("TESTKIT_GREETING", "(none)"));
@@ -43,6 +49,12 @@ public:
         const auto p = json::parse(r.payload).as_object();
         if (const auto* w = p.if_contains("workload")) return w->to_number<double>();
         return 1.0;
+    }
+
+    // Benchmark requests answer after a few milliseconds; TESTKIT_BENCHMARK_FAILS makes them fail.
+    bool benchmark_payload(uint32_t, cppworker::PayloadSink& sink) override {
+        sink.json(host().config("TESTKIT_BENCHMARK_FAILS") ? R"({"fail": true})" : R"({"ms": 5, "workload": 10})");
+        return true;
     }
 
     void handle(const Request& r, Reply reply) override {
@@ -60,9 +72,8 @@ public:
                 do_stream(std::move(reply), n, gap);
             });
         case late:
-            return spawn([this, reply = std::move(reply), ms = std::chrono::milliseconds(number("ms", 100))]() mutable {
-                do_late(std::move(reply), ms);
-            });
+            return spawn([this, reply = std::move(reply), ms = std::chrono::milliseconds(number("ms", 100)),
+                          fail = p.contains("fail")]() mutable { do_late(std::move(reply), ms, fail); });
         case fail: throw std::runtime_error("testkit was asked to fail");
         case drop: return;  // the Reply dies unanswered: the SDK answers 500 for us
         case fifo: return do_fifo(std::move(reply), number("tag", -1), std::chrono::milliseconds(number("ms", 0)));
@@ -118,7 +129,7 @@ private:
         reply.end();
     }
 
-    void do_late(Reply reply, std::chrono::milliseconds ms) {
+    void do_late(Reply reply, std::chrono::milliseconds ms, bool fail) {
         const auto until = std::chrono::steady_clock::now() + ms;
         while (std::chrono::steady_clock::now() < until) {
             if (reply.cancelled()) {
@@ -127,7 +138,7 @@ private:
             }
             std::this_thread::sleep_for(5ms);
         }
-        const auto status = reply.json(200, R"({"late": true})");
+        const auto status = fail ? reply.error(500, "asked to fail") : reply.json(200, R"({"late": true})");
         host().info("late request " + std::to_string(reply.id()) + " answered with status " +
                     std::to_string(static_cast<int>(status)));
     }

@@ -12,4 +12,5 @@ CPPW_DEFINE_PLUGIN = {
     sizeof routes / sizeof routes[0], routes, sizeof(cppw_route), 0,
     "zoo_builtin_route", "1.0.0",
     NULL, NULL, NULL, zoo_accept, NULL, NULL,
+    NULL, NULL,
 };

@@ -35,4 +35,5 @@ CPPW_DEFINE_PLUGIN = {
     1, zoo_routes, sizeof(cppw_route), 0,
     "zoo_completes_twice", "1.0.0",
     init, NULL, NULL, handle, NULL, NULL,
+    NULL, NULL,
 };

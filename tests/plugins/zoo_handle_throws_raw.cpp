@@ -17,4 +17,5 @@ CPPW_DEFINE_PLUGIN = {
     1, zoo_routes, sizeof(cppw_route), 0,
     "zoo_handle_throws_raw", "1.0.0",
     nullptr, nullptr, nullptr, handle, nullptr, nullptr,
+    nullptr, nullptr,
 };

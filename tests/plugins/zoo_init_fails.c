@@ -14,4 +14,5 @@ CPPW_DEFINE_PLUGIN = {
     1, zoo_routes, sizeof(cppw_route), 0,
     "zoo_init_fails", "1.0.0",
     init, NULL, NULL, zoo_accept, NULL, NULL,
+    NULL, NULL,
 };

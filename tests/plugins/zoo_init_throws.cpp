@@ -17,4 +17,5 @@ CPPW_DEFINE_PLUGIN = {
     1, zoo_routes, sizeof(cppw_route), 0,
     "zoo_init_throws", "1.0.0",
     init, nullptr, nullptr, zoo_accept, nullptr, nullptr,
+    nullptr, nullptr,
 };

@@ -6,4 +6,5 @@ CPPW_DEFINE_PLUGIN = {
     1, zoo_routes, sizeof(cppw_route), 0,
     "zoo_missing_handle", "1.0.0",
     NULL, NULL, NULL, NULL, NULL, NULL,
+    NULL, NULL,
 };

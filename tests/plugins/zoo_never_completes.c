@@ -11,4 +11,5 @@ CPPW_DEFINE_PLUGIN = {
     1, routes, sizeof(cppw_route), 0,
     "zoo_never_completes", "1.0.0",
     NULL, NULL, NULL, zoo_accept, NULL, NULL,
+    NULL, NULL,
 };

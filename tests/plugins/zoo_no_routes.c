@@ -6,4 +6,5 @@ CPPW_DEFINE_PLUGIN = {
     0, NULL, sizeof(cppw_route), 0,
     "zoo_no_routes", "1.0.0",
     NULL, NULL, NULL, zoo_accept, NULL, NULL,
+    NULL, NULL,
 };

@@ -72,6 +72,8 @@ struct WorkerProcess::Impl {
             }
         }
         for (const auto& name : inherited) env.erase(name);
+        // Each worker benchmarks afresh unless a test says otherwise.
+        env["BENCHMARK_CACHE"] = (dir / "has_benchmark").string();
         for (const auto& [k, v] : o.env) env[k] = v;
         child = bp::child(bp::exe = CPPWORKER_BINARY, bp::args = args, env, bp::std_in < bp::null,
                           (bp::std_out & bp::std_err) > log_path.string());

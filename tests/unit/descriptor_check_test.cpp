@@ -24,7 +24,7 @@ constexpr cppw_route route(cppw_method method, const char* path) {
 cppw_plugin_descriptor descriptor(const cppw_route* routes, uint32_t count) {
     return cppw_plugin_descriptor{CPPW_PLUGIN_MAGIC, CPPW_ABI_MAJOR, CPPW_ABI_MINOR, sizeof(cppw_plugin_descriptor),
                                   count, routes, sizeof(cppw_route), 0, "unit", "2.3.4",
-                                  nullptr, nullptr, nullptr, &handle, nullptr, &finalize};
+                                  nullptr, nullptr, nullptr, &handle, nullptr, &finalize, nullptr, nullptr};
 }
 
 template <std::size_t N>

@@ -22,11 +22,12 @@ TEST_CASE("ledger: a request moves its workload through the counters of §9", "[
     CHECK(s.in_flight == 0);
     CHECK(s.num_working == 0);
     CHECK(s.num_received_ever == 1);
-    const auto deletes = l.take_deletes();
+    const auto deletes = l.pending_deletes();
     REQUIRE(deletes.size() == 1);
     CHECK(deletes[0].request_idx == 50);
     CHECK(deletes[0].success);
-    CHECK(l.take_deletes().empty());
+    l.drop_deletes(1);
+    CHECK(l.pending_deletes().empty());
 }
 
 TEST_CASE("ledger: cancelled counts as success for delete_requests, errors and rejects do not",
@@ -41,7 +42,7 @@ TEST_CASE("ledger: cancelled counts as success for delete_requests, errors and r
     CHECK(s.rejected == 4);
     CHECK(s.received == 3);  // rejected work was never received
     CHECK(s.num_received_ever == 3);
-    const auto d = l.take_deletes();
+    const auto d = l.pending_deletes();
     REQUIRE(d.size() == 3);
     CHECK((d[0].request_idx == 10 && d[0].success));
     CHECK((d[1].request_idx == 20 && !d[1].success));
@@ -60,27 +61,52 @@ TEST_CASE("ledger: requests in a session count as work but not as working reques
     CHECK(s.received == 107);
     CHECK(l.queued_workload() == 0);  // sessions do not queue anything
     l.finish(inner, Outcome::success);
-    CHECK(l.take_deletes().empty());
+    CHECK(l.pending_deletes().empty());
     l.close_session(session);
     s = l.snapshot();
     CHECK(s.served == 107);
     CHECK(s.num_working == 0);
-    const auto d = l.take_deletes();
+    const auto d = l.pending_deletes();
     REQUIRE(d.size() == 1);
     CHECK((d[0].request_idx == 90 && d[0].success));
 }
 
-TEST_CASE("ledger: the interval resets, the working set and received set do not", "[unit][ledger]") {
+TEST_CASE("ledger: a report takes what it carried; what came meanwhile stays", "[unit][ledger]") {
     RequestLedger l;
     l.start(RequestIdentity{1, 1}, 5, true);
     l.finish(l.start(RequestIdentity{2, 2}, 3, true), Outcome::success);
-    l.reset_interval();
+    const auto reported = l.snapshot();
+    l.finish(l.start(RequestIdentity{3, 3}, 4, true), Outcome::success);  // while the report was in flight
+    l.consume_interval(reported);
     const auto s = l.snapshot();
-    CHECK(s.received == 0);
-    CHECK(s.served == 0);
+    CHECK(s.received == 4);
+    CHECK(s.served == 4);
     CHECK(s.in_flight == 5);
-    CHECK(s.num_received_ever == 2);
-    CHECK(l.totals().workload_served == 3);
+    CHECK(s.num_received_ever == 3);
+    CHECK(l.totals().workload_served == 7);
+}
+
+TEST_CASE("ledger: the generation moves on start, success, error and reject, not on cancel", "[unit][ledger]") {
+    RequestLedger l;
+    const auto g0 = l.generation();
+    const auto h = l.start(std::nullopt, 1, true);
+    CHECK(l.generation() == g0 + 1);
+    l.finish(h, Outcome::cancel);
+    CHECK(l.generation() == g0 + 1);
+    l.reject(std::nullopt, 1);
+    CHECK(l.generation() == g0 + 2);
+}
+
+TEST_CASE("ledger: delete entries stay until delivered", "[unit][ledger]") {
+    RequestLedger l;
+    l.reject(RequestIdentity{1, 10}, 1);
+    l.reject(RequestIdentity{2, 20}, 1);
+    l.drop_deletes(1);
+    const auto d = l.pending_deletes();
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].request_idx == 20);
+    l.drop_deletes(5);
+    CHECK(l.pending_deletes().empty());
 }
 
 TEST_CASE("ledger: requests without auth_data count but stay out of the autoscaler's lists", "[unit][ledger]") {
@@ -91,7 +117,7 @@ TEST_CASE("ledger: requests without auth_data count but stay out of the autoscal
     CHECK(s.served == 2);
     CHECK(s.rejected == 1);
     CHECK(s.num_received_ever == 0);
-    CHECK(l.take_deletes().empty());
+    CHECK(l.pending_deletes().empty());
 }
 
 TEST_CASE("admission: PyWorker's queue-time estimate", "[unit][admission]") {

@@ -1,6 +1,6 @@
 #include "accounting/request_ledger.hpp"
 
-#include <utility>
+#include <algorithm>
 
 namespace cppworker::accounting {
 
@@ -13,6 +13,7 @@ uint64_t RequestLedger::start(std::optional<RequestIdentity> who, double workloa
     interval_.received += workload;
     totals_.workload_received += workload;
     ++totals_.started;
+    ++generation_;
     if (tracked) count_received(who);
     const uint64_t handle = next_handle_++;
     working_.emplace(handle, Working{who, workload, tracked, false});
@@ -27,11 +28,13 @@ void RequestLedger::finish(uint64_t handle, Outcome outcome) {
     working_.erase(it);
     switch (outcome) {
     case Outcome::success:
+        ++generation_;
         interval_.served += w.workload;
         totals_.workload_served += w.workload;
         ++totals_.succeeded;
         break;
     case Outcome::error:
+        ++generation_;
         interval_.errored += w.workload;
         totals_.workload_errored += w.workload;
         ++totals_.errored;
@@ -50,6 +53,7 @@ void RequestLedger::reject(std::optional<RequestIdentity> who, double workload, 
     interval_.rejected += workload;
     totals_.workload_rejected += workload;
     ++totals_.rejected;
+    ++generation_;
     if (tracked) {
         count_received(who);
         if (who) deletes_.push_back(DeleteEntry{who->request_idx, false});
@@ -86,20 +90,35 @@ LedgerTotals RequestLedger::totals() const {
     return totals_;
 }
 
-void RequestLedger::reset_interval() {
+void RequestLedger::consume_interval(const LedgerSnapshot& reported) {
     std::lock_guard lock(mutex_);
-    interval_ = LedgerSnapshot{};
+    interval_.received -= reported.received;
+    interval_.served -= reported.served;
+    interval_.cancelled -= reported.cancelled;
+    interval_.errored -= reported.errored;
+    interval_.rejected -= reported.rejected;
 }
 
-std::vector<DeleteEntry> RequestLedger::take_deletes() {
+uint64_t RequestLedger::generation() const {
     std::lock_guard lock(mutex_);
-    return std::exchange(deletes_, {});
+    return generation_;
+}
+
+std::vector<DeleteEntry> RequestLedger::pending_deletes() const {
+    std::lock_guard lock(mutex_);
+    return deletes_;
+}
+
+void RequestLedger::drop_deletes(std::size_t n) {
+    std::lock_guard lock(mutex_);
+    deletes_.erase(deletes_.begin(), deletes_.begin() + static_cast<std::ptrdiff_t>(std::min(n, deletes_.size())));
 }
 
 uint64_t RequestLedger::open_session(std::optional<RequestIdentity> who, double cost) {
     std::lock_guard lock(mutex_);
     interval_.received += cost;
     totals_.workload_received += cost;
+    ++generation_;
     count_received(who);
     const uint64_t handle = next_handle_++;
     working_.emplace(handle, Working{who, cost, true, true});
@@ -114,6 +133,7 @@ void RequestLedger::close_session(uint64_t handle) {
     working_.erase(it);
     interval_.served += w.workload;
     totals_.workload_served += w.workload;
+    ++generation_;
     if (w.who) deletes_.push_back(DeleteEntry{w.who->request_idx, true});
 }
 

@@ -62,10 +62,17 @@ public:
 
     LedgerSnapshot snapshot() const;
     LedgerTotals totals() const;
-    // After a status report was accepted: zero the interval sums.
-    void reset_interval();
-    // Entries for /delete_requests/, removed from the ledger.
-    std::vector<DeleteEntry> take_deletes();
+    // After a status report was accepted: take what it carried off the interval sums. What arrived
+    // while it was in flight stays for the next report, so nothing is lost (PyWorker zeroes).
+    void consume_interval(const LedgerSnapshot& reported);
+    // Counts start, success, error and reject events: PyWorker reports soon after any of them
+    // ("update_pending"), but not after a cancel.
+    uint64_t generation() const;
+
+    // Entries waiting for /delete_requests/, oldest first; they stay until dropped.
+    std::vector<DeleteEntry> pending_deletes() const;
+    // The first `n` entries were delivered.
+    void drop_deletes(std::size_t n);
 
     // Sessions are metered as one working request each (workload = the route cost).
     uint64_t open_session(std::optional<RequestIdentity> who, double cost);
@@ -87,6 +94,7 @@ private:
     std::vector<DeleteEntry> deletes_;
     LedgerSnapshot interval_;
     LedgerTotals totals_;
+    uint64_t generation_ = 0;
 };
 
 }  // namespace cppworker::accounting

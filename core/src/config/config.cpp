@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cstdlib>
+#include <stdexcept>
 #include <cctype>
 #include <thread>
 
@@ -33,6 +35,15 @@ std::optional<bool> parse_bool(std::string_view text) {
         if (t == no) return false;
     }
     return std::nullopt;
+}
+
+std::vector<std::string> missing_autoscaler_settings(const Config& c) {
+    std::vector<std::string> missing;
+    if (c.report_addr.empty()) return missing;
+    if (!c.container_id) missing.push_back("CONTAINER_ID");
+    if (c.public_ip.empty()) missing.push_back("PUBLIC_IPADDR");
+    if (c.external_port.empty()) missing.push_back("VAST_TCP_PORT_" + std::to_string(c.port));
+    return missing;
 }
 
 ParseResult parse(int argc, const char* const* argv, const std::filesystem::path& exe_dir) {
@@ -73,6 +84,18 @@ ParseResult parse(int argc, const char* const* argv, const std::filesystem::path
         ->envname("WORKER_PORT_FILE");
     app.add_option("--log-level", c.log_level, "debug, info, warn or error")
         ->envname("LOG_LEVEL")->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+    std::string container_id;
+    app.add_option("--container-id", container_id, "this instance's id, reported to the autoscaler")
+        ->envname("CONTAINER_ID");
+    app.add_option("--public-ip", c.public_ip, "public address clients reach this instance at")->envname("PUBLIC_IPADDR");
+    app.add_option("--external-port", c.external_port,
+                   "public port mapped to --port (default: VAST_TCP_PORT_<port>)");
+    std::string use_ssl = "false";
+    app.add_option("--use-ssl", use_ssl, "\"true\": the reported url is https")->envname("USE_SSL");
+    app.add_option("--model-log", c.model_log, "the model server's log, watched for its loaded and error lines")
+        ->envname("MODEL_LOG");
+    app.add_option("--benchmark-cache", c.benchmark_cache, "file that keeps the benchmark result across restarts")
+        ->envname("BENCHMARK_CACHE");
     std::string unsecured = "false";
     app.add_option("--unsecured", unsecured, "skip signature checks and accept bare payloads (development only)")
         ->envname("UNSECURED");
@@ -107,6 +130,20 @@ ParseResult parse(int argc, const char* const* argv, const std::filesystem::path
                                                 unsecured + "'\n"};
     }
     if (!pubkey_file.empty()) c.pubkey_file = pubkey_file;
+    // PyWorker's test is exactly this string.
+    c.use_ssl = use_ssl == "true";
+    if (!container_id.empty()) {
+        try {
+            std::size_t used = 0;
+            c.container_id = std::stoll(container_id, &used);
+            if (used != container_id.size()) throw std::invalid_argument(container_id);
+        } catch (const std::exception&) {
+            return ParseResult{std::nullopt, 2, "cppworker: CONTAINER_ID must be an integer, got '" + container_id + "'\n"};
+        }
+    }
+    if (c.external_port.empty()) {
+        if (const char* mapped = std::getenv(("VAST_TCP_PORT_" + std::to_string(c.port)).c_str())) c.external_port = mapped;
+    }
 
     for (const auto& kv : options) {
         const auto eq = kv.find('=');

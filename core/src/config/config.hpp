@@ -39,7 +39,18 @@ struct Config {
     std::filesystem::path force_update_file = "/.force_update";
     int max_sessions = 10;
     std::string model_server_url;                 // base for relative session on-close routes
+
+    // Autoscaler reporting and readiness (protocol.md §2, §7, §8).
+    std::optional<int64_t> container_id;          // CONTAINER_ID: the worker's id in reports
+    std::string public_ip;                        // PUBLIC_IPADDR
+    std::string external_port;                    // VAST_TCP_PORT_<WORKER_PORT>
+    bool use_ssl = false;                         // USE_SSL == "true": https in the reported url
+    std::string model_log;                        // MODEL_LOG: the model server's log to watch
+    std::filesystem::path benchmark_cache = ".has_benchmark";
 };
+
+// What reporting to an autoscaler needs and is missing (empty when standalone or complete).
+std::vector<std::string> missing_autoscaler_settings(const Config& c);
 
 // Python's distutils.strtobool, as PyWorker reads UNSECURED: empty when `text` is neither.
 std::optional<bool> parse_bool(std::string_view text);

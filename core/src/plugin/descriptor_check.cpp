@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -13,6 +14,45 @@ namespace {
 // The smallest structs a 1.x plugin can have: those of ABI 1.0. Later minors only append.
 constexpr std::size_t min_descriptor_size = offsetof(cppw_plugin_descriptor, finalize) + sizeof(cppw_finalize_fn);
 constexpr std::size_t min_route_size = offsetof(cppw_route, max_queue_time) + sizeof(double);
+constexpr std::size_t v1_1_descriptor_size = offsetof(cppw_plugin_descriptor, benchmark) + sizeof(cppw_benchmark_fn);
+constexpr std::size_t min_readiness_size = offsetof(cppw_readiness, health_path) + sizeof(const char*);
+// A pattern list longer than this is a missing NULL terminator, not a real list.
+constexpr std::size_t max_patterns = 256;
+
+std::variant<std::vector<std::string>, std::string> read_patterns(const char* const* list, const char* field) {
+    std::vector<std::string> out;
+    if (list == nullptr) return out;
+    for (std::size_t i = 0; list[i] != nullptr; ++i) {
+        if (i == max_patterns) return fmt::format("readiness.{} has no NULL terminator within {} entries", field, max_patterns);
+        if (list[i][0] != '\0') out.emplace_back(list[i]);
+    }
+    return out;
+}
+
+std::optional<std::string> check_readiness(const cppw_readiness& r, std::size_t route_count, ReadinessSpec& out) {
+    if (r.struct_size < min_readiness_size) {
+        return fmt::format("readiness.struct_size is {}, at least {} expected", r.struct_size, min_readiness_size);
+    }
+    if (r.benchmark_route >= route_count) {
+        return fmt::format("readiness.benchmark_route is {}, but there are {} routes", r.benchmark_route, route_count);
+    }
+    out.benchmark_route = r.benchmark_route;
+    if (r.benchmark_runs != 0) out.benchmark_runs = r.benchmark_runs;
+    if (r.benchmark_concurrency != 0) out.benchmark_concurrency = r.benchmark_concurrency;
+    const std::pair<const char* const*, std::vector<std::string>*> lists[] = {
+        {r.load_patterns, &out.load_patterns}, {r.error_patterns, &out.error_patterns}, {r.info_patterns, &out.info_patterns}};
+    const char* names[] = {"load_patterns", "error_patterns", "info_patterns"};
+    for (std::size_t i = 0; i < 3; ++i) {
+        auto read = read_patterns(lists[i].first, names[i]);
+        if (auto* err = std::get_if<std::string>(&read)) return std::move(*err);
+        *lists[i].second = std::move(std::get<std::vector<std::string>>(read));
+    }
+    if (r.health_path != nullptr) {
+        if (r.health_path[0] != '/') return std::string("readiness.health_path must start with '/'");
+        out.health_path = r.health_path;
+    }
+    return std::nullopt;
+}
 
 bool valid_path(const char* p) {
     if (p == nullptr || p[0] != '/') return false;
@@ -84,7 +124,7 @@ std::variant<PluginShape, std::string> check_descriptor(const cppw_plugin_descri
         return fmt::format("route_struct_size is {}, at least {} expected", d.route_struct_size, min_route_size);
     }
 
-    PluginShape shape{d.name, d.version ? d.version : "", d.abi_minor, {}, {}};
+    PluginShape shape{d.name, d.version ? d.version : "", d.abi_minor, {}, {}, {}};
     std::set<std::pair<uint32_t, std::string>> seen;
     const auto* base = reinterpret_cast<const unsigned char*>(d.routes);
     for (uint32_t i = 0; i < d.route_count; ++i) {
@@ -99,7 +139,14 @@ std::variant<PluginShape, std::string> check_descriptor(const cppw_plugin_descri
         }
         shape.routes.push_back(std::move(spec));
     }
-    shape.hooks = Hooks{d.init, d.ready, d.workload, d.handle, d.metrics, d.finalize};
+    shape.hooks = Hooks{d.init, d.ready, d.workload, d.handle, d.metrics, d.finalize, nullptr};
+    // The 1.1 fields exist only in descriptors that are big enough to hold them.
+    if (d.abi_minor >= 1 && d.struct_size >= v1_1_descriptor_size) {
+        shape.hooks.benchmark = d.benchmark;
+        if (d.readiness != nullptr) {
+            if (auto err = check_readiness(*d.readiness, shape.routes.size(), shape.readiness)) return std::move(*err);
+        }
+    }
     return shape;
 }
 

@@ -26,6 +26,18 @@ struct Hooks {
     cppw_handle_fn handle = nullptr;
     cppw_metrics_fn metrics = nullptr;
     cppw_finalize_fn finalize = nullptr;
+    cppw_benchmark_fn benchmark = nullptr;  // ABI 1.1
+};
+
+// The plugin's cppw_readiness (ABI 1.1), copied out.
+struct ReadinessSpec {
+    uint32_t benchmark_route = 0;
+    uint32_t benchmark_runs = 8;
+    uint32_t benchmark_concurrency = 10;
+    std::vector<std::string> load_patterns;
+    std::vector<std::string> error_patterns;
+    std::vector<std::string> info_patterns;
+    std::string health_path;  // empty: no health probe
 };
 
 // What the host takes from a descriptor that passed every check.
@@ -35,6 +47,7 @@ struct PluginShape {
     uint32_t abi_minor;
     std::vector<RouteSpec> routes;
     Hooks hooks;
+    ReadinessSpec readiness;  // defaults when the plugin declares none
 };
 
 // "GET", "POST", ... for a cppw_method; empty for anything else.

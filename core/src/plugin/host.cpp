@@ -129,6 +129,12 @@ cppw_status metric(cppw_metrics_sink* sink, const cppw_metric* m) {
     return CPPW_OK;
 }
 
+cppw_status payload(cppw_payload_sink* sink, cppw_str json) {
+    if (sink == nullptr || (json.size > 0 && json.data == nullptr)) return CPPW_INVALID_ARGUMENT;
+    reinterpret_cast<PayloadSink*>(sink)->json = std::string(sv(json));
+    return CPPW_OK;
+}
+
 }  // namespace
 
 Host::Host(std::string plugin_name, std::map<std::string, std::string, std::less<>> options,
@@ -147,7 +153,8 @@ Host::Host(std::string plugin_name, std::map<std::string, std::string, std::less
                                    &plugin::stream_end,
                                    &plugin::is_cancelled,
                                    nullptr,
-                                   &plugin::metric};
+                                   &plugin::metric,
+                                   &plugin::payload};
 }
 
 const std::string* Host::config(std::string_view key) {

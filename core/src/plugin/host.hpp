@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,11 @@ private:
     std::mutex config_mutex_;
     std::map<std::string, std::string, std::less<>> config_;
     cppw_host_services services_;
+};
+
+// Collects what a `benchmark` hook hands over.
+struct PayloadSink {
+    std::optional<std::string> json;
 };
 
 // Collects what a `metrics` hook reports.

@@ -132,6 +132,20 @@ std::vector<MetricSample> LoadedPlugin::metrics() {
     return std::move(sink.samples);
 }
 
+std::optional<std::string> LoadedPlugin::benchmark_payload(uint32_t index) {
+    if (shape_.hooks.benchmark == nullptr) return std::nullopt;
+    PayloadSink sink;
+    try {
+        if (shape_.hooks.benchmark(state_, index, reinterpret_cast<cppw_payload_sink*>(&sink)) != CPPW_OK) {
+            return std::nullopt;
+        }
+    } catch (...) {
+        spdlog::warn("{}", describe_current_exception());
+        return std::nullopt;
+    }
+    return std::move(sink.json);
+}
+
 void LoadedPlugin::finalize() {
     if (!initialised_) return;
     initialised_ = false;

@@ -43,6 +43,8 @@ public:
     HookError workload(const cppw_request_info& info, double& workload);
     HookError handle(const cppw_request_info& info);
     std::vector<MetricSample> metrics();
+    // The JSON payload of benchmark request `index`; empty when the plugin has none to give.
+    std::optional<std::string> benchmark_payload(uint32_t index);
     // Main thread, once, after the last request; later calls do nothing.
     void finalize();
 

@@ -3,6 +3,7 @@
 #include "metrics/prometheus.hpp"
 #include "accounting/admission.hpp"
 #include "server/envelope.hpp"
+#include "server/plugin_call.hpp"
 #include "server/session_endpoints.hpp"
 
 #include <cppworker/plugin.hpp>
@@ -86,7 +87,7 @@ Reply builtin_reply(ServerState& s, std::string_view path) {
     if (path == "/ping") return Reply{http::status::ok, "text/plain", "pong"};
     if (path == "/healthz") return json_reply(http::status::ok, R"({"status": "alive"})");
     if (path == "/readyz") {
-        const bool ready = s.plugin.ready();
+        const bool ready = s.readiness.ready() && s.plugin.ready();
         return json_reply(ready ? http::status::ok : http::status::service_unavailable,
                           ready ? R"({"ready": true})" : R"({"ready": false})");
     }
@@ -94,7 +95,7 @@ Reply builtin_reply(ServerState& s, std::string_view path) {
     for (const auto& gate : s.route_gates) queued += gate ? gate->queued() : 0;
     return Reply{http::status::ok, "text/plain; version=0.0.4",
                  metrics::format_worker_metrics(s.ledger.totals(), s.ledger.snapshot(),
-                                                {queued, s.sessions.size(), s.max_perf.load()}) +
+                                                {queued, s.sessions.size(), s.readiness.max_perf()}) +
                      metrics::format_plugin_metrics(s.plugin.metrics())};
 }
 
@@ -238,27 +239,6 @@ awaitable<Relayed> relay_answer(Connection& c, const Request& req, requests::Pen
     }
 }
 
-// What `handle` reads, owned for as long as the call may run: on the blocking pool it can outlive
-// the connection.
-struct HandleCall {
-    HandleCall(Envelope e, std::string_view p, std::string_view q, uint32_t route_index)
-        : envelope(std::move(e)), path(p), query(q),
-          info{sizeof(cppw_request_info), route_index, 0, cppworker::view(path), cppworker::view(query),
-               cppworker::view(envelope.payload), cppworker::view(envelope.session_id)} {}
-    Envelope envelope;
-    std::string path;
-    std::string query;
-    cppw_request_info info;
-};
-
-void call_handle(ServerState& s, const HandleCall& call, requests::PendingRequest& pending) {
-    if (auto refused = s.plugin.handle(call.info)) {
-        spdlog::warn("request {} ({}): the plugin refused it: {}", pending.id(), call.path, *refused);
-        s.registry.forget(pending.id());
-        pending.refuse(std::move(*refused));
-    }
-}
-
 // Why a request was turned away before it started, as PyWorker answers it (empty body).
 awaitable<bool> refuse(Connection& c, const Request& req, const HandleCall& call, double workload,
                        http::status status, std::string_view why, bool keep_alive) {
@@ -305,7 +285,7 @@ awaitable<bool> serve_plugin_route(Connection& c, const Request& req, uint32_t r
         }
     }
     const auto& route = s.router.route(route_index);
-    if (accounting::over_queue_limit(s.ledger.queued_workload(), s.max_perf.load(), route.max_queue_time)) {
+    if (accounting::over_queue_limit(s.ledger.queued_workload(), s.readiness.max_perf(), route.max_queue_time)) {
         co_return co_await refuse(c, req, *call, workload, http::status::too_many_requests,
                                   "queue estimate over max_queue_time", keep_alive);
     }
@@ -328,12 +308,8 @@ awaitable<bool> serve_plugin_route(Connection& c, const Request& req, uint32_t r
         co_return false;
     }
 
-    if (route.blocking) {
-        // Not awaited: the connection keeps watching its client while the plugin works.
-        asio::post(s.blocking_pool, [&s, call, pending] { call_handle(s, *call, *pending); });
-    } else {
-        call_handle(s, *call, *pending);
-    }
+    // Not awaited: the connection keeps watching its client while the plugin works.
+    start_handle(s, call, pending);
     const auto relayed = co_await relay_answer(c, req, *pending, *wake, keep_alive, watch_client);
     pending->set_notifier(nullptr);
     if (gate) gate->exit();

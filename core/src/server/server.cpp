@@ -1,7 +1,9 @@
 #include "server/server.hpp"
 
 #include "requests/io_thread.hpp"
+#include "autoscaler/client.hpp"
 #include "autoscaler/pubkey_fetch.hpp"
+#include "readiness/readiness_driver.hpp"
 #include "server/connection.hpp"
 #include "server/session_endpoints.hpp"
 #include "server/server_state.hpp"
@@ -20,9 +22,11 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 ServerState::ServerState(const config::Config& c, plugin::LoadedPlugin& p, requests::RequestRegistry& r,
-                         accounting::RequestLedger& l, auth::Authenticator& a)
+                         accounting::RequestLedger& l, auth::Authenticator& a,
+                         std::chrono::steady_clock::time_point started)
     : config(c), plugin(p), registry(r), ledger(l), authenticator(a), router(p.shape().routes),
       require_auth(!c.unsecured && (!c.report_addr.empty() || c.pubkey_file)), sessions(c.max_sessions),
+      readiness(started),
       blocking_pool(c.blocking_threads), control(asio::make_strand(io)), acceptor(control), signals(control),
       drain_timer(control), session_gc_timer(control) {
     for (const auto& route : p.shape().routes) {
@@ -98,8 +102,9 @@ void begin_shutdown(ServerState& s, int signal) {
 }  // namespace
 
 Server::Server(const config::Config& config, plugin::LoadedPlugin& plugin, requests::RequestRegistry& registry,
-               accounting::RequestLedger& ledger, auth::Authenticator& authenticator)
-    : state_(std::make_unique<ServerState>(config, plugin, registry, ledger, authenticator)) {}
+               accounting::RequestLedger& ledger, auth::Authenticator& authenticator,
+               std::chrono::steady_clock::time_point started)
+    : state_(std::make_unique<ServerState>(config, plugin, registry, ledger, authenticator, started)) {}
 
 Server::~Server() {
     state_->blocking_pool.join();
@@ -115,7 +120,7 @@ uint16_t Server::listen() {
     return s.acceptor.local_endpoint().port();
 }
 
-void Server::run() {
+void Server::run(std::optional<autoscaler::WorkerIdentity> worker_identity) {
     auto& s = *state_;
     s.signals.add(SIGTERM);
     s.signals.add(SIGINT);
@@ -126,6 +131,11 @@ void Server::run() {
     expire_sessions(s);
     if (s.require_auth && !s.authenticator.has_key()) {
         asio::co_spawn(s.io, autoscaler::fetch_pubkey(s.config.report_addr, s.authenticator), asio::detached);
+    }
+    asio::co_spawn(asio::make_strand(s.io), readiness::drive_readiness(s), asio::detached);
+    if (worker_identity) {
+        asio::co_spawn(asio::make_strand(s.io), autoscaler::report_status(s, *worker_identity), asio::detached);
+        asio::co_spawn(asio::make_strand(s.io), autoscaler::report_deletes(s, *worker_identity), asio::detached);
     }
 
     std::vector<std::thread> threads;

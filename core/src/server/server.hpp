@@ -2,11 +2,14 @@
 
 #include "accounting/request_ledger.hpp"
 #include "auth/authenticator.hpp"
+#include "autoscaler/report.hpp"
 #include "config/config.hpp"
 #include "plugin/loaded_plugin.hpp"
 #include "requests/request_registry.hpp"
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <memory>
 
 namespace cppworker::server {
@@ -17,7 +20,8 @@ struct ServerState;
 class Server {
 public:
     Server(const config::Config& config, plugin::LoadedPlugin& plugin, requests::RequestRegistry& registry,
-           accounting::RequestLedger& ledger, auth::Authenticator& authenticator);
+           accounting::RequestLedger& ledger, auth::Authenticator& authenticator,
+           std::chrono::steady_clock::time_point started);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -25,8 +29,9 @@ public:
     // Binds the listening socket; returns the port (the chosen one when configured as 0).
     uint16_t listen();
     // Serves until a signal arrives and in-flight requests finished (or the drain timeout passed).
-    // Returns with no I/O thread running; the plugin may then be finalized.
-    void run();
+    // Reports to the autoscaler as `worker_identity` when given. Returns with no I/O thread
+    // running; the plugin may then be finalized.
+    void run(std::optional<autoscaler::WorkerIdentity> worker_identity);
 
 private:
     std::unique_ptr<ServerState> state_;

@@ -4,6 +4,7 @@
 #include "accounting/request_ledger.hpp"
 #include "auth/authenticator.hpp"
 #include "config/config.hpp"
+#include "readiness/readiness_state.hpp"
 #include "plugin/loaded_plugin.hpp"
 #include "requests/request_registry.hpp"
 #include "server/router.hpp"
@@ -28,7 +29,7 @@ namespace cppworker::server {
 // What every connection shares. Lives as long as the Server.
 struct ServerState {
     ServerState(const config::Config& c, plugin::LoadedPlugin& p, requests::RequestRegistry& r,
-                accounting::RequestLedger& l, auth::Authenticator& a);
+                accounting::RequestLedger& l, auth::Authenticator& a, std::chrono::steady_clock::time_point started);
 
     const config::Config& config;
     plugin::LoadedPlugin& plugin;
@@ -42,8 +43,8 @@ struct ServerState {
     // FIFO routes share the first gate; a limit-N route has its own; parallel routes have none.
     accounting::ConcurrencyGate fifo_gate{1};
     std::vector<std::unique_ptr<accounting::ConcurrencyGate>> route_gates;
-    // Benchmarked throughput (workload units per second); 0 until a benchmark ran.
-    std::atomic<double> max_perf{0};
+    // Loaded, load time, benchmarked throughput (max_perf) and the sticky error.
+    readiness::ReadinessState readiness;
 
     accounting::ConcurrencyGate* gate_for(uint32_t route_index);
 

@@ -56,7 +56,7 @@ extern "C" {
 #endif
 
 #define CPPW_ABI_MAJOR 1
-#define CPPW_ABI_MINOR 0
+#define CPPW_ABI_MINOR 1
 
 /* "CPPWRKR\1": the first eight bytes of every descriptor. */
 #define CPPW_PLUGIN_MAGIC UINT64_C(0x01524B5257505043)
@@ -191,6 +191,27 @@ typedef struct cppw_metric {
 typedef struct cppw_metrics_sink cppw_metrics_sink;
 
 /* ---------------------------------------------------------------------------------------------- */
+/* Readiness (ABI 1.1)                                                                            */
+
+/* How the backend becomes ready and how its throughput is measured. Static storage; read, like the
+ * descriptor, before any plugin code runs. Pattern lists are NULL-terminated arrays of
+ * NUL-terminated strings, matched as substrings of MODEL_LOG lines in this order: load, error,
+ * info. Without load patterns (or without MODEL_LOG) the host polls the `ready` hook instead. */
+typedef struct cppw_readiness {
+    uint32_t struct_size;
+    uint32_t benchmark_route;          /* index of the route the benchmark drives */
+    uint32_t benchmark_runs;           /* 0: 8 */
+    uint32_t benchmark_concurrency;    /* 0: 10; 1 on FIFO routes */
+    const char* const* load_patterns;  /* the model finished loading */
+    const char* const* error_patterns; /* the model failed; the pattern becomes the error message */
+    const char* const* info_patterns;  /* echoed to the worker log */
+    const char* health_path;           /* GET on MODEL_SERVER_URL once loaded (200 = healthy), or NULL */
+} cppw_readiness;
+
+/* Handed to the `benchmark` hook; valid until the hook returns. */
+typedef struct cppw_payload_sink cppw_payload_sink;
+
+/* ---------------------------------------------------------------------------------------------- */
 /* Host services                                                                                  */
 
 typedef struct cppw_host_services {
@@ -238,6 +259,9 @@ typedef struct cppw_host_services {
 
     /* Used inside the `metrics` hook only: report one value. */
     cppw_status (*metric)(cppw_metrics_sink* sink, const cppw_metric* metric);
+
+    /* ABI 1.1. Used inside the `benchmark` hook only: the JSON text of one request payload. */
+    cppw_status (*payload)(cppw_payload_sink* sink, cppw_str json);
 } cppw_host_services;
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -269,6 +293,12 @@ typedef cppw_status (*cppw_handle_fn)(void* state, const cppw_request_info* requ
 /* Optional. Report the plugin's own metrics through services->metric(sink, ...). I/O thread. */
 typedef void (*cppw_metrics_fn)(void* state, cppw_metrics_sink* sink);
 
+/* Optional (ABI 1.1). Give the payload of benchmark request number `index` through
+ * services->payload(sink, json). The host sends these through the normal path of the
+ * readiness's benchmark route, sized by the `workload` hook. I/O thread. A non-OK return, or no
+ * payload, ends the benchmark: max_perf stays 0. */
+typedef cppw_status (*cppw_benchmark_fn)(void* state, uint32_t index, cppw_payload_sink* sink);
+
 /* Optional. Called once on the main thread after the server has stopped and no other hook runs.
  * Stop and join every thread you started, free `state`. Requests you never completed are
  * abandoned; do not call host services for them after finalize returns. */
@@ -297,6 +327,10 @@ typedef struct cppw_plugin_descriptor {
     cppw_handle_fn handle;     /* required */
     cppw_metrics_fn metrics;   /* optional */
     cppw_finalize_fn finalize; /* optional */
+
+    /* ABI 1.1 */
+    const cppw_readiness* readiness; /* optional: NULL = ready through the `ready` hook */
+    cppw_benchmark_fn benchmark;     /* optional: no benchmark, max_perf stays 0 */
 } cppw_plugin_descriptor;
 
 /* Define the exported descriptor in a plugin:  CPPW_DEFINE_PLUGIN = { CPPW_PLUGIN_MAGIC, ... }; */

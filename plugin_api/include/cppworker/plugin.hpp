@@ -253,6 +253,18 @@ private:
     cppw_metrics_sink* sink_;
 };
 
+// Hands benchmark payloads to the host (see Plugin::benchmark_payload).
+class PayloadSink {
+public:
+    PayloadSink(const cppw_host_services* services, cppw_payload_sink* sink) noexcept
+        : services_(services), sink_(sink) {}
+    cppw_status json(std::string_view payload) noexcept { return services_->payload(sink_, view(payload)); }
+
+private:
+    const cppw_host_services* services_;
+    cppw_payload_sink* sink_;
+};
+
 class Plugin {
 public:
     explicit Plugin(Host host) noexcept : host_(host) {}
@@ -264,6 +276,9 @@ public:
     virtual double workload(const Request&) { return 100.0; }
     virtual void handle(const Request& request, Reply reply) = 0;
     virtual void metrics(Metrics&) {}
+    // The payload of benchmark request `index`; false (the default) when the plugin has no
+    // benchmark. Declare the route and the rest in `static constexpr cppw_readiness readiness`.
+    virtual bool benchmark_payload(uint32_t /*index*/, PayloadSink&) { return false; }
 
 protected:
     const Host& host() const noexcept { return host_; }
@@ -345,6 +360,16 @@ struct Hooks {
             s->host.warn("metrics hook threw; its figures are skipped");
         }
     }
+    static cppw_status benchmark(void* state, uint32_t index, cppw_payload_sink* sink) noexcept {
+        auto* s = static_cast<State*>(state);
+        try {
+            PayloadSink p(s->host.services(), sink);
+            return s->plugin.benchmark_payload(index, p) ? CPPW_OK : CPPW_UNSUPPORTED;
+        } catch (...) {
+            s->host.warn("benchmark_payload threw; the benchmark stops");
+            return CPPW_ERROR;
+        }
+    }
     static void finalize(void* state) noexcept {
         try {
             delete static_cast<State*>(state);
@@ -353,11 +378,30 @@ struct Hooks {
     }
 };
 
+template <class T>
+constexpr const cppw_readiness* readiness_of() noexcept {
+    if constexpr (requires { T::readiness; }) {
+        return &T::readiness;
+    } else {
+        return nullptr;
+    }
+}
+
 }  // namespace detail
+
+// A NULL-terminated pattern list for cppw_readiness: `static constexpr const char* loaded[] = {"x", nullptr};`
+constexpr cppw_readiness make_readiness(uint32_t benchmark_route, const char* const* load_patterns = nullptr,
+                                   const char* const* error_patterns = nullptr,
+                                   const char* const* info_patterns = nullptr, const char* health_path = nullptr,
+                                   uint32_t runs = 0, uint32_t concurrency = 0) noexcept {
+    return cppw_readiness{sizeof(cppw_readiness), benchmark_route, runs, concurrency, load_patterns,
+                          error_patterns, info_patterns, health_path};
+}
+
 }  // namespace cppworker
 
-// Exports the descriptor for plugin class T (which has `static constexpr cppw_route routes[]` and a
-// constructor taking cppworker::Host).
+// Exports the descriptor for plugin class T (which has `static constexpr cppw_route routes[]`, a
+// constructor taking cppworker::Host, and optionally `static constexpr cppw_readiness readiness`).
 #define CPPWORKER_PLUGIN(T, NAME, VERSION)                                                     \
     CPPW_DEFINE_PLUGIN = {CPPW_PLUGIN_MAGIC,                                                   \
                           CPPW_ABI_MAJOR,                                                      \
@@ -374,6 +418,8 @@ struct Hooks {
                           &cppworker::detail::Hooks<T>::workload,                              \
                           &cppworker::detail::Hooks<T>::handle,                                \
                           &cppworker::detail::Hooks<T>::metrics,                               \
-                          &cppworker::detail::Hooks<T>::finalize};
+                          &cppworker::detail::Hooks<T>::finalize,                              \
+                          cppworker::detail::readiness_of<T>(),                                \
+                          &cppworker::detail::Hooks<T>::benchmark};
 
 #endif  // CPPWORKER_PLUGIN_HPP

@@ -1,0 +1,144 @@
+#include "autoscaler/client.hpp"
+
+#include "upstream/http_client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <sys/statvfs.h>
+
+namespace cppworker::autoscaler {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    co_await t.async_wait(asio::use_awaitable);
+}
+
+}  // namespace
+
+double disk_used_bytes() {
+    struct statvfs st {};
+    if (::statvfs("/", &st) != 0) return 0;
+    return static_cast<double>(st.f_blocks - st.f_bfree) * static_cast<double>(st.f_frsize);
+}
+
+asio::awaitable<bool> post_with_failover(const std::vector<std::string>& addresses, const std::string& path,
+                                         const std::string& body) {
+    for (const auto& address : addresses) {
+        const auto url = upstream::parse_url(address + path);
+        if (!url) {
+            spdlog::warn("autoscaler address {} is not an http(s) URL; skipped", address);
+            continue;
+        }
+        for (int attempt = 1; attempt <= 3; ++attempt) {
+            std::string failure;
+            try {
+                const auto r = co_await upstream::http_call(boost::beast::http::verb::post, *url, body,
+                                                            "application/json", 10s);
+                if (r.status < 400) co_return true;
+                failure = "status " + std::to_string(r.status);
+            } catch (const std::exception& e) {
+                failure = e.what();
+            }
+            spdlog::warn("POST {}{} failed (try {}/3): {}", address, path, attempt, failure);
+            co_await sleep_for(2s);
+        }
+    }
+    co_return false;
+}
+
+asio::awaitable<void> report_status(server::ServerState& s, WorkerIdentity worker) {
+    const auto addresses = split_report_addrs(s.config.report_addr);
+    std::optional<Clock::time_point> last_accepted;
+    uint64_t reported_generation = s.ledger.generation();
+    double disk_before = disk_used_bytes();
+    for (;;) {
+        co_await sleep_for(1s);
+        const auto view = s.readiness.view();
+        const auto generation = s.ledger.generation();
+        const double elapsed = last_accepted ? std::chrono::duration<double>(Clock::now() - *last_accepted).count() : 1e9;
+        const bool settled = view.loaded || !view.error_msg.empty();
+        const bool due = generation != reported_generation || elapsed > 10 || (!settled && elapsed >= 10);
+        if (!due) continue;
+
+        const double disk_now = disk_used_bytes();
+        StatusInput status{view.loadtime, view.error_msg, view.max_perf, (disk_now - disk_before) / (1024.0 * 1024 * 1024),
+                           s.ledger.snapshot()};
+        disk_before = disk_now;  // PyWorker measures growth since the previous attempt, sent or not
+        if (co_await post_with_failover(addresses, "/worker_status/", worker_status_body(worker, status))) {
+            s.ledger.consume_interval(status.ledger);
+            reported_generation = generation;
+            last_accepted = Clock::now();
+        } else {
+            spdlog::error("no autoscaler took the status report; its figures go with the next one");
+        }
+    }
+}
+
+asio::awaitable<void> report_deletes(server::ServerState& s, WorkerIdentity worker) {
+    std::vector<std::string> addresses;
+    for (auto& a : split_report_addrs(s.config.report_addr)) {
+        if (!skip_for_deletes(a)) addresses.push_back(std::move(a));
+    }
+    for (;;) {
+        co_await sleep_for(1s);
+        const auto entries = s.ledger.pending_deletes();
+        if (entries.empty()) continue;
+        const auto [succeeded, failed] = split_deletes(entries);
+        bool delivered = true;
+        if (!succeeded.empty()) {
+            delivered = co_await post_with_failover(addresses, "/delete_requests/",
+                                                    delete_requests_body(worker.id, worker.mtoken, succeeded, true));
+        }
+        if (delivered && !failed.empty()) {
+            delivered = co_await post_with_failover(addresses, "/delete_requests/",
+                                                    delete_requests_body(worker.id, worker.mtoken, failed, false));
+        }
+        if (delivered) s.ledger.drop_deletes(entries.size());
+    }
+}
+
+namespace {
+
+asio::awaitable<void> send_startup_error(std::vector<std::string> addresses, std::string body) {
+    for (const auto& address : addresses) {
+        const auto url = upstream::parse_url(address + "/worker_status/");
+        if (!url) continue;
+        try {
+            const auto r = co_await upstream::http_call(boost::beast::http::verb::post, *url, body, "application/json", 10s);
+            spdlog::info("start-up error reported to {} ({})", address, r.status);
+        } catch (const std::exception& e) {
+            spdlog::warn("start-up error could not be reported to {}: {}", address, e.what());
+        }
+    }
+}
+
+}  // namespace
+
+WorkerIdentity identity_of(const config::Config& c) {
+    return WorkerIdentity{c.container_id.value_or(0), c.master_token, "1.1.0",
+                          worker_url(c.use_ssl, c.public_ip, c.external_port)};
+}
+
+void report_startup_error(const config::Config& c, const std::string& message) {
+    if (c.report_addr.empty()) return;
+    const auto who = identity_of(c);
+    asio::io_context io;
+    asio::co_spawn(io, send_startup_error(split_report_addrs(c.report_addr),
+                                          startup_error_body(who.id, who.mtoken, who.version, message, who.url)),
+                   asio::detached);
+    io.run();
+}
+
+}  // namespace cppworker::autoscaler

@@ -1,0 +1,135 @@
+#include "readiness/readiness_driver.hpp"
+
+#include "readiness/benchmark.hpp"
+#include "readiness/log_matcher.hpp"
+#include "readiness/log_tail.hpp"
+#include "upstream/http_client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+
+namespace cppworker::readiness {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    co_await t.async_wait(asio::use_awaitable);
+}
+
+// Probes the model server every 10 s (§8.4). Failures before the first success are the model
+// still starting; after it, they are an error.
+asio::awaitable<void> probe_health(server::ServerState& s, upstream::Url url, std::shared_ptr<std::atomic<bool>> healthy) {
+    for (;;) {
+        std::string failure;
+        try {
+            const auto r = co_await upstream::http_call(boost::beast::http::verb::get, url, {}, {}, 10s);
+            if (r.status == 200) {
+                if (!healthy->exchange(true)) spdlog::info("model server healthy at {}", url.target);
+            } else {
+                failure = "Healthcheck failed with status: " + std::to_string(r.status);
+            }
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+        if (!failure.empty() && healthy->load()) {
+            spdlog::error("{}", failure);
+            s.readiness.set_error(failure);
+        }
+        co_await sleep_for(10s);
+    }
+}
+
+// Waits up to `limit` for `condition`, polling; false when it did not come.
+template <class Condition>
+asio::awaitable<bool> wait_until(Condition condition, std::chrono::milliseconds limit) {
+    const auto deadline = Clock::now() + limit;
+    while (!condition()) {
+        if (Clock::now() >= deadline) co_return false;
+        co_await sleep_for(100ms);
+    }
+    co_return true;
+}
+
+asio::awaitable<void> loaded_sequence(server::ServerState& s) {
+    const double max_perf = co_await run_benchmark(s);
+    const auto& health_path = s.plugin.shape().readiness.health_path;
+    if (!health_path.empty()) {
+        const auto url = upstream::resolve(s.config.model_server_url, health_path);
+        if (!url) {
+            spdlog::warn("the plugin names health path {}, but MODEL_SERVER_URL is not set: no health probe", health_path);
+        } else {
+            auto healthy = std::make_shared<std::atomic<bool>>(false);
+            asio::co_spawn(co_await asio::this_coro::executor, probe_health(s, *url, healthy), asio::detached);
+            if (!co_await wait_until([&] { return healthy->load(); }, 300s)) {
+                s.readiness.set_error(
+                    "Benchmark failed with error: Timed out waiting for healthcheck after benchmark (waited 300s)");
+            }
+        }
+    }
+    if (s.require_auth && !co_await wait_until([&] { return s.authenticator.has_key(); }, 60s)) {
+        s.readiness.set_error("Failed to get Serverless public key after all retry attempts");
+    }
+    s.readiness.set_loaded(max_perf);
+    const auto v = s.readiness.view();
+    spdlog::info("backend loaded: loadtime {:.3f} s, max_perf {}{}", v.loadtime, v.max_perf,
+                 v.error_msg.empty() ? "" : ", but with error: " + v.error_msg);
+}
+
+asio::awaitable<void> follow_model_log(server::ServerState& s) {
+    const auto& spec = s.plugin.shape().readiness;
+    LogTail tail(s.config.model_log);
+    const LogMatcher matcher(spec.load_patterns, spec.error_patterns, spec.info_patterns);
+    spdlog::info("watching {} for the model's load and error lines", s.config.model_log);
+    bool loaded = false;
+    for (;;) {
+        for (const auto& line : tail.poll()) {
+            const auto m = matcher.match(line);
+            switch (m.action) {
+            case LogAction::loaded:
+                // PyWorker reruns its loaded sequence on every such line; once is what it means.
+                if (!loaded) {
+                    loaded = true;
+                    spdlog::info("model log says loaded: {}", line);
+                    co_await loaded_sequence(s);
+                }
+                break;
+            case LogAction::error:
+                spdlog::error("model log error: {}", line);
+                s.readiness.set_error(m.pattern);
+                break;
+            case LogAction::info: spdlog::info("Info from model logs: {}", line); break;
+            case LogAction::none: break;
+            }
+        }
+        co_await sleep_for(tail.waiting() ? 1000ms : 100ms);
+    }
+}
+
+}  // namespace
+
+asio::awaitable<void> drive_readiness(server::ServerState& s) {
+    try {
+        if (!s.plugin.shape().readiness.load_patterns.empty() && !s.config.model_log.empty()) {
+            co_await follow_model_log(s);
+        } else {
+            co_await wait_until([&] { return s.plugin.ready(); }, std::chrono::hours(24 * 365));
+            co_await loaded_sequence(s);
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("readiness: {}", e.what());
+        s.readiness.set_error(std::string("Benchmark failed with error: ") + e.what());
+    }
+}
+
+}  // namespace cppworker::readiness
