@@ -39,4 +39,7 @@ TEST_CASE("/metrics shows the plugin's own figures in Prometheus text", "[integr
     CHECK(m.status == 200);
     CHECK(m.header("content-type").starts_with("text/plain; version=0.0.4"));
     CHECK_THAT(m.body, Catch::Contains("# TYPE cppworker_plugin_counter_value gauge\ncppworker_plugin_counter_value 7\n"));
+    CHECK_THAT(m.body, Catch::Contains("cppworker_route_requests_total{route=\"POST /increment\",code=\"200\"} 1\n"));
+    CHECK_THAT(m.body, Catch::Contains("cppworker_request_duration_seconds_count{route=\"POST /increment\"} 1\n"));
+    CHECK_THAT(m.body, Catch::Contains("cppworker_requests_total{outcome=\"success\"} 1\n"));
 }

@@ -22,6 +22,7 @@ struct FakeHttpServer::Impl {
     mutable std::mutex mutex;
     std::vector<ReceivedRequest> received;
     std::atomic<bool> stopping{false};
+    std::atomic<bool> refusing{false};
     std::thread thread;
 
     void serve(tcp::socket socket) {
@@ -48,7 +49,7 @@ struct FakeHttpServer::Impl {
     }
 };
 
-FakeHttpServer::FakeHttpServer(std::function<CannedAnswer(const ReceivedRequest&)> answer)
+FakeHttpServer::FakeHttpServer(Answerer answer)
     : impl_(std::make_unique<Impl>()) {
     impl_->answer = std::move(answer);
     impl_->thread = std::thread([impl = impl_.get()] {
@@ -57,6 +58,7 @@ FakeHttpServer::FakeHttpServer(std::function<CannedAnswer(const ReceivedRequest&
             tcp::socket socket(impl->io);
             impl->acceptor.accept(socket, ec);
             if (ec || impl->stopping) return;
+            if (impl->refusing) continue;  // the socket closes as it goes out of scope
             impl->serve(std::move(socket));
         }
     });
@@ -70,6 +72,8 @@ FakeHttpServer::~FakeHttpServer() {
     poke.connect(impl_->acceptor.local_endpoint(), ec);
     impl_->thread.join();
 }
+
+void FakeHttpServer::set_refusing(bool refusing) { impl_->refusing = refusing; }
 
 uint16_t FakeHttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
 

@@ -25,7 +25,8 @@ struct CannedAnswer {
 // test's function says and keeping a record of what it got. One connection at a time, in a thread.
 class FakeHttpServer {
 public:
-    explicit FakeHttpServer(std::function<CannedAnswer(const ReceivedRequest&)> answer);
+    using Answerer = std::function<CannedAnswer(const ReceivedRequest&)>;
+    explicit FakeHttpServer(Answerer answer);
     ~FakeHttpServer();
     FakeHttpServer(const FakeHttpServer&) = delete;
     FakeHttpServer& operator=(const FakeHttpServer&) = delete;
@@ -33,6 +34,8 @@ public:
     uint16_t port() const;
     std::string url() const;  // http://127.0.0.1:<port>
     std::vector<ReceivedRequest> received() const;
+    // While refusing, every connection is closed at once, unanswered: a peer that is down.
+    void set_refusing(bool refusing);
     // Waits until at least `n` requests arrived; false on timeout.
     bool wait_for(std::size_t n, std::chrono::milliseconds timeout) const;
 

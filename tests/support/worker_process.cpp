@@ -147,8 +147,9 @@ std::optional<int> WorkerProcess::wait_exit(std::chrono::milliseconds timeout) {
     return std::nullopt;
 }
 
-std::pair<int, std::string> WorkerProcess::run_to_exit(std::string plugin, std::vector<std::string> args) {
-    Impl impl(WorkerOptions(std::move(plugin), std::move(args)));
+std::pair<int, std::string> WorkerProcess::run_to_exit(std::string plugin, std::vector<std::string> args,
+                                                       std::map<std::string, std::string> env) {
+    Impl impl(WorkerOptions(std::move(plugin), std::move(args), std::move(env)));
     const auto deadline = std::chrono::steady_clock::now() + 20s;
     while (!impl.reap()) {
         if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("worker did not exit in time");

@@ -44,7 +44,8 @@ public:
     std::optional<int> wait_exit(std::chrono::milliseconds timeout);
 
     // For workers expected not to start: runs to exit and returns (exit code, log).
-    static std::pair<int, std::string> run_to_exit(std::string plugin, std::vector<std::string> args = {});
+    static std::pair<int, std::string> run_to_exit(std::string plugin, std::vector<std::string> args = {},
+                                                   std::map<std::string, std::string> env = {});
 
 private:
     struct Impl;

@@ -76,7 +76,15 @@ asio::awaitable<void> report_status(server::ServerState& s, WorkerIdentity worke
         StatusInput status{view.loadtime, view.error_msg, view.max_perf, (disk_now - disk_before) / (1024.0 * 1024 * 1024),
                            s.ledger.snapshot()};
         disk_before = disk_now;  // PyWorker measures growth since the previous attempt, sent or not
-        if (co_await post_with_failover(addresses, "/worker_status/", worker_status_body(worker, status))) {
+        std::string body;
+        try {
+            body = worker_status_body(worker, status);
+        } catch (const std::exception& e) {
+            // A string that is not UTF-8 (MASTER_TOKEN, say) cannot be sent; keep the loop alive.
+            spdlog::error("cannot build the status report: {}", e.what());
+            continue;
+        }
+        if (co_await post_with_failover(addresses, "/worker_status/", body)) {
             s.ledger.consume_interval(status.ledger);
             reported_generation = generation;
             last_accepted = Clock::now();

@@ -165,8 +165,11 @@ std::vector<std::string> LogTail::poll() {
 
 LogTail::PathState LogTail::check_path() const {
     struct stat st {};
-    if (::stat(path_.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_dev != device_ || st.st_ino != inode_)
-        return PathState::elsewhere;
+    // Only a path that names nothing is a rotation: any other failure (permissions, I/O) says
+    // nothing about the file already open, which stays readable through its descriptor.
+    if (::stat(path_.c_str(), &st) != 0)
+        return errno == ENOENT || errno == ENOTDIR ? PathState::elsewhere : PathState::same;
+    if (!S_ISREG(st.st_mode) || st.st_dev != device_ || st.st_ino != inode_) return PathState::elsewhere;
     return static_cast<std::uintmax_t>(st.st_size) < offset_ ? PathState::truncated : PathState::same;
 }
 

@@ -61,7 +61,7 @@ public:
     LogTail(const LogTail&) = delete;
     LogTail& operator=(const LogTail&) = delete;
 
-    // The lines completed since the last call.
+    // The lines completed since the last call, empty ones included (PyWorker matches those too).
     std::vector<std::string> poll();
 
     // No file is open: the path names nothing, or nothing readable as a regular file.

@@ -40,6 +40,7 @@ struct Connection {
     beast::flat_buffer buffer;
     bool idle = true;  // between requests; only touched on the connection's strand
     std::string peer;
+    unsigned last_status = 0;  // of the answer last written, for the route metrics
 };
 
 // The answer for one request as the core writes it.
@@ -67,6 +68,7 @@ awaitable<bool> write_reply(Connection& c, const Request& req, Reply& reply, boo
     res.keep_alive(keep_alive && !c.server.stopping);
     res.prepare_payload();
     c.stream.expires_after(c.server.config.read_timeout);
+    c.last_status = res.result_int();
     auto [ec, n] = co_await http::async_write(c.stream, res, tuple_awaitable);
     co_return !ec;
 }
@@ -96,6 +98,7 @@ Reply builtin_reply(ServerState& s, std::string_view path) {
     return Reply{http::status::ok, "text/plain; version=0.0.4",
                  metrics::format_worker_metrics(s.ledger.totals(), s.ledger.snapshot(),
                                                 {queued, s.sessions.size(), s.readiness.max_perf()}) +
+                     s.route_metrics.format() +
                      metrics::format_plugin_metrics(s.plugin.metrics())};
 }
 
@@ -186,6 +189,7 @@ awaitable<Relayed> relay_answer(Connection& c, const Request& req, requests::Pen
                 head->keep_alive(keep_alive && !s.stopping);
                 head->chunked(true);
                 serializer.emplace(*head);
+                c.last_status = head->result_int();
                 c.stream.expires_after(s.config.read_timeout);
                 auto [ec, n] = co_await http::async_write_header(c.stream, *serializer, tuple_awaitable);
                 if (ec) break;
@@ -359,7 +363,11 @@ awaitable<bool> serve_request(Connection& c, const Request& req) {
         co_return co_await write_reply(c, req, reply, keep_alive) && keep_alive;
     }
     const auto index = std::get<RouteFound>(match).index;
-    co_return co_await serve_plugin_route(c, req, index, path, query, keep_alive) && keep_alive;
+    const auto started = Clock::now();
+    c.last_status = metrics::RouteMetrics::client_closed;
+    const bool reusable = co_await serve_plugin_route(c, req, index, path, query, keep_alive);
+    s.route_metrics.observe(index, c.last_status, std::chrono::duration<double>(Clock::now() - started).count());
+    co_return reusable && keep_alive;
 }
 
 // Reads the next request; answers read errors itself. Empty when the connection is done.

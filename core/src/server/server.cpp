@@ -21,12 +21,22 @@ namespace cppworker::server {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+namespace {
+
+std::vector<std::string> route_labels(const std::vector<plugin::RouteSpec>& routes) {
+    std::vector<std::string> labels;
+    for (const auto& r : routes) labels.push_back(std::string(plugin::method_name(r.method)) + " " + r.path);
+    return labels;
+}
+
+}  // namespace
+
 ServerState::ServerState(const config::Config& c, plugin::LoadedPlugin& p, requests::RequestRegistry& r,
                          accounting::RequestLedger& l, auth::Authenticator& a,
                          std::chrono::steady_clock::time_point started)
     : config(c), plugin(p), registry(r), ledger(l), authenticator(a), router(p.shape().routes),
       require_auth(!c.unsecured && (!c.report_addr.empty() || c.pubkey_file)), sessions(c.max_sessions),
-      readiness(started),
+      readiness(started), route_metrics(route_labels(p.shape().routes)),
       blocking_pool(c.blocking_threads), control(asio::make_strand(io)), acceptor(control), signals(control),
       drain_timer(control), session_gc_timer(control) {
     for (const auto& route : p.shape().routes) {

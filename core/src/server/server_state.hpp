@@ -4,6 +4,7 @@
 #include "accounting/request_ledger.hpp"
 #include "auth/authenticator.hpp"
 #include "config/config.hpp"
+#include "metrics/route_metrics.hpp"
 #include "readiness/readiness_state.hpp"
 #include "plugin/loaded_plugin.hpp"
 #include "requests/request_registry.hpp"
@@ -45,6 +46,7 @@ struct ServerState {
     std::vector<std::unique_ptr<accounting::ConcurrencyGate>> route_gates;
     // Loaded, load time, benchmarked throughput (max_perf) and the sticky error.
     readiness::ReadinessState readiness;
+    metrics::RouteMetrics route_metrics;
 
     accounting::ConcurrencyGate* gate_for(uint32_t route_index);
 

@@ -1,0 +1,186 @@
+// The worker reports to a fake autoscaler exactly what PyWorker Gen 3 would (protocol.md §2).
+#include "fake_http_server.hpp"
+#include "http_client.hpp"
+#include "worker_process.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+
+#include <thread>
+
+using namespace cppworker::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+FakeHttpServer::Answerer accept_all() {
+    return [](const ReceivedRequest&) { return CannedAnswer{200, "{}"}; };
+}
+
+std::vector<json::object> bodies(const FakeHttpServer& fake, const std::string& path) {
+    std::vector<json::object> out;
+    for (const auto& r : fake.received()) {
+        if (r.target == path) out.push_back(json::parse(r.body).as_object());
+    }
+    return out;
+}
+
+// Waits for a body posted to `path` that satisfies `want`.
+template <class Want>
+std::optional<json::object> wait_for_body(const FakeHttpServer& fake, const std::string& path, Want want,
+                                          std::chrono::seconds limit = 20s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        for (auto& b : bodies(fake, path)) {
+            if (want(b)) return b;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    return std::nullopt;
+}
+
+std::map<std::string, std::string> vast_env(const std::string& report_addr) {
+    return {{"REPORT_ADDR", report_addr}, {"CONTAINER_ID", "42"}, {"PUBLIC_IPADDR", "1.2.3.4"},
+            {"MASTER_TOKEN", "tok"},      {"UNSECURED", "true"}};
+}
+
+std::string enveloped(int idx, const std::string& payload) {
+    return R"({"auth_data": {"cost": 1, "endpoint": "e", "reqnum": )" + std::to_string(idx) + R"(, "request_idx": )" +
+           std::to_string(idx) + R"(, "signature": "-", "url": "u"}, "payload": )" + payload + "}";
+}
+
+}  // namespace
+
+TEST_CASE("status reports carry Gen 3's 17 fields, in order, with their types", "[integration][autoscaler]") {
+    FakeHttpServer autoscaler(accept_all());
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {"--external-port", "40123"}, vast_env(autoscaler.url()));
+    const auto report = wait_for_body(autoscaler, "/worker_status/", [](const json::object&) { return true; }, 5s);
+    REQUIRE(report);
+    const std::vector<std::string> order = {"id", "mtoken", "version", "loadtime", "cur_load", "rej_load",
+                                            "new_load", "error_msg", "max_perf", "cur_perf", "cur_capacity",
+                                            "max_capacity", "num_requests_working", "num_requests_recieved",
+                                            "additional_disk_usage", "working_request_idxs", "url"};
+    std::vector<std::string> keys;
+    for (const auto& kv : *report) keys.emplace_back(kv.key());
+    CHECK(keys == order);
+    const auto& r = *report;
+    CHECK(r.at("id") == 42);
+    CHECK(r.at("mtoken") == "tok");
+    CHECK(r.at("version") == "1.1.0");
+    CHECK(r.at("loadtime").is_double());
+    CHECK(r.at("max_perf").is_double());
+    CHECK(r.at("additional_disk_usage").is_double());
+    CHECK(r.at("cur_capacity") == 0);
+    CHECK(r.at("max_capacity") == 0);
+    CHECK(r.at("num_requests_working").is_int64());
+    CHECK(r.at("num_requests_recieved").is_int64());
+    CHECK(r.at("working_request_idxs").is_array());
+    CHECK(r.at("error_msg") == "");
+    CHECK(r.at("url") == "http://1.2.3.4:40123");
+}
+
+TEST_CASE("the worker reports loaded with its benchmark, then its traffic within a second or so",
+          "[integration][autoscaler]") {
+    FakeHttpServer autoscaler(accept_all());
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {"--external-port", "1"}, vast_env(autoscaler.url()));
+    const auto loaded = wait_for_body(autoscaler, "/worker_status/", [](const json::object& b) {
+        return b.at("loadtime").as_double() > 0;
+    });
+    REQUIRE(loaded);
+    CHECK(loaded->at("max_perf").as_double() > 0);
+
+    CHECK(http(w.port(), "POST", "/generate", enveloped(9, R"({"prompt": "four"})")).status == 200);
+    const auto busy = wait_for_body(autoscaler, "/worker_status/", [](const json::object& b) {
+        return b.at("cur_perf").to_number<double>() > 0;
+    }, 5s);
+    REQUIRE(busy);
+    CHECK(busy->at("cur_perf").to_number<double>() == 4);  // the prompt's length
+    CHECK(busy->at("new_load").to_number<double>() == 4);
+    CHECK(busy->at("num_requests_recieved") == 1);
+    CHECK(busy->at("num_requests_working") == 0);
+}
+
+TEST_CASE("delete_requests names finished requests, split by success", "[integration][autoscaler]") {
+    FakeHttpServer autoscaler(accept_all());
+    WorkerProcess w(artifact(TESTKIT_PLUGIN), {"--external-port", "1"}, vast_env(autoscaler.url()));
+    CHECK(http(w.port(), "POST", "/late", enveloped(5, R"({"ms": 1})")).status == 200);
+    CHECK(http(w.port(), "POST", "/fail", enveloped(6, "{}")).status == 500);
+    const auto ok = wait_for_body(autoscaler, "/delete_requests/", [](const json::object& b) {
+        return b.at("success") == true;
+    }, 5s);
+    const auto failed = wait_for_body(autoscaler, "/delete_requests/", [](const json::object& b) {
+        return b.at("success") == false;
+    }, 5s);
+    REQUIRE(ok);
+    REQUIRE(failed);
+    CHECK(json::serialize(*ok) == R"({"worker_id":42,"mtoken":"tok","request_idxs":[5],"success":true})");
+    CHECK(failed->at("request_idxs") == json::array{6});
+    // Delivered entries are not sent again.
+    std::this_thread::sleep_for(1500ms);
+    CHECK(bodies(autoscaler, "/delete_requests/").size() == 2);
+}
+
+TEST_CASE("reports fail over to the next REPORT_ADDR", "[integration][autoscaler]") {
+    FakeHttpServer down(accept_all());
+    down.set_refusing(true);
+    FakeHttpServer up(accept_all());
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {"--external-port", "1"},
+                    vast_env(down.url() + "," + up.url()));
+    // Three tries with 2 s pauses on the first address, then the second.
+    CHECK(wait_for_body(up, "/worker_status/", [](const json::object&) { return true; }, 15s));
+    CHECK(bodies(down, "/worker_status/").empty());
+}
+
+TEST_CASE("nothing is lost while the autoscaler is down", "[integration][autoscaler]") {
+    FakeHttpServer autoscaler(accept_all());
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {"--external-port", "1"}, vast_env(autoscaler.url()));
+    REQUIRE(wait_for_body(autoscaler, "/worker_status/", [](const json::object&) { return true; }, 5s));
+    autoscaler.set_refusing(true);
+    const auto reports_before = bodies(autoscaler, "/worker_status/").size();
+    for (int i = 0; i < 3; ++i) {
+        CHECK(http(w.port(), "POST", "/generate", enveloped(100 + i, R"({"prompt": "abcde"})")).status == 200);
+    }
+    std::this_thread::sleep_for(3s);
+    autoscaler.set_refusing(false);
+    // The first report accepted after the outage carries all three requests.
+    const auto after = wait_for_body(autoscaler, "/worker_status/", [&](const json::object& b) {
+        return b.at("cur_perf").to_number<double>() > 0;
+    });
+    REQUIRE(after);
+    CHECK(after->at("cur_perf").to_number<double>() == 15);
+    CHECK(after->at("new_load").to_number<double>() == 15);
+    CHECK(after->at("num_requests_recieved") == 3);
+    CHECK(bodies(autoscaler, "/worker_status/").size() > reports_before);
+}
+
+TEST_CASE("a missing CONTAINER_ID is a start-up error, beaconed to the autoscaler", "[integration][autoscaler]") {
+    FakeHttpServer autoscaler(accept_all());
+    auto env = vast_env(autoscaler.url());
+    env.erase("CONTAINER_ID");
+    auto [code, log] = WorkerProcess::run_to_exit(artifact(HELLO_WORLD_PLUGIN), {"--external-port", "1"}, env);
+    CHECK(code == 1);
+    CHECK_THAT(log, Catch::Contains("CONTAINER_ID"));
+    const auto beacon = bodies(autoscaler, "/worker_status/");
+    REQUIRE(beacon.size() == 1);
+    CHECK_THAT(std::string(beacon[0].at("error_msg").as_string()), Catch::Contains("CONTAINER_ID"));
+    CHECK(beacon[0].at("mtoken") == "tok");
+}
+
+TEST_CASE("an idle, loaded worker reports every 10 s", "[integration][autoscaler][slow]") {
+    FakeHttpServer autoscaler(accept_all());
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {"--external-port", "1"}, vast_env(autoscaler.url()));
+    REQUIRE(wait_for_body(autoscaler, "/worker_status/", [](const json::object& b) {
+        return b.at("loadtime").as_double() > 0;
+    }));
+    const auto count = [&] { return bodies(autoscaler, "/worker_status/").size(); };
+    const auto start = count();
+    std::this_thread::sleep_for(5s);
+    const auto mid = count();
+    std::this_thread::sleep_for(17s);
+    const auto end = count();
+    CHECK(mid - start <= 1);  // no report without a reason before the heartbeat
+    CHECK(end - start >= 1);
+    CHECK(end - start <= 3);
+}
