@@ -212,3 +212,52 @@ TEST_CASE("descriptor_check: a path the worker serves itself is refused", "[desc
     CHECK_THAT(refusal(descriptor(routes)),
                Contains(std::string("routes[1].path ") + builtin + " is served by the worker itself"));
 }
+
+TEST_CASE("descriptor_check: readiness (ABI 1.1) is copied out and checked", "[descriptor]") {
+    const cppw_route routes[] = {route(CPPW_METHOD_POST, "/a"), route(CPPW_METHOD_POST, "/b")};
+    static constexpr const char* loaded[] = {"Connected", "", nullptr};
+    static constexpr const char* errors[] = {"Error: DownloadError", nullptr};
+    cppw_readiness r{sizeof(cppw_readiness), 1, 0, 3, loaded, errors, nullptr, "/health"};
+    auto d = descriptor(routes);
+    d.readiness = &r;
+
+    const auto checked = check_descriptor(d);
+    const auto* shape = std::get_if<PluginShape>(&checked);
+    REQUIRE(shape != nullptr);
+    CHECK(shape->readiness.benchmark_route == 1);
+    CHECK(shape->readiness.benchmark_runs == 8);  // 0 means the default
+    CHECK(shape->readiness.benchmark_concurrency == 3);
+    CHECK(shape->readiness.load_patterns == std::vector<std::string>{"Connected"});  // empty patterns dropped
+    CHECK(shape->readiness.error_patterns == std::vector<std::string>{"Error: DownloadError"});
+    CHECK(shape->readiness.info_patterns.empty());
+    CHECK(shape->readiness.health_path == "/health");
+
+    r.benchmark_route = 2;
+    CHECK_THAT(refusal(d), Contains("readiness.benchmark_route is 2, but there are 2 routes"));
+    r.benchmark_route = 0;
+    r.health_path = "health";
+    CHECK_THAT(refusal(d), Contains("health_path must start with '/'"));
+    r.health_path = nullptr;
+    r.struct_size = 8;
+    CHECK_THAT(refusal(d), Contains("readiness.struct_size is 8"));
+}
+
+TEST_CASE("descriptor_check: a pattern list without its NULL terminator is refused", "[descriptor]") {
+    const cppw_route routes[] = {route(CPPW_METHOD_POST, "/a")};
+    static const std::vector<const char*> endless(300, "x");
+    cppw_readiness r{sizeof(cppw_readiness), 0, 0, 0, endless.data(), nullptr, nullptr, nullptr};
+    auto d = descriptor(routes);
+    d.readiness = &r;
+    CHECK_THAT(refusal(d), Contains("readiness.load_patterns has no NULL terminator"));
+}
+
+TEST_CASE("descriptor_check: the 1.1 fields of a 1.0 descriptor are not read", "[descriptor]") {
+    const cppw_route routes[] = {route(CPPW_METHOD_POST, "/a")};
+    auto d = descriptor(routes);
+    d.abi_minor = 0;
+    d.struct_size = static_cast<uint32_t>(v1_0_descriptor_size);
+    d.readiness = reinterpret_cast<const cppw_readiness*>(1);  // would crash if followed
+    const auto checked = check_descriptor(d);
+    REQUIRE(std::holds_alternative<PluginShape>(checked));
+    CHECK(std::get<PluginShape>(checked).hooks.benchmark == nullptr);
+}

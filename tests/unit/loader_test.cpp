@@ -215,4 +215,19 @@ TEST_CASE("loader: hello_world loads with its routes", "[loader]") {
     CHECK(shape.routes[1].path == "/value");
     CHECK(shape.routes[2].method == CPPW_METHOD_POST);
     CHECK(shape.routes[2].path == "/generate");
+    // ABI 1.1: a benchmark on /generate, readiness through the ready hook (no log patterns).
+    CHECK(shape.abi_minor == 1);
+    CHECK(shape.hooks.benchmark != nullptr);
+    CHECK(shape.readiness.benchmark_route == 2);
+    CHECK(shape.readiness.load_patterns.empty());
+}
+
+TEST_CASE("loader: a plugin built against ABI 1.0 loads, and nothing past its descriptor is read", "[loader]") {
+    const auto plugin = LoadedPlugin::load(ZOO_ABI_1_0);
+    const auto& shape = plugin->shape();
+    CHECK(shape.abi_minor == 0);
+    CHECK(shape.hooks.benchmark == nullptr);
+    CHECK(shape.readiness.benchmark_route == 0);
+    CHECK(shape.readiness.benchmark_runs == 8);
+    CHECK(shape.readiness.health_path.empty());
 }
