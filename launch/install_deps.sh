@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev
   libfmt-dev libspdlog-dev libcli11-dev catch2 libssl-dev
-  curl python3 python3-pycryptodome
+  curl openssl python3 python3-pycryptodome
 )
 
 missing=()

@@ -91,7 +91,9 @@ ParseResult parse(int argc, const char* const* argv, const std::filesystem::path
     app.add_option("--external-port", c.external_port,
                    "public port mapped to --port (default: VAST_TCP_PORT_<port>)");
     std::string use_ssl = "false";
-    app.add_option("--use-ssl", use_ssl, "\"true\": the reported url is https")->envname("USE_SSL");
+    app.add_option("--use-ssl", use_ssl, "\"true\": serve TLS, and report an https url")->envname("USE_SSL");
+    app.add_option("--tls-cert", c.tls_cert, "certificate chain (PEM) served with USE_SSL")->envname("TLS_CERT_FILE");
+    app.add_option("--tls-key", c.tls_key, "private key (PEM) of --tls-cert")->envname("TLS_KEY_FILE");
     app.add_option("--model-log", c.model_log, "the model server's log, watched for its loaded and error lines")
         ->envname("MODEL_LOG");
     app.add_option("--benchmark-cache", c.benchmark_cache, "file that keeps the benchmark result across restarts")

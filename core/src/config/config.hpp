@@ -44,7 +44,9 @@ struct Config {
     std::optional<int64_t> container_id;          // CONTAINER_ID: the worker's id in reports
     std::string public_ip;                        // PUBLIC_IPADDR
     std::string external_port;                    // VAST_TCP_PORT_<WORKER_PORT>
-    bool use_ssl = false;                         // USE_SSL == "true": https in the reported url
+    bool use_ssl = false;                         // USE_SSL == "true": TLS, and https in the reported url
+    std::filesystem::path tls_cert = "/etc/instance.crt";
+    std::filesystem::path tls_key = "/etc/instance.key";
     std::string model_log;                        // MODEL_LOG: the model server's log to watch
     std::filesystem::path benchmark_cache = ".has_benchmark";
 };

@@ -88,6 +88,7 @@ void begin_shutdown(ServerState& s, int signal) {
     if (s.stopping.exchange(true)) return;
     boost::system::error_code ec;
     s.acceptor.close(ec);
+    if (s.tls_front) s.tls_front->stop();
     std::vector<std::function<void()>> idle_closers;
     {
         std::lock_guard lock(s.connections_mutex);
@@ -122,12 +123,16 @@ Server::~Server() {
 
 uint16_t Server::listen() {
     auto& s = *state_;
-    const tcp::endpoint endpoint(asio::ip::make_address(s.config.listen_address), s.config.port);
+    const tcp::endpoint public_endpoint(asio::ip::make_address(s.config.listen_address), s.config.port);
+    const tcp::endpoint endpoint =
+        s.config.use_ssl ? tcp::endpoint(asio::ip::address_v4::loopback(), 0) : public_endpoint;
     s.acceptor.open(endpoint.protocol());
     s.acceptor.set_option(tcp::acceptor::reuse_address(true));
     s.acceptor.bind(endpoint);
     s.acceptor.listen(asio::socket_base::max_listen_connections);
-    return s.acceptor.local_endpoint().port();
+    if (!s.config.use_ssl) return s.acceptor.local_endpoint().port();
+    s.tls_front = std::make_unique<TlsFront>(s.io, s.config.tls_cert, s.config.tls_key);
+    return s.tls_front->listen(public_endpoint);
 }
 
 void Server::run(std::optional<autoscaler::WorkerIdentity> worker_identity) {
@@ -138,6 +143,7 @@ void Server::run(std::optional<autoscaler::WorkerIdentity> worker_identity) {
         if (!ec) begin_shutdown(s, signal);
     });
     accept_next(s);
+    if (s.tls_front) s.tls_front->start(s.acceptor.local_endpoint());
     expire_sessions(s);
     if (s.require_auth && !s.authenticator.has_key()) {
         asio::co_spawn(s.io, autoscaler::fetch_pubkey(s.config.report_addr, s.authenticator), asio::detached);

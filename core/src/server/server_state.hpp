@@ -9,6 +9,7 @@
 #include "plugin/loaded_plugin.hpp"
 #include "requests/request_registry.hpp"
 #include "server/router.hpp"
+#include "server/tls_front.hpp"
 #include "sessions/session_table.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -58,6 +59,8 @@ struct ServerState {
     boost::asio::signal_set signals;
     boost::asio::steady_timer drain_timer;
     boost::asio::steady_timer session_gc_timer;
+    // With USE_SSL the acceptor above listens on loopback only, behind this.
+    std::unique_ptr<TlsFront> tls_front;
     std::atomic<bool> stopping{false};
 
     // Open connections, each with a way to close it if it sits idle between requests; used to
