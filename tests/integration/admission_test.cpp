@@ -65,8 +65,9 @@ TEST_CASE("FIFO requests reach the plugin in the order they arrived", "[integrat
                 return "POST /fifo HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
                        "\r\n\r\n" + body;
             }());
-        // Send the next only once this one is known to be queued, so arrival order is certain.
-        if (tag > 0) REQUIRE(wait_metric(w.port(), "cppworker_queued_requests", tag));
+        // Send the next only once this one has entered the queue (it is counted as received just
+        // before), so arrival order is certain even if the first is done by then.
+        REQUIRE(wait_metric(w.port(), "cppworker_workload_total{outcome=\"received\"}", tag + 1));
     }
     for (int tag = 0; tag < n; ++tag) {
         const auto r = clients[tag]->read_response();
