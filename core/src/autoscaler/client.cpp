@@ -1,5 +1,6 @@
 #include "autoscaler/client.hpp"
 
+#include "async/sleep.hpp"
 #include "upstream/http_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -17,15 +18,6 @@ namespace cppworker::autoscaler {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-namespace {
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-    asio::steady_timer t(co_await asio::this_coro::executor, d);
-    co_await t.async_wait(asio::use_awaitable);
-}
-
-}  // namespace
 
 double disk_used_bytes() {
     struct statvfs st {};
@@ -52,7 +44,7 @@ asio::awaitable<bool> post_with_failover(const std::vector<std::string>& address
                 failure = e.what();
             }
             spdlog::warn("POST {}{} failed (try {}/3): {}", address, path, attempt, failure);
-            co_await sleep_for(2s);
+            co_await async::sleep_for(2s);
         }
     }
     co_return false;
@@ -64,7 +56,7 @@ asio::awaitable<void> report_status(server::ServerState& s, WorkerIdentity worke
     uint64_t reported_generation = s.ledger.generation();
     double disk_before = disk_used_bytes();
     for (;;) {
-        co_await sleep_for(1s);
+        co_await async::sleep_for(1s);
         const auto view = s.readiness.view();
         const auto generation = s.ledger.generation();
         const double elapsed = last_accepted ? std::chrono::duration<double>(Clock::now() - *last_accepted).count() : 1e9;
@@ -100,7 +92,7 @@ asio::awaitable<void> report_deletes(server::ServerState& s, WorkerIdentity work
         if (!skip_for_deletes(a)) addresses.push_back(std::move(a));
     }
     for (;;) {
-        co_await sleep_for(1s);
+        co_await async::sleep_for(1s);
         const auto entries = s.ledger.pending_deletes();
         if (entries.empty()) continue;
         const auto [succeeded, failed] = split_deletes(entries);

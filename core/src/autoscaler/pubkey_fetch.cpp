@@ -1,5 +1,6 @@
 #include "autoscaler/pubkey_fetch.hpp"
 
+#include "async/sleep.hpp"
 #include "upstream/http_client.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -22,7 +23,6 @@ boost::asio::awaitable<void> fetch_pubkey(std::string report_addr, auth::Authent
     }
     constexpr int attempts = 5;
     auto pause = 1s;
-    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
     for (int attempt = 1; attempt <= attempts; ++attempt) {
         std::string problem;
         try {
@@ -38,8 +38,7 @@ boost::asio::awaitable<void> fetch_pubkey(std::string report_addr, auth::Authent
         }
         spdlog::warn("public key fetch {}/{} from {} failed: {}", attempt, attempts, address, problem);
         if (attempt == attempts) break;
-        timer.expires_after(pause);
-        co_await timer.async_wait(boost::asio::use_awaitable);
+        co_await async::sleep_for(pause);
         pause *= 2;
     }
     spdlog::error("Failed to get Serverless public key after all retry attempts; every signed request gets 401");

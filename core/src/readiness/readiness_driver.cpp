@@ -3,6 +3,7 @@
 #include "readiness/benchmark.hpp"
 #include "readiness/log_matcher.hpp"
 #include "readiness/log_tail.hpp"
+#include "async/sleep.hpp"
 #include "upstream/http_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -21,11 +22,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-    asio::steady_timer t(co_await asio::this_coro::executor, d);
-    co_await t.async_wait(asio::use_awaitable);
-}
 
 // Probes the model server every 10 s (§8.4). Failures before the first success are the model
 // still starting; after it, they are an error.
@@ -46,7 +42,7 @@ asio::awaitable<void> probe_health(server::ServerState& s, upstream::Url url, st
             spdlog::error("{}", failure);
             s.readiness.set_error(failure);
         }
-        co_await sleep_for(10s);
+        co_await async::sleep_for(10s);
     }
 }
 
@@ -56,7 +52,7 @@ asio::awaitable<bool> wait_until(Condition condition, std::chrono::milliseconds 
     const auto deadline = Clock::now() + limit;
     while (!condition()) {
         if (Clock::now() >= deadline) co_return false;
-        co_await sleep_for(100ms);
+        co_await async::sleep_for(100ms);
     }
     co_return true;
 }
@@ -112,7 +108,7 @@ asio::awaitable<void> follow_model_log(server::ServerState& s) {
             case LogAction::none: break;
             }
         }
-        co_await sleep_for(tail.waiting() ? 1000ms : 100ms);
+        co_await async::sleep_for(tail.waiting() ? 1000ms : 100ms);
     }
 }
 
