@@ -63,12 +63,25 @@ TEST_CASE("the model's log lines drive readiness: info, loaded, benchmark, healt
 
 TEST_CASE("an error line in the model log makes the worker errored", "[integration][readiness]") {
     Scratch scratch;
+    FakeHttpServer autoscaler([](const ReceivedRequest&) { return CannedAnswer{200, "{}"}; });
     scratch.append("MODEL LOADED");
-    WorkerProcess w(artifact(TESTKIT_PLUGIN), {}, {{"MODEL_LOG", scratch.log().string()}});
+    WorkerProcess w(artifact(TESTKIT_PLUGIN), {"--external-port", "1"},
+                    {{"MODEL_LOG", scratch.log().string()}, {"REPORT_ADDR", autoscaler.url()}, {"CONTAINER_ID", "3"},
+                     {"PUBLIC_IPADDR", "1.2.3.4"}, {"UNSECURED", "true"}});
     REQUIRE(wait_ready(w.port(), 200));
     scratch.append("RuntimeError: MODEL CRASHED (out of memory)");
     CHECK(wait_ready(w.port(), 503, 5s));
     CHECK(w.wait_for_log("model log error: RuntimeError: MODEL CRASHED"));
+    // PyWorker reports the pattern, not the line; the heartbeat brings it within about 11 s.
+    bool reported = false;
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (!reported && std::chrono::steady_clock::now() < deadline) {
+        for (const auto& r : autoscaler.received()) {
+            reported = reported || r.body.find(R"("error_msg": "MODEL CRASHED")") != std::string::npos;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    CHECK(reported);
 }
 
 TEST_CASE("a rotated model log is followed into the new file", "[integration][readiness]") {

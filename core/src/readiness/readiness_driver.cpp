@@ -119,6 +119,7 @@ asio::awaitable<void> drive_readiness(server::ServerState& s) {
         if (!s.plugin.shape().readiness.load_patterns.empty() && !s.config.model_log.empty()) {
             co_await follow_model_log(s);
         } else {
+            spdlog::info("readiness from the plugin's ready hook{}", s.config.model_log.empty() ? " (no MODEL_LOG)" : "");
             co_await wait_until([&] { return s.plugin.ready(); }, std::chrono::hours(24 * 365));
             co_await loaded_sequence(s);
         }
