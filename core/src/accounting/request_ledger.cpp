@@ -17,6 +17,7 @@ uint64_t RequestLedger::start(std::optional<RequestIdentity> who, double workloa
     if (tracked) count_received(who);
     const uint64_t handle = next_handle_++;
     working_.emplace(handle, Working{who, workload, tracked, false});
+    if (tracked) queued_ += workload;
     return handle;
 }
 
@@ -26,6 +27,7 @@ void RequestLedger::finish(uint64_t handle, Outcome outcome) {
     if (it == working_.end()) return;
     const Working w = it->second;
     working_.erase(it);
+    if (w.tracked) queued_ = working_.empty() ? 0 : queued_ - w.workload;
     switch (outcome) {
     case Outcome::success:
         ++generation_;
@@ -62,11 +64,7 @@ void RequestLedger::reject(std::optional<RequestIdentity> who, double workload, 
 
 double RequestLedger::queued_workload() const {
     std::lock_guard lock(mutex_);
-    double sum = 0;
-    for (const auto& [handle, w] : working_) {
-        if (w.tracked && !w.session) sum += w.workload;
-    }
-    return sum;
+    return queued_;
 }
 
 LedgerSnapshot RequestLedger::snapshot() const {

@@ -95,6 +95,9 @@ private:
     LedgerSnapshot interval_;
     LedgerTotals totals_;
     uint64_t generation_ = 0;
+    // Σ workload of tracked, non-session working requests, kept as they come and go so admission
+    // does not walk the working set.
+    double queued_ = 0;
 };
 
 }  // namespace cppworker::accounting

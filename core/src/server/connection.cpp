@@ -289,7 +289,8 @@ awaitable<bool> serve_plugin_route(Connection& c, const Request& req, uint32_t r
         }
     }
     const auto& route = s.router.route(route_index);
-    if (accounting::over_queue_limit(s.ledger.queued_workload(), s.readiness.max_perf(), route.max_queue_time)) {
+    if (route.max_queue_time >= 0 &&
+        accounting::over_queue_limit(s.ledger.queued_workload(), s.readiness.max_perf(), route.max_queue_time)) {
         co_return co_await refuse(c, req, *call, workload, http::status::too_many_requests,
                                   "queue estimate over max_queue_time", keep_alive);
     }
