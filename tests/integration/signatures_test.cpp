@@ -143,7 +143,7 @@ TEST_CASE("a bad UNSECURED value stops the worker at start", "[integration][auth
     CHECK_THAT(log, Catch::Contains("maybe"));
 }
 
-TEST_CASE("the key is fetched from REPORT_ADDR/pubkey/, with retries", "[integration][auth]") {
+TEST_CASE("the key is fetched from the first REPORT_ADDR, with retries", "[integration][auth]") {
     std::atomic<int> asked{0};
     FakeHttpServer autoscaler([&](const ReceivedRequest& r) {
         if (r.target != "/pubkey/") return CannedAnswer{200, "{}"};  // status reports
@@ -151,7 +151,8 @@ TEST_CASE("the key is fetched from REPORT_ADDR/pubkey/, with retries", "[integra
         return ++asked == 1 ? CannedAnswer{503, "not yet"} : CannedAnswer{200, signer().public_pem(), "text/plain"};
     });
     WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {"--external-port", "40123"},
-                    {{"REPORT_ADDR", autoscaler.url() + "/"}, {"CONTAINER_ID", "7"}, {"PUBLIC_IPADDR", "127.0.0.1"}});
+                    {{"REPORT_ADDR", autoscaler.url() + "/," + autoscaler.url()}, {"CONTAINER_ID", "7"},
+                     {"PUBLIC_IPADDR", "127.0.0.1"}});
     // Until the key is there every request is refused.
     REQUIRE(w.wait_for_log("public key loaded from " + autoscaler.url() + "/pubkey/", 10s));
     CHECK(asked == 2);

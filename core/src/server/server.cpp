@@ -146,7 +146,11 @@ void Server::run(std::optional<autoscaler::WorkerIdentity> worker_identity) {
     if (s.tls_front) s.tls_front->start(s.acceptor.local_endpoint());
     expire_sessions(s);
     if (s.require_auth && !s.authenticator.has_key()) {
-        asio::co_spawn(s.io, autoscaler::fetch_pubkey(s.config.report_addr, s.authenticator), asio::detached);
+        // PyWorker fetches from the whole REPORT_ADDR string, which fails for a list; the first
+        // address is what it means.
+        const auto addresses = autoscaler::split_report_addrs(s.config.report_addr);
+        asio::co_spawn(s.io, autoscaler::fetch_pubkey(addresses.empty() ? "" : addresses.front(), s.authenticator),
+                       asio::detached);
     }
     asio::co_spawn(asio::make_strand(s.io), readiness::drive_readiness(s), asio::detached);
     if (worker_identity) {
