@@ -116,3 +116,18 @@ TEST_CASE("a running client that leaves is counted as cancelled and frees its sl
     CHECK(wait_metric(w.port(), "cppworker_requests_working", 0));
     CHECK(http(w.port(), "POST", "/fifo", R"({"payload": {"tag": 1}})").status == 200);
 }
+
+TEST_CASE("a limit-N route runs N at a time and queues the rest", "[integration][admission]") {
+    WorkerProcess w(artifact(TESTKIT_PLUGIN));
+    std::vector<std::future<HttpResponse>> calls;
+    for (int i = 0; i < 3; ++i) {
+        calls.push_back(std::async(std::launch::async, [&] {
+            return http(w.port(), "POST", "/pair", R"({"payload": {"ms": 800}})");
+        }));
+    }
+    // Two run, the third waits for one of them.
+    CHECK(wait_metric(w.port(), "cppworker_requests_working", 3));
+    CHECK(wait_metric(w.port(), "cppworker_queued_requests", 1));
+    for (auto& c : calls) CHECK(c.get().status == 200);
+    CHECK(metric(w.port(), "cppworker_queued_requests") == 0);
+}

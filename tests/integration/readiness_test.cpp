@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -119,4 +120,19 @@ TEST_CASE("a benchmark without a single success is an error", "[integration][rea
     CHECK(w.wait_for_log("with error: No successful responses from benchmark"));
     CHECK(http(w.port(), "GET", "/readyz").status == 503);
     CHECK_FALSE(fs::exists(cache));
+}
+
+TEST_CASE("a health probe that fails after the model was healthy is an error", "[integration][readiness][slow]") {
+    Scratch scratch;
+    std::atomic<int> probes{0};
+    FakeHttpServer model([&](const ReceivedRequest&) {
+        return ++probes == 1 ? CannedAnswer{200, "ok"} : CannedAnswer{503, "down"};
+    });
+    scratch.append("MODEL LOADED");
+    WorkerProcess w(artifact(TESTKIT_PLUGIN), {},
+                    {{"MODEL_LOG", scratch.log().string()}, {"MODEL_SERVER_URL", model.url()}});
+    REQUIRE(wait_ready(w.port(), 200));
+    // The next probe, 10 s later, fails.
+    CHECK(wait_ready(w.port(), 503, 15s));
+    CHECK(w.wait_for_log("Healthcheck failed with status: 503"));
 }

@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 
 class TestKit : public cppworker::Plugin {
 public:
-    enum Route : uint32_t { sleep, rendezvous, stream, late, fail, drop, fifo, bounded };
+    enum Route : uint32_t { sleep, rendezvous, stream, late, fail, drop, fifo, bounded, pair };
     static constexpr cppw_route routes[] = {
         cppworker::route(CPPW_METHOD_POST, "/sleep", {.blocking = true}),
         cppworker::route(CPPW_METHOD_POST, "/rendezvous", {.blocking = true}),
@@ -29,6 +29,7 @@ public:
         cppworker::route(CPPW_METHOD_POST, "/drop"),
         cppworker::route(CPPW_METHOD_POST, "/fifo", {.concurrency = CPPW_CONCURRENCY_FIFO, .blocking = true}),
         cppworker::route(CPPW_METHOD_POST, "/bounded", {.blocking = true, .max_queue_time = 1.0}),
+        cppworker::route(CPPW_METHOD_POST, "/pair", {.concurrency = CPPW_CONCURRENCY_LIMIT, .limit = 2, .blocking = true}),
     };
     // A model server of sorts: the tests write these lines to MODEL_LOG and serve the health path.
     static constexpr const char* loaded_lines[] = {"MODEL LOADED", nullptr};
@@ -77,7 +78,8 @@ public:
         case fail: throw std::runtime_error("testkit was asked to fail");
         case drop: return;  // the Reply dies unanswered: the SDK answers 500 for us
         case fifo: return do_fifo(std::move(reply), number("tag", -1), std::chrono::milliseconds(number("ms", 0)));
-        case bounded: return do_sleep(std::move(reply), std::chrono::milliseconds(number("ms", 100)));
+        case bounded:
+        case pair: return do_sleep(std::move(reply), std::chrono::milliseconds(number("ms", 100)));
         }
     }
 

@@ -108,7 +108,8 @@ asio::awaitable<void> follow_model_log(server::ServerState& s) {
             case LogAction::none: break;
             }
         }
-        co_await async::sleep_for(tail.waiting() ? 1000ms : 100ms);
+        // A poll that stopped at its read limit has more waiting: read on without a pause.
+        co_await async::sleep_for(tail.backlog() ? 0ms : tail.waiting() ? 1000ms : 100ms);
     }
 }
 
