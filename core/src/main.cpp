@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
         (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.message;
         return parsed.exit_code;
     }
-    const config::Config& cfg = *parsed.config;
+    config::Config& cfg = *parsed.config;
     logging::setup(cfg.log_level);
     if (const auto missing = config::missing_autoscaler_settings(cfg); !missing.empty()) {
         std::string names;
@@ -80,6 +80,8 @@ int main(int argc, char** argv) {
         const auto& shape = plugin->shape();
         spdlog::info("plugin {} {} (ABI {}.{}) from {}: {} route(s)", shape.name, shape.version, CPPW_ABI_MAJOR,
                      shape.abi_minor, plugin->path().string(), shape.routes.size());
+        if (cfg.model_server_url.empty()) cfg.model_server_url = shape.model_server_url;
+        if (!cfg.model_server_url.empty()) spdlog::info("model server at {}", cfg.model_server_url);
 
         requests::RequestRegistry registry(cfg.stream_high_water);
         accounting::RequestLedger ledger;
@@ -97,6 +99,7 @@ int main(int argc, char** argv) {
 
         {
             server::Server server(cfg, *plugin, registry, ledger, authenticator, started);
+            host.set_forwarder(&server.forwarder());
             const uint16_t port = server.listen();
             spdlog::info("listening on {}:{} with {} I/O and {} blocking thread(s)", cfg.listen_address, port,
                          cfg.io_threads, cfg.blocking_threads);
@@ -110,6 +113,7 @@ int main(int argc, char** argv) {
             }
             if (cfg.port_file) write_port_file(*cfg.port_file, port);
             server.run(identity);
+            host.set_forwarder(nullptr);
             spdlog::info("server stopped; finalizing plugin {}", shape.name);
             plugin->finalize();
         }

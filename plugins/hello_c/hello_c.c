@@ -76,4 +76,5 @@ CPPW_DEFINE_PLUGIN = {
     "hello_c", "1.0.0",
     init, NULL, NULL, handle, NULL, finalize,
     NULL, NULL,
+    NULL,
 };

@@ -32,6 +32,7 @@ CPPW_DEFINE_PLUGIN = {
     "abi_c99", "1.0.0",
     NULL, NULL, NULL, handle, NULL, NULL,
     NULL, NULL,
+    NULL,
 };
 
 #define ABI_C_ENTRY(expr) expr,

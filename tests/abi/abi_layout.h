@@ -31,7 +31,7 @@
     X(offsetof(cppw_request_info, session_id))              \
     X(sizeof(cppw_response))                                \
     X(offsetof(cppw_response, status))                      \
-    X(offsetof(cppw_response, reserved))                    \
+    X(offsetof(cppw_response, flags))                       \
     X(offsetof(cppw_response, content_type))                \
     X(offsetof(cppw_response, headers))                     \
     X(offsetof(cppw_response, header_count))                \
@@ -53,7 +53,30 @@
     X(offsetof(cppw_host_services, stream_wait))            \
     X(offsetof(cppw_host_services, stream_end))             \
     X(offsetof(cppw_host_services, is_cancelled))           \
-    X(offsetof(cppw_host_services, reserved_forward))       \
+    X(offsetof(cppw_host_services, forward))                \
+    X(offsetof(cppw_host_services, payload))                \
+    X(sizeof(cppw_readiness))                               \
+    X(offsetof(cppw_readiness, benchmark_runs))             \
+    X(offsetof(cppw_readiness, load_patterns))              \
+    X(offsetof(cppw_readiness, health_path))                \
+    X(sizeof(cppw_upstream_head))                           \
+    X(offsetof(cppw_upstream_head, status))                 \
+    X(offsetof(cppw_upstream_head, streaming))              \
+    X(offsetof(cppw_upstream_head, content_type))           \
+    X(offsetof(cppw_upstream_head, headers))                \
+    X(offsetof(cppw_upstream_head, header_count))           \
+    X(sizeof(cppw_forward))                                 \
+    X(offsetof(cppw_forward, method))                       \
+    X(offsetof(cppw_forward, target))                       \
+    X(offsetof(cppw_forward, content_type))                 \
+    X(offsetof(cppw_forward, headers))                      \
+    X(offsetof(cppw_forward, header_count))                 \
+    X(offsetof(cppw_forward, body))                         \
+    X(offsetof(cppw_forward, mode))                         \
+    X(offsetof(cppw_forward, user))                         \
+    X(offsetof(cppw_forward, on_head))                      \
+    X(offsetof(cppw_forward, on_data))                      \
+    X(offsetof(cppw_forward, on_done))                      \
     X(offsetof(cppw_host_services, metric))                 \
     X(sizeof(cppw_plugin_descriptor))                       \
     X(offsetof(cppw_plugin_descriptor, abi_major))          \
@@ -70,7 +93,10 @@
     X(offsetof(cppw_plugin_descriptor, workload))           \
     X(offsetof(cppw_plugin_descriptor, handle))             \
     X(offsetof(cppw_plugin_descriptor, metrics))            \
-    X(offsetof(cppw_plugin_descriptor, finalize))
+    X(offsetof(cppw_plugin_descriptor, finalize))           \
+    X(offsetof(cppw_plugin_descriptor, readiness))          \
+    X(offsetof(cppw_plugin_descriptor, benchmark))          \
+    X(offsetof(cppw_plugin_descriptor, model_server_url))
 
 #ifdef __cplusplus
 extern "C" {

@@ -13,25 +13,6 @@
 using namespace cppworker::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-double metric(uint16_t port, const std::string& name) {
-    const auto body = http(port, "GET", "/metrics").body;
-    const auto at = body.find("\n" + name + " ");
-    if (at == std::string::npos) return -1;
-    return std::stod(body.substr(at + name.size() + 2));
-}
-
-bool wait_metric(uint16_t port, const std::string& name, double value) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (metric(port, name) == value) return true;
-        std::this_thread::sleep_for(5ms);
-    }
-    return false;
-}
-
-}  // namespace
 
 TEST_CASE("a request is refused with 429 when the queue estimate is over max_queue_time",
           "[integration][admission]") {

@@ -33,12 +33,6 @@ std::string open_session(uint16_t port, const std::string& payload = R"({"lifeti
     return std::string(json::parse(r.body).at("session_id").as_string());
 }
 
-std::string metric_line(uint16_t port, const std::string& name) {
-    const auto body = http(port, "GET", "/metrics").body;
-    const auto at = body.find("\n" + name + " ");
-    return at == std::string::npos ? "" : body.substr(at + 1, body.find('\n', at + 1) - at - 1);
-}
-
 }  // namespace
 
 TEST_CASE("a session is created, read, checked and ended with PyWorker's answers", "[integration][sessions]") {
@@ -51,8 +45,8 @@ TEST_CASE("a session is created, read, checked and ended with PyWorker's answers
     CHECK(id.size() == 13);
     CHECK(c.at("expiration").to_number<double>() > 1e9);
     // The session is metered as one working request with the route's cost.
-    CHECK(metric_line(w.port(), "cppworker_requests_working") == "cppworker_requests_working 1");
-    CHECK(metric_line(w.port(), "cppworker_load") == "cppworker_load 40");
+    CHECK(metric(w.port(), "cppworker_requests_working") == 1);
+    CHECK(metric(w.port(), "cppworker_load") == 40);
 
     auto got = http(w.port(), "POST", "/session/get", query(id));
     REQUIRE(got.status == 200);
@@ -71,7 +65,7 @@ TEST_CASE("a session is created, read, checked and ended with PyWorker's answers
     auto ended = http(w.port(), "POST", "/session/end", query(id));
     CHECK(ended.status == 200);
     CHECK(ended.body == R"({"ended":true,"removed_session":")" + id + "\"}");
-    CHECK(metric_line(w.port(), "cppworker_requests_working") == "cppworker_requests_working 0");
+    CHECK(metric(w.port(), "cppworker_requests_working") == 0);
 
     auto again = http(w.port(), "POST", "/session/end", query(id));
     CHECK(again.status == 400);
@@ -99,7 +93,7 @@ TEST_CASE("requests inside a session extend it, and an unknown session is gone (
     const auto after = json::parse(http(w.port(), "POST", "/session/get", query(id)).body).at("expiration").to_number<double>();
     CHECK(after - before == Approx(100));
     // Work inside a session is not a second working request.
-    CHECK(metric_line(w.port(), "cppworker_requests_working") == "cppworker_requests_working 1");
+    CHECK(metric(w.port(), "cppworker_requests_working") == 1);
 
     auto gone = http(w.port(), "POST", "/increment", R"({"session_id": "NoSuchSession", "payload": {"amount": 1}})");
     CHECK(gone.status == 410);
@@ -113,8 +107,7 @@ TEST_CASE("more sessions than max_sessions get 429", "[integration][sessions]") 
     auto third = http(w.port(), "POST", "/session/create", create_body("{}"));
     CHECK(third.status == 429);
     CHECK(third.body.empty());
-    CHECK(metric_line(w.port(), "cppworker_requests_total{outcome=\"rejected\"}") ==
-          "cppworker_requests_total{outcome=\"rejected\"} 1");
+    CHECK(metric(w.port(), "cppworker_requests_total{outcome=\"rejected\"}") == 1);
 }
 
 TEST_CASE("an expired session closes, aborts its requests and calls back", "[integration][sessions]") {

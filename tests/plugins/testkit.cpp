@@ -1,11 +1,13 @@
 // A plugin for the integration tests, written as a third party would with the C++ SDK. Each route
 // exercises one part of the ABI: blocking routes on the pool, answers from other threads,
-// streaming, cancellation, and finalize joining the plugin's threads.
+// streaming, cancellation, finalize joining the plugin's threads, and each way of forwarding to
+// the model server (relay, whole-body and chunk transforms, chained fetches).
 #include <cppworker/plugin.hpp>
 
 #include <boost/json.hpp>
 
 #include <atomic>
+#include <memory>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -19,7 +21,7 @@ using namespace std::chrono_literals;
 
 class TestKit : public cppworker::Plugin {
 public:
-    enum Route : uint32_t { sleep, rendezvous, stream, late, fail, drop, fifo, bounded, pair };
+    enum Route : uint32_t { sleep, rendezvous, stream, late, fail, drop, fifo, bounded, pair, relay, wrap, tee, chain };
     static constexpr cppw_route routes[] = {
         cppworker::route(CPPW_METHOD_POST, "/sleep", {.blocking = true}),
         cppworker::route(CPPW_METHOD_POST, "/rendezvous", {.blocking = true}),
@@ -30,6 +32,10 @@ public:
         cppworker::route(CPPW_METHOD_POST, "/fifo", {.concurrency = CPPW_CONCURRENCY_FIFO, .blocking = true}),
         cppworker::route(CPPW_METHOD_POST, "/bounded", {.blocking = true, .max_queue_time = 1.0}),
         cppworker::route(CPPW_METHOD_POST, "/pair", {.concurrency = CPPW_CONCURRENCY_LIMIT, .limit = 2, .blocking = true}),
+        cppworker::route(CPPW_METHOD_POST, "/relay"),
+        cppworker::route(CPPW_METHOD_POST, "/wrap"),
+        cppworker::route(CPPW_METHOD_POST, "/tee"),
+        cppworker::route(CPPW_METHOD_POST, "/chain"),
     };
     // A model server of sorts: the tests write these lines to MODEL_LOG and serve the health path.
     static constexpr const char* loaded_lines[] = {"MODEL LOADED", nullptr};
@@ -80,10 +86,86 @@ public:
         case fifo: return do_fifo(std::move(reply), number("tag", -1), std::chrono::milliseconds(number("ms", 0)));
         case bounded:
         case pair: return do_sleep(std::move(reply), std::chrono::milliseconds(number("ms", 100)));
+        case relay: {
+            const std::string body = upstream_body(p);
+            reply.forward(cppworker::UpstreamRequest{CPPW_METHOD_POST, string_at(p, "target"), body});
+            return;
+        }
+        case wrap: {
+            const std::string body = upstream_body(p);
+            reply.transform(cppworker::UpstreamRequest{CPPW_METHOD_POST, string_at(p, "target"), body},
+                            std::make_unique<Wrap>(), false);
+            return;
+        }
+        case tee: {
+            const std::string body = upstream_body(p);
+            reply.transform(cppworker::UpstreamRequest{CPPW_METHOD_POST, string_at(p, "target"), body},
+                            std::make_unique<Tee>(), true);
+            return;
+        }
+        case chain: return do_chain(std::move(reply), string_at(p, "first"), string_at(p, "then"));
         }
     }
 
 private:
+    static std::string string_at(const json::object& p, const char* key) {
+        const auto* v = p.if_contains(key);
+        return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    }
+    static std::string upstream_body(const json::object& p) {
+        const auto* v = p.if_contains("body");
+        return v ? json::serialize(*v) : std::string("{}");
+    }
+
+    // The whole upstream answer, described: what a plugin that rewrites answers sees.
+    struct Wrap : cppworker::Transform {
+        cppworker::UpstreamHead head_;
+        void head(Reply&, const cppworker::UpstreamHead& h) override { head_ = h; }
+        void data(Reply& reply, std::string_view body) override {
+            reply.json(200, json::serialize(json::object{{"upstream_status", head_.status},
+                                                         {"streaming", head_.streaming},
+                                                         {"content_type", head_.content_type},
+                                                         {"body", body}}));
+        }
+    };
+
+    // Passes a stream on piece by piece and says at the end how many pieces it saw.
+    struct Tee : cppworker::Transform {
+        int pieces_ = 0;
+        void head(Reply& reply, const cppworker::UpstreamHead& h) override {
+            reply.begin_stream(h.status, h.content_type.empty() ? "application/octet-stream" : h.content_type);
+        }
+        void data(Reply& reply, std::string_view piece) override {
+            ++pieces_;
+            reply.write(piece);
+        }
+        void done(Reply& reply, const cppworker::UpstreamResult& result) override {
+            if (!result.ok()) return cppworker::Transform::done(reply, result);
+            reply.write("data: {\"tee_pieces\": " + std::to_string(pieces_) + "}\n\n");
+            reply.end();
+        }
+    };
+
+    // Two fetches one after the other, the second started from the first's callback.
+    void do_chain(Reply reply, std::string first, std::string then) {
+        auto shared = std::make_shared<Reply>(std::move(reply));
+        shared->fetch(cppworker::UpstreamRequest{CPPW_METHOD_GET, first, {}},
+                      [shared, then](cppworker::UpstreamAnswer a) {
+                          const unsigned first_status = a.head.status;
+                          shared->fetch(cppworker::UpstreamRequest{CPPW_METHOD_GET, then, {}},
+                                        [shared, first_status](cppworker::UpstreamAnswer b) {
+                                            if (!b.result.ok()) {
+                                                shared->fail(b.result);
+                                                return;
+                                            }
+                                            shared->json(200, json::serialize(json::object{
+                                                                  {"first", first_status},
+                                                                  {"then", b.head.status},
+                                                                  {"then_body", b.body}}));
+                                        });
+                      });
+    }
+
     template <class F>
     void spawn(F&& f) {
         std::lock_guard lock(mutex_);

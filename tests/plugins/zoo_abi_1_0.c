@@ -11,4 +11,5 @@ CPPW_DEFINE_PLUGIN = {
     NULL, NULL, NULL, zoo_accept, NULL, NULL,
     /* What a 1.0 build would not have had: garbage, to prove the host does not read it. */
     (const cppw_readiness*)1, (cppw_benchmark_fn)1,
+    (const char*)1,
 };

@@ -7,4 +7,5 @@ CPPW_DEFINE_PLUGIN = {
     "zoo_bad_magic", "1.0.0",
     NULL, NULL, NULL, zoo_accept, NULL, NULL,
     NULL, NULL,
+    NULL,
 };

@@ -11,4 +11,5 @@ CPPW_DEFINE_PLUGIN = {
     "zoo_bad_route_path", "1.0.0",
     NULL, NULL, NULL, zoo_accept, NULL, NULL,
     NULL, NULL,
+    NULL,
 };

@@ -36,4 +36,5 @@ CPPW_DEFINE_PLUGIN = {
     "zoo_completes_twice", "1.0.0",
     init, NULL, NULL, handle, NULL, NULL,
     NULL, NULL,
+    NULL,
 };

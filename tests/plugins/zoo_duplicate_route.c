@@ -13,4 +13,5 @@ CPPW_DEFINE_PLUGIN = {
     "zoo_duplicate_route", "1.0.0",
     NULL, NULL, NULL, zoo_accept, NULL, NULL,
     NULL, NULL,
+    NULL,
 };

@@ -18,4 +18,5 @@ CPPW_DEFINE_PLUGIN = {
     "zoo_handle_throws_raw", "1.0.0",
     nullptr, nullptr, nullptr, handle, nullptr, nullptr,
     nullptr, nullptr,
+    nullptr,
 };

@@ -15,4 +15,5 @@ CPPW_DEFINE_PLUGIN = {
     "zoo_init_fails", "1.0.0",
     init, NULL, NULL, zoo_accept, NULL, NULL,
     NULL, NULL,
+    NULL,
 };

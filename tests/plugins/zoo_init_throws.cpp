@@ -18,4 +18,5 @@ CPPW_DEFINE_PLUGIN = {
     "zoo_init_throws", "1.0.0",
     init, nullptr, nullptr, zoo_accept, nullptr, nullptr,
     nullptr, nullptr,
+    nullptr,
 };

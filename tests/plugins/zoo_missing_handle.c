@@ -7,4 +7,5 @@ CPPW_DEFINE_PLUGIN = {
     "zoo_missing_handle", "1.0.0",
     NULL, NULL, NULL, NULL, NULL, NULL,
     NULL, NULL,
+    NULL,
 };

@@ -12,4 +12,5 @@ CPPW_DEFINE_PLUGIN = {
     "zoo_never_completes", "1.0.0",
     NULL, NULL, NULL, zoo_accept, NULL, NULL,
     NULL, NULL,
+    NULL,
 };

@@ -7,4 +7,5 @@ CPPW_DEFINE_PLUGIN = {
     "zoo_no_routes", "1.0.0",
     NULL, NULL, NULL, zoo_accept, NULL, NULL,
     NULL, NULL,
+    NULL,
 };

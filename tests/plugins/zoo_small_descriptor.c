@@ -10,4 +10,5 @@ CPPW_DEFINE_PLUGIN = {
     "zoo_small_descriptor", "1.0.0",
     NULL, NULL, NULL, zoo_accept, NULL, NULL,
     NULL, NULL,
+    NULL,
 };

@@ -8,6 +8,8 @@
 #include <boost/beast/http.hpp>
 
 #include <cctype>
+#include <cerrno>
+#include <thread>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -31,6 +33,36 @@ void set_read_timeout(tcp::socket& s, std::chrono::milliseconds t) {
     tv.tv_usec = static_cast<suseconds_t>((t.count() % 1000) * 1000);
     ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 }
+
+// The socket for reading, with its SO_RCVTIMEO honoured: asio's own blocking reads wait in poll()
+// without a limit when recv() times out, so a hung server would stall the test forever.
+struct TimedReads {
+    tcp::socket& socket;
+
+    template <class Buffers>
+    std::size_t read_some(const Buffers& buffers, beast::error_code& ec) {
+        const asio::mutable_buffer b = *asio::buffer_sequence_begin(buffers);
+        const auto n = ::recv(socket.native_handle(), b.data(), b.size(), 0);
+        if (n > 0) {
+            ec = {};
+            return static_cast<std::size_t>(n);
+        }
+        if (n == 0) {
+            ec = asio::error::eof;
+        } else {
+            ec = errno == EAGAIN || errno == EWOULDBLOCK ? beast::error_code(asio::error::timed_out)
+                                                         : beast::error_code(errno, boost::system::system_category());
+        }
+        return 0;
+    }
+    template <class Buffers>
+    std::size_t read_some(const Buffers& buffers) {
+        beast::error_code ec;
+        const auto n = read_some(buffers, ec);
+        if (ec) throw boost::system::system_error(ec);
+        return n;
+    }
+};
 
 template <class Message>
 HttpResponse to_response(const Message& m) {
@@ -76,7 +108,8 @@ HttpResponse HttpConnection::request(std::string_view method, std::string_view t
 HttpResponse HttpConnection::read_response() {
     bh::response_parser<bh::string_body> parser;
     parser.body_limit(boost::none);
-    bh::read(impl_->socket, impl_->buffer, parser);
+    TimedReads reads{impl_->socket};
+    bh::read(reads, impl_->buffer, parser);
     auto r = to_response(parser.get());
     r.body = std::move(parser.get().body());
     return r;
@@ -93,8 +126,9 @@ std::pair<HttpResponse, std::vector<Chunk>> HttpConnection::stream(std::string_v
         return data.size();
     };
     parser.on_chunk_body(on_body);
-    bh::read_header(impl_->socket, impl_->buffer, parser);
-    while (!parser.is_done()) bh::read_some(impl_->socket, impl_->buffer, parser);
+    TimedReads reads{impl_->socket};
+    bh::read_header(reads, impl_->buffer, parser);
+    while (!parser.is_done()) bh::read_some(reads, impl_->buffer, parser);
     return {to_response(parser.get()), std::move(chunks)};
 }
 
@@ -104,7 +138,7 @@ bool HttpConnection::closed_by_peer(std::chrono::milliseconds wait) {
     set_read_timeout(impl_->socket, wait);
     char c;
     beast::error_code ec;
-    impl_->socket.read_some(asio::buffer(&c, 1), ec);
+    TimedReads{impl_->socket}.read_some(asio::buffer(&c, 1), ec);
     return ec == asio::error::eof || ec == asio::error::connection_reset;
 }
 
@@ -117,6 +151,22 @@ void HttpConnection::close() {
 HttpResponse http(uint16_t port, std::string_view method, std::string_view target, std::string_view body) {
     HttpConnection c(port);
     return c.request(method, target, body);
+}
+
+double metric(uint16_t port, std::string_view sample) {
+    const auto body = http(port, "GET", "/metrics").body;
+    const auto at = body.find("\n" + std::string(sample) + " ");
+    if (at == std::string::npos) return -1;
+    return std::stod(body.substr(at + sample.size() + 2));
+}
+
+bool wait_metric(uint16_t port, std::string_view sample, double value, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (metric(port, sample) == value) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
 }
 
 }  // namespace cppworker::test

@@ -58,4 +58,11 @@ private:
 // One request on a fresh connection.
 HttpResponse http(uint16_t port, std::string_view method, std::string_view target, std::string_view body = {});
 
+// The value of one sample on the worker's GET /metrics, e.g.
+// `cppworker_requests_total{outcome="success"}`; -1 when absent.
+double metric(uint16_t port, std::string_view sample);
+// Polls metric() until it equals `value`; false after `timeout`.
+bool wait_metric(uint16_t port, std::string_view sample, double value,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
 }  // namespace cppworker::test

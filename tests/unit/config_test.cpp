@@ -63,3 +63,26 @@ TEST_CASE("config: plugin options are split at the first '='", "[unit][config]")
     CHECK(r.config->plugin_options.at("A") == "b=c");
     CHECK(r.config->plugin_options.at("EMPTY").empty());
 }
+
+TEST_CASE("config: the model server's health path and upstream timeouts", "[unit][config]") {
+    auto defaults = run({});
+    REQUIRE(defaults.config);
+    CHECK_FALSE(defaults.config->model_health_path);
+    CHECK(defaults.config->upstream_connect_timeout == std::chrono::seconds(10));
+    CHECK(defaults.config->upstream_timeout == std::chrono::seconds(600));
+
+    ::setenv("MODEL_HEALTH_ENDPOINT", "/system_stats", 1);
+    auto env = run({"--upstream-timeout", "2.5"});
+    ::unsetenv("MODEL_HEALTH_ENDPOINT");
+    REQUIRE(env.config);
+    CHECK(env.config->model_health_path == "/system_stats");
+    CHECK(env.config->upstream_timeout == std::chrono::milliseconds(2500));
+
+    auto none = run({"--model-health-path", "none"});
+    REQUIRE(none.config);
+    CHECK(none.config->model_health_path == "");
+
+    auto bad = run({"--model-health-path", "health"});
+    CHECK_FALSE(bad.config);
+    CHECK_THAT(bad.message, Catch::Contains("MODEL_HEALTH_ENDPOINT"));
+}

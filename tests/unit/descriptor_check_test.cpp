@@ -24,7 +24,7 @@ constexpr cppw_route route(cppw_method method, const char* path) {
 cppw_plugin_descriptor descriptor(const cppw_route* routes, uint32_t count) {
     return cppw_plugin_descriptor{CPPW_PLUGIN_MAGIC, CPPW_ABI_MAJOR, CPPW_ABI_MINOR, sizeof(cppw_plugin_descriptor),
                                   count, routes, sizeof(cppw_route), 0, "unit", "2.3.4",
-                                  nullptr, nullptr, nullptr, &handle, nullptr, &finalize, nullptr, nullptr};
+                                  nullptr, nullptr, nullptr, &handle, nullptr, &finalize, nullptr, nullptr, nullptr};
 }
 
 template <std::size_t N>
@@ -260,4 +260,21 @@ TEST_CASE("descriptor_check: the 1.1 fields of a 1.0 descriptor are not read", "
     const auto checked = check_descriptor(d);
     REQUIRE(std::holds_alternative<PluginShape>(checked));
     CHECK(std::get<PluginShape>(checked).hooks.benchmark == nullptr);
+}
+
+TEST_CASE("descriptor_check: the model server default (ABI 1.2) is copied out, and not read from older plugins",
+          "[descriptor]") {
+    const cppw_route routes[] = {route(CPPW_METHOD_POST, "/a")};
+    auto d = descriptor(routes);
+    d.model_server_url = "http://127.0.0.1:5001";
+    auto checked = check_descriptor(d);
+    REQUIRE(std::holds_alternative<PluginShape>(checked));
+    CHECK(std::get<PluginShape>(checked).model_server_url == "http://127.0.0.1:5001");
+
+    d.abi_minor = 1;
+    d.struct_size = static_cast<uint32_t>(offsetof(cppw_plugin_descriptor, model_server_url));
+    d.model_server_url = reinterpret_cast<const char*>(1);  // would crash if followed
+    checked = check_descriptor(d);
+    REQUIRE(std::holds_alternative<PluginShape>(checked));
+    CHECK(std::get<PluginShape>(checked).model_server_url.empty());
 }

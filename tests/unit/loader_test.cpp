@@ -216,7 +216,7 @@ TEST_CASE("loader: hello_world loads with its routes", "[loader]") {
     CHECK(shape.routes[2].method == CPPW_METHOD_POST);
     CHECK(shape.routes[2].path == "/generate");
     // ABI 1.1: a benchmark on /generate, readiness through the ready hook (no log patterns).
-    CHECK(shape.abi_minor == 1);
+    CHECK(shape.abi_minor == CPPW_ABI_MINOR);
     CHECK(shape.hooks.benchmark != nullptr);
     CHECK(shape.readiness.benchmark_route == 2);
     CHECK(shape.readiness.load_patterns.empty());

@@ -124,3 +124,67 @@ TEST_CASE("cancel_all cancels every live request", "[unit][requests]") {
     CHECK(a->cancelled());
     CHECK(b->cancelled());
 }
+
+TEST_CASE("finish listeners run once, on completion or cancellation", "[unit][requests]") {
+    RequestRegistry registry(100);
+    auto answered = registry.create();
+    int runs = 0;
+    REQUIRE(answered->on_finish([&] { ++runs; }));
+    bool completed = false;
+    REQUIRE(answered->respond(Answer{200, "", {}, "{}"}, completed) == CPPW_OK);
+    CHECK(runs == 1);
+    answered->cancel();
+    CHECK(runs == 1);
+    CHECK_FALSE(answered->on_finish([&] { ++runs; }));
+
+    auto left = registry.create();
+    REQUIRE(left->stream_begin(Answer{}) == CPPW_OK);
+    REQUIRE(left->on_finish([&] { ++runs; }));
+    left->cancel();
+    CHECK(runs == 2);
+    CHECK(left->stream_end(CPPW_OK, completed) == CPPW_CANCELLED);
+    CHECK(runs == 2);
+}
+
+TEST_CASE("a relayed request is the host's: begun once, and only while open", "[unit][requests]") {
+    RequestRegistry registry(100);
+    auto r = registry.create();
+    CHECK(r->plugin_may_answer());
+    CHECK(r->begin_relay() == CPPW_OK);
+    CHECK_FALSE(r->plugin_may_answer());
+    CHECK(r->begin_relay() == CPPW_WRONG_STATE);
+    r->refuse("late refusal");  // a refusal cannot overtake the relay
+    CHECK(r->take_events().empty());
+
+    auto answered = registry.create();
+    bool completed = false;
+    REQUIRE(answered->respond(Answer{}, completed) == CPPW_OK);
+    CHECK(answered->begin_relay() == CPPW_WRONG_STATE);
+
+    auto gone = registry.create();
+    gone->cancel();
+    CHECK(gone->begin_relay() == CPPW_CANCELLED);
+}
+
+TEST_CASE("a drain listener runs once the client caught up, or at once if it already has", "[unit][requests]") {
+    RequestRegistry registry(100);
+    auto r = registry.create();
+    REQUIRE(r->stream_begin(Answer{}) == CPPW_OK);
+    int drained = 0;
+    r->when_drained([&] { ++drained; });
+    CHECK(drained == 1);
+
+    REQUIRE(r->stream_write(std::string(150, 'x')) == CPPW_BACKPRESSURE);
+    CHECK(r->over_high_water());
+    r->when_drained([&] { ++drained; });
+    r->sent(100);  // 50 left: above the low-water mark of 25
+    CHECK(drained == 1);
+    r->sent(30);
+    CHECK(drained == 2);
+    CHECK_FALSE(r->over_high_water());
+
+    REQUIRE(r->stream_write(std::string(150, 'x')) == CPPW_BACKPRESSURE);
+    r->when_drained([&] { ++drained; });
+    r->cancel();
+    CHECK(drained == 3);
+}

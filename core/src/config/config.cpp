@@ -111,8 +111,21 @@ ParseResult parse(int argc, const char* const* argv, const std::filesystem::path
         ->envname("FORCE_UPDATE_FILE");
     app.add_option("--max-sessions", c.max_sessions, "open sessions at most; more get 429 (0: no sessions)")
         ->envname("MAX_SESSIONS");
-    app.add_option("--model-server-url", c.model_server_url, "model server base URL, for relative on-close routes")
+    app.add_option("--model-server-url", c.model_server_url,
+                   "model server base URL (default: the plugin's), for forwards, health and on-close routes")
         ->envname("MODEL_SERVER_URL");
+    std::string health_path = "(plugin's)";
+    app.add_option("--model-health-path", health_path,
+                   "GET path that says the model server is healthy, instead of the plugin's; \"none\": no probe")
+        ->envname("MODEL_HEALTH_ENDPOINT");
+    double upstream_connect_timeout = 10;
+    app.add_option("--upstream-connect-timeout", upstream_connect_timeout,
+                   "seconds to connect to the model server; then 504")
+        ->envname("WORKER_UPSTREAM_CONNECT_TIMEOUT")->check(CLI::PositiveNumber);
+    double upstream_timeout = 600;
+    app.add_option("--upstream-timeout", upstream_timeout,
+                   "seconds the model server may take to start answering, or stay silent mid-answer; then 504")
+        ->envname("WORKER_UPSTREAM_TIMEOUT")->check(CLI::PositiveNumber);
 
     try {
         app.parse(argc, argv);
@@ -161,6 +174,17 @@ ParseResult parse(int argc, const char* const* argv, const std::filesystem::path
     c.read_timeout = seconds_to_ms(read_timeout);
     c.request_timeout = seconds_to_ms(request_timeout);
     c.drain_timeout = seconds_to_ms(drain_timeout);
+    c.upstream_connect_timeout = seconds_to_ms(upstream_connect_timeout);
+    if (health_path == "none") {
+        c.model_health_path = "";
+    } else if (health_path != "(plugin's)") {
+        if (!health_path.starts_with('/')) {
+            return ParseResult{std::nullopt, 2, "cppworker: MODEL_HEALTH_ENDPOINT / --model-health-path takes a path "
+                                                "starting with '/' or \"none\", got '" + health_path + "'\n"};
+        }
+        c.model_health_path = health_path;
+    }
+    c.upstream_timeout = seconds_to_ms(upstream_timeout);
     if (!port_file.empty()) c.port_file = port_file;
     c.plugin_path = resolve_plugin(c.backend, plugin_path, plugin_dir);
     return ParseResult{std::move(c), 0, {}};

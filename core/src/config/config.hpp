@@ -38,7 +38,11 @@ struct Config {
     std::string master_token;                     // MASTER_TOKEN: bearer for /pyworker/update
     std::filesystem::path force_update_file = "/.force_update";
     int max_sessions = 10;
-    std::string model_server_url;                 // base for relative session on-close routes
+    std::string model_server_url;                 // MODEL_SERVER_URL, else the plugin's default: forwards,
+                                                  // the health probe, relative session on-close routes
+    std::optional<std::string> model_health_path;  // MODEL_HEALTH_ENDPOINT: instead of the plugin's; "" for none
+    std::chrono::milliseconds upstream_connect_timeout{10'000};  // then 504
+    std::chrono::milliseconds upstream_timeout{600'000};         // for an answer to start, then between reads
 
     // Autoscaler reporting and readiness (protocol.md §2, §7, §8).
     std::optional<int64_t> container_id;          // CONTAINER_ID: the worker's id in reports

@@ -66,4 +66,22 @@ std::string format_worker_metrics(const accounting::LedgerTotals& t, const accou
     return out;
 }
 
+std::string format_upstream_metrics(const upstream::ForwarderStats& s) {
+    return fmt::format(
+        "# HELP cppworker_upstream_requests_total Requests forwarded to the model server.\n"
+        "# TYPE cppworker_upstream_requests_total counter\n"
+        "cppworker_upstream_requests_total {}\n"
+        "# HELP cppworker_upstream_failures_total Forwards that found the model server unreachable, silent or "
+        "malformed.\n"
+        "# TYPE cppworker_upstream_failures_total counter\n"
+        "cppworker_upstream_failures_total {}\n"
+        "# HELP cppworker_upstream_connections_opened_total Connections opened to the model server.\n"
+        "# TYPE cppworker_upstream_connections_opened_total counter\n"
+        "cppworker_upstream_connections_opened_total {}\n"
+        "# HELP cppworker_upstream_idle_connections Kept-alive connections to the model server waiting for reuse.\n"
+        "# TYPE cppworker_upstream_idle_connections gauge\n"
+        "cppworker_upstream_idle_connections {}\n",
+        s.requests, s.failures, s.connections_opened, s.idle_connections);
+}
+
 }  // namespace cppworker::metrics

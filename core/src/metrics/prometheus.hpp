@@ -2,6 +2,7 @@
 
 #include "accounting/request_ledger.hpp"
 #include "plugin/host.hpp"
+#include "upstream/forwarder.hpp"
 
 #include <string>
 #include <vector>
@@ -21,5 +22,9 @@ struct WorkerGauges {
 };
 std::string format_worker_metrics(const accounting::LedgerTotals& totals, const accounting::LedgerSnapshot& now,
                                   const WorkerGauges& gauges);
+
+// The model-server client: forwards, their failures, and how many connections it opened (fewer
+// than forwards when connections are kept alive).
+std::string format_upstream_metrics(const upstream::ForwarderStats& stats);
 
 }  // namespace cppworker::metrics

@@ -15,6 +15,8 @@ namespace {
 constexpr std::size_t min_descriptor_size = offsetof(cppw_plugin_descriptor, finalize) + sizeof(cppw_finalize_fn);
 constexpr std::size_t min_route_size = offsetof(cppw_route, max_queue_time) + sizeof(double);
 constexpr std::size_t v1_1_descriptor_size = offsetof(cppw_plugin_descriptor, benchmark) + sizeof(cppw_benchmark_fn);
+constexpr std::size_t v1_2_descriptor_size =
+    offsetof(cppw_plugin_descriptor, model_server_url) + sizeof(const char*);
 constexpr std::size_t min_readiness_size = offsetof(cppw_readiness, health_path) + sizeof(const char*);
 // A pattern list longer than this is a missing NULL terminator, not a real list.
 constexpr std::size_t max_patterns = 256;
@@ -124,7 +126,7 @@ std::variant<PluginShape, std::string> check_descriptor(const cppw_plugin_descri
         return fmt::format("route_struct_size is {}, at least {} expected", d.route_struct_size, min_route_size);
     }
 
-    PluginShape shape{d.name, d.version ? d.version : "", d.abi_minor, {}, {}, {}};
+    PluginShape shape{d.name, d.version ? d.version : "", d.abi_minor, {}, {}, {}, {}};
     std::set<std::pair<uint32_t, std::string>> seen;
     const auto* base = reinterpret_cast<const unsigned char*>(d.routes);
     for (uint32_t i = 0; i < d.route_count; ++i) {
@@ -146,6 +148,9 @@ std::variant<PluginShape, std::string> check_descriptor(const cppw_plugin_descri
         if (d.readiness != nullptr) {
             if (auto err = check_readiness(*d.readiness, shape.routes.size(), shape.readiness)) return std::move(*err);
         }
+    }
+    if (d.abi_minor >= 2 && d.struct_size >= v1_2_descriptor_size && d.model_server_url != nullptr) {
+        shape.model_server_url = d.model_server_url;
     }
     return shape;
 }

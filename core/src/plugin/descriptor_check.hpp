@@ -48,6 +48,7 @@ struct PluginShape {
     std::vector<RouteSpec> routes;
     Hooks hooks;
     ReadinessSpec readiness;  // defaults when the plugin declares none
+    std::string model_server_url;  // ABI 1.2: the default when MODEL_SERVER_URL is unset; may be empty
 };
 
 // "GET", "POST", ... for a cppw_method; empty for anything else.

@@ -1,7 +1,11 @@
 #include "plugin/host.hpp"
 
+#include "plugin/plugin_sink.hpp"
+#include "upstream/relay_sink.hpp"
+
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdlib>
 #include <string_view>
@@ -35,20 +39,23 @@ cppw_status config_get(cppw_host* h, cppw_str key, cppw_str* value) {
 
 constexpr std::size_t min_response_size = offsetof(cppw_response, body) + sizeof(cppw_str);
 
-bool to_answer(const cppw_response* r, requests::Answer& out) {
+// A CR or LF would let a plugin split an HTTP message; refuse rather than send it.
+bool valid_header(std::string_view name, std::string_view value) {
+    return !name.empty() && name.find_first_of("\r\n: ") == std::string_view::npos &&
+           value.find_first_of("\r\n") == std::string_view::npos;
+}
+
+bool to_answer(const cppw_response* r, uint32_t plugin_minor, requests::Answer& out) {
     if (r == nullptr || r->struct_size < min_response_size || r->status < 100 || r->status > 599) return false;
     if (r->header_count > 0 && r->headers == nullptr) return false;
     out.status = r->status;
+    out.failed = plugin_minor >= 2 && (r->flags & CPPW_RESPONSE_FAILED) != 0;
     out.content_type = std::string(sv(r->content_type));
     if (out.content_type.empty()) out.content_type = "application/json";
     for (std::size_t i = 0; i < r->header_count; ++i) {
         const auto name = sv(r->headers[i].name);
         const auto value = sv(r->headers[i].value);
-        // A CR or LF would let a plugin split the response; refuse rather than send it.
-        if (name.empty() || name.find_first_of("\r\n:") != std::string_view::npos ||
-            value.find_first_of("\r\n") != std::string_view::npos) {
-            return false;
-        }
+        if (!valid_header(name, value)) return false;
         out.headers.emplace_back(name, value);
     }
     out.body = std::string(sv(r->body));
@@ -64,6 +71,8 @@ cppw_status with_request(cppw_host* h, cppw_request_id id, Op op) {
         spdlog::warn("[{}] called the host for request {}, which is already completed", self(h).plugin_name(), id);
         return CPPW_UNKNOWN_REQUEST;
     }
+    // A relayed request is the host's to answer.
+    if (!request->plugin_may_answer()) return CPPW_WRONG_STATE;
     bool completed = false;
     const cppw_status status = op(*request, completed);
     if (completed) registry.forget(id);
@@ -72,7 +81,7 @@ cppw_status with_request(cppw_host* h, cppw_request_id id, Op op) {
 
 cppw_status respond(cppw_host* h, cppw_request_id id, const cppw_response* response) {
     requests::Answer answer;
-    if (!to_answer(response, answer)) return CPPW_INVALID_ARGUMENT;
+    if (!to_answer(response, self(h).plugin_abi_minor(), answer)) return CPPW_INVALID_ARGUMENT;
     return with_request(h, id, [&](requests::PendingRequest& r, bool& completed) {
         return r.respond(std::move(answer), completed);
     });
@@ -80,7 +89,7 @@ cppw_status respond(cppw_host* h, cppw_request_id id, const cppw_response* respo
 
 cppw_status stream_begin(cppw_host* h, cppw_request_id id, const cppw_response* head) {
     requests::Answer answer;
-    if (!to_answer(head, answer)) return CPPW_INVALID_ARGUMENT;
+    if (!to_answer(head, self(h).plugin_abi_minor(), answer)) return CPPW_INVALID_ARGUMENT;
     return with_request(h, id, [&](requests::PendingRequest& r, bool&) { return r.stream_begin(std::move(answer)); });
 }
 
@@ -106,6 +115,56 @@ cppw_status stream_end(cppw_host* h, cppw_request_id id, cppw_status status) {
 int is_cancelled(cppw_host* h, cppw_request_id id) {
     const auto request = self(h).registry().find(id);
     return !request || request->cancelled() ? 1 : 0;
+}
+
+// Copies a plugin's forward into the host's own, or says why it cannot.
+std::optional<upstream::UpstreamCall> to_call(const cppw_forward* f) {
+    if (f == nullptr || f->struct_size < sizeof(cppw_forward)) return std::nullopt;
+    if (f->method < CPPW_METHOD_GET || f->method > CPPW_METHOD_PATCH || f->mode > CPPW_FORWARD_CHUNKS) return std::nullopt;
+    if (f->mode != CPPW_FORWARD_RELAY && f->on_done == nullptr) return std::nullopt;
+    if ((f->header_count > 0 && f->headers == nullptr) || (f->body.size > 0 && f->body.data == nullptr)) {
+        return std::nullopt;
+    }
+    const auto target = sv(f->target);
+    // The request line must stay one token: no spaces or control characters.
+    if (target.empty() || target[0] != '/' ||
+        std::any_of(target.begin(), target.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) {
+        return std::nullopt;
+    }
+    upstream::UpstreamCall call{static_cast<cppw_method>(f->method), std::string(target),
+                                std::string(sv(f->content_type)), {}, std::string(sv(f->body))};
+    if (call.content_type.find_first_of("\r\n") != std::string::npos) return std::nullopt;
+    for (std::size_t i = 0; i < f->header_count; ++i) {
+        const auto name = sv(f->headers[i].name);
+        const auto value = sv(f->headers[i].value);
+        if (!valid_header(name, value)) return std::nullopt;
+        call.headers.emplace_back(name, value);
+    }
+    return call;
+}
+
+cppw_status forward(cppw_host* h, cppw_request_id id, const cppw_forward* f) {
+    auto& host = self(h);
+    auto* forwarder = host.forwarder();
+    if (forwarder == nullptr) return CPPW_UNSUPPORTED;
+    auto call = to_call(f);
+    if (!call) {
+        spdlog::warn("[{}] request {}: malformed forward refused", host.plugin_name(), id);
+        return CPPW_INVALID_ARGUMENT;
+    }
+    auto request = host.registry().find(id);
+    if (!request) return CPPW_UNKNOWN_REQUEST;
+    if (!request->plugin_may_answer()) return CPPW_WRONG_STATE;
+    if (request->cancelled()) return CPPW_CANCELLED;
+    std::unique_ptr<upstream::AnswerSink> sink;
+    if (f->mode == CPPW_FORWARD_RELAY) {
+        if (const auto st = request->begin_relay(); st != CPPW_OK) return st;
+        sink = upstream::make_relay_sink(request, host.registry());
+    } else {
+        sink = make_plugin_sink(*f, id);
+    }
+    forwarder->start(std::move(request), std::move(*call), std::move(sink));
+    return CPPW_OK;
 }
 
 bool valid_metric_name(std::string_view n) {
@@ -152,7 +211,7 @@ Host::Host(std::string plugin_name, std::map<std::string, std::string, std::less
                                    &plugin::stream_wait,
                                    &plugin::stream_end,
                                    &plugin::is_cancelled,
-                                   nullptr,
+                                   &plugin::forward,
                                    &plugin::metric,
                                    &plugin::payload};
 }

@@ -1,9 +1,11 @@
 #pragma once
 
 #include "requests/request_registry.hpp"
+#include "upstream/forwarder.hpp"
 
 #include <cppworker/plugin.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,11 +35,21 @@ public:
     // Options first, then the environment; the stored string outlives every lookup.
     const std::string* config(std::string_view key);
 
+    // Fields added in later minors are read only from a plugin built against them.
+    void set_plugin_abi_minor(uint32_t minor) { plugin_abi_minor_ = minor; }
+    uint32_t plugin_abi_minor() const { return plugin_abi_minor_; }
+
+    // While set (the server is up), `forward` reaches the model server; otherwise it is refused.
+    void set_forwarder(upstream::Forwarder* forwarder) { forwarder_.store(forwarder); }
+    upstream::Forwarder* forwarder() const { return forwarder_.load(); }
+
 private:
     std::string plugin_name_;
     requests::RequestRegistry& registry_;
     std::mutex config_mutex_;
     std::map<std::string, std::string, std::less<>> config_;
+    uint32_t plugin_abi_minor_ = 0;
+    std::atomic<upstream::Forwarder*> forwarder_{nullptr};
     cppw_host_services services_;
 };
 

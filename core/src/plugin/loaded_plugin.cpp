@@ -70,6 +70,7 @@ LoadedPlugin::LoadedPlugin(std::filesystem::path path, boost::dll::shared_librar
 LoadedPlugin::~LoadedPlugin() { finalize(); }
 
 void LoadedPlugin::init(Host& host) {
+    host.set_plugin_abi_minor(shape_.abi_minor);
     if (shape_.hooks.init != nullptr) {
         ErrorBuffer error;
         cppw_status status;

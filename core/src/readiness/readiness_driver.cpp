@@ -59,7 +59,7 @@ asio::awaitable<bool> wait_until(Condition condition, std::chrono::milliseconds 
 
 asio::awaitable<void> loaded_sequence(server::ServerState& s) {
     const double max_perf = co_await run_benchmark(s);
-    const auto& health_path = s.plugin.shape().readiness.health_path;
+    const std::string health_path = s.config.model_health_path.value_or(s.plugin.shape().readiness.health_path);
     if (!health_path.empty()) {
         const auto url = upstream::resolve(s.config.model_server_url, health_path);
         if (!url) {

@@ -21,15 +21,29 @@ cppw_status PendingRequest::push(Event e, std::size_t stream_bytes) {
     return over_high_water ? CPPW_BACKPRESSURE : CPPW_OK;
 }
 
+namespace {
+void run_all(std::vector<std::function<void()>> listeners) {
+    for (auto& l : listeners) l();
+}
+}  // namespace
+
+std::vector<std::function<void()>> PendingRequest::take_finish_listeners() {
+    finished_ = true;
+    return std::exchange(finish_listeners_, {});
+}
+
 cppw_status PendingRequest::respond(Answer answer, bool& completed) {
+    std::vector<std::function<void()>> listeners;
     {
         std::lock_guard lock(mutex_);
         if (state_ != State::open) return CPPW_WRONG_STATE;
         state_ = State::done;
         completed = true;
         if (cancelled_) return CPPW_CANCELLED;
+        listeners = take_finish_listeners();
     }
     push(Event{Event::Kind::respond, std::move(answer), {}, CPPW_OK}, 0);
+    run_all(std::move(listeners));
     return CPPW_OK;
 }
 
@@ -65,24 +79,66 @@ cppw_status PendingRequest::stream_wait(std::chrono::milliseconds timeout) {
 }
 
 cppw_status PendingRequest::stream_end(cppw_status status, bool& completed) {
+    std::vector<std::function<void()>> listeners;
     {
         std::lock_guard lock(mutex_);
         if (state_ != State::streaming) return CPPW_WRONG_STATE;
         state_ = State::done;
         completed = true;
         if (cancelled_) return CPPW_CANCELLED;
+        listeners = take_finish_listeners();
     }
     push(Event{Event::Kind::stream_end, {}, {}, status}, 0);
+    run_all(std::move(listeners));
     return CPPW_OK;
 }
 
 void PendingRequest::refuse(std::string message) {
+    std::vector<std::function<void()>> listeners;
     {
         std::lock_guard lock(mutex_);
-        if (state_ != State::open) return;
+        if (state_ != State::open || relayed_) return;
         state_ = State::done;
+        listeners = take_finish_listeners();
     }
     push(Event{Event::Kind::refused, {}, std::move(message), CPPW_ERROR}, 0);
+    run_all(std::move(listeners));
+}
+
+cppw_status PendingRequest::begin_relay() {
+    std::lock_guard lock(mutex_);
+    if (state_ != State::open || relayed_) return CPPW_WRONG_STATE;
+    if (cancelled_) return CPPW_CANCELLED;
+    relayed_ = true;
+    return CPPW_OK;
+}
+
+bool PendingRequest::plugin_may_answer() const {
+    std::lock_guard lock(mutex_);
+    return !relayed_;
+}
+
+bool PendingRequest::on_finish(std::function<void()> listener) {
+    std::lock_guard lock(mutex_);
+    if (finished_) return false;
+    finish_listeners_.push_back(std::move(listener));
+    return true;
+}
+
+bool PendingRequest::over_high_water() const {
+    std::lock_guard lock(mutex_);
+    return !cancelled_ && queued_bytes_ > high_water_;
+}
+
+void PendingRequest::when_drained(std::function<void()> listener) {
+    {
+        std::lock_guard lock(mutex_);
+        if (!cancelled_ && queued_bytes_ > high_water_ / 4) {
+            drained_listener_ = std::move(listener);
+            return;
+        }
+    }
+    listener();
 }
 
 bool PendingRequest::cancelled() const {
@@ -102,16 +158,26 @@ std::vector<Event> PendingRequest::take_events() {
     return out;
 }
 
+bool PendingRequest::has_events() const {
+    std::lock_guard lock(mutex_);
+    return !events_.empty();
+}
+
 void PendingRequest::sent(std::size_t bytes) {
+    std::function<void()> drained;
     {
         std::lock_guard lock(mutex_);
         queued_bytes_ -= std::min(bytes, queued_bytes_);
+        if (drained_listener_ && queued_bytes_ <= high_water_ / 4) drained = std::exchange(drained_listener_, nullptr);
     }
     drained_.notify_all();
+    if (drained) drained();
 }
 
 void PendingRequest::cancel() {
     std::function<void()> notify;
+    std::function<void()> drained;
+    std::vector<std::function<void()>> listeners;
     {
         std::lock_guard lock(mutex_);
         if (cancelled_) return;
@@ -119,10 +185,14 @@ void PendingRequest::cancel() {
         events_.clear();
         queued_bytes_ = 0;
         notify = std::exchange(notify_, nullptr);
+        drained = std::exchange(drained_listener_, nullptr);
+        listeners = take_finish_listeners();
     }
     drained_.notify_all();
     // The connection may be waiting for an answer that will now never be sent.
     if (notify) notify();
+    if (drained) drained();
+    run_all(std::move(listeners));
 }
 
 }  // namespace cppworker::requests

@@ -19,6 +19,7 @@ struct Answer {
     std::string content_type;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    bool failed = false;  // answered, but counted as an error (CPPW_RESPONSE_FAILED, a 502 from forwarding)
 };
 
 // What the plugin did with a request, in order, for the connection to send.
@@ -48,16 +49,33 @@ public:
     bool cancelled() const;
     // `handle` did not accept the request; ignored when the plugin answered anyway.
     void refuse(std::string message);
+    // The host takes over answering (a relayed forward): CPPW_OK, CPPW_CANCELLED, or
+    // CPPW_WRONG_STATE when the request was answered, is being answered, or is relayed already.
+    // The plugin's own answers are then refused (see plugin_may_answer).
+    cppw_status begin_relay();
+    bool plugin_may_answer() const;
+    // Runs `listener` once, when the request is completed or cancelled, on the thread that did it;
+    // false (and never runs it) when that already happened.
+    bool on_finish(std::function<void()> listener);
+    // Stream data queued for the client over the high-water mark; `listener` runs once when it
+    // drops to the low-water mark or the request is cancelled (at once if that is already so).
+    bool over_high_water() const;
+    void when_drained(std::function<void()> listener);
 
     // Connection side.
     void set_notifier(std::function<void()> notify);
     std::vector<Event> take_events();
+    // Events wait to be taken. Checked before waiting for a wake-up: one that came while the
+    // connection was busy writing found nobody waiting.
+    bool has_events() const;
     void sent(std::size_t bytes);  // stream bytes handed to the socket
     void cancel();                 // the client left, its session closed, or the host gave up
 
 private:
     enum class State { open, streaming, done };
     cppw_status push(Event e, std::size_t stream_bytes);
+    // Called with the lock held when the request is completed or cancelled; the caller runs them.
+    std::vector<std::function<void()>> take_finish_listeners();
 
     const cppw_request_id id_;
     const std::size_t high_water_;
@@ -68,6 +86,10 @@ private:
     std::size_t queued_bytes_ = 0;
     std::deque<Event> events_;
     std::function<void()> notify_;
+    bool relayed_ = false;
+    bool finished_ = false;
+    std::vector<std::function<void()>> finish_listeners_;
+    std::function<void()> drained_listener_;
 };
 
 }  // namespace cppworker::requests

@@ -98,7 +98,7 @@ Reply builtin_reply(ServerState& s, std::string_view path) {
     return Reply{http::status::ok, "text/plain; version=0.0.4",
                  metrics::format_worker_metrics(s.ledger.totals(), s.ledger.snapshot(),
                                                 {queued, s.sessions.size(), s.readiness.max_perf()}) +
-                     s.route_metrics.format() +
+                     s.route_metrics.format() + metrics::format_upstream_metrics(s.forwarder.stats()) +
                      metrics::format_plugin_metrics(s.plugin.metrics())};
 }
 
@@ -172,9 +172,12 @@ awaitable<Relayed> relay_answer(Connection& c, const Request& req, requests::Pen
         for (auto& e : events) {
             switch (e.kind) {
             case requests::Event::Kind::respond: {
+                const bool failed = e.answer.failed;
                 Reply reply{static_cast<http::status>(e.answer.status), std::move(e.answer.content_type),
                             std::move(e.answer.body), std::move(e.answer.headers)};
-                co_return written(co_await write_reply(c, req, reply, keep_alive), keep_alive);
+                const bool ok = co_await write_reply(c, req, reply, keep_alive);
+                if (ok && failed) co_return Relayed{keep_alive, Outcome::error};
+                co_return written(ok, keep_alive);
             }
             case requests::Event::Kind::refused: {
                 auto reply = error_reply(http::status::internal_server_error, e.data);
@@ -234,6 +237,7 @@ awaitable<Relayed> relay_answer(Connection& c, const Request& req, requests::Pen
             co_return Relayed{ok && keep_alive, Outcome::error};
         }
 
+        if (pending.has_events()) continue;
         wake.expires_at(head ? Clock::time_point::max() : deadline);
         if (!co_await wait_watching(c, wake, watch_client)) {
             spdlog::info("request {} ({}): client {} disconnected; cancelled", pending.id(), req.target(), c.peer);

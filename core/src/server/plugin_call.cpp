@@ -73,6 +73,7 @@ asio::awaitable<InternalOutcome> run_internal_request(ServerState& s, uint32_t r
             pending->cancel();
             co_return InternalOutcome{0, outcome.workload};
         }
+        if (pending->has_events()) continue;
         wake->expires_at(deadline);
         co_await wake->async_wait(asio::as_tuple(asio::use_awaitable));
     }

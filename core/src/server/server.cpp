@@ -38,7 +38,8 @@ ServerState::ServerState(const config::Config& c, plugin::LoadedPlugin& p, reque
       require_auth(!c.unsecured && (!c.report_addr.empty() || c.pubkey_file)), sessions(c.max_sessions),
       readiness(started), route_metrics(route_labels(p.shape().routes)),
       blocking_pool(c.blocking_threads), control(asio::make_strand(io)), acceptor(control), signals(control),
-      drain_timer(control), session_gc_timer(control) {
+      drain_timer(control), session_gc_timer(control),
+      forwarder(io, upstream::ForwarderSettings{c.model_server_url, c.upstream_connect_timeout, c.upstream_timeout}) {
     for (const auto& route : p.shape().routes) {
         route_gates.push_back(route.concurrency == CPPW_CONCURRENCY_LIMIT
                                   ? std::make_unique<accounting::ConcurrencyGate>(route.limit)
@@ -117,6 +118,8 @@ Server::Server(const config::Config& config, plugin::LoadedPlugin& plugin, reque
                std::chrono::steady_clock::time_point started)
     : state_(std::make_unique<ServerState>(config, plugin, registry, ledger, authenticator, started)) {}
 
+upstream::Forwarder& Server::forwarder() { return state_->forwarder; }
+
 Server::~Server() {
     state_->blocking_pool.join();
 }
@@ -166,7 +169,9 @@ void Server::run(std::optional<autoscaler::WorkerIdentity> worker_identity) {
         });
     }
     for (auto& t : threads) t.join();
-    // Requests still open are abandoned: the plugin's later calls for them become no-ops.
+    // Requests still open are abandoned: the plugin's later calls for them become no-ops, and its
+    // forwards end now, while it is still there to hear it.
+    s.forwarder.abandon_all();
     s.registry.cancel_all();
 }
 

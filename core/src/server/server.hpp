@@ -6,6 +6,7 @@
 #include "config/config.hpp"
 #include "plugin/loaded_plugin.hpp"
 #include "requests/request_registry.hpp"
+#include "upstream/forwarder.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -32,6 +33,9 @@ public:
     // Reports to the autoscaler as `worker_identity` when given. Returns with no I/O thread
     // running; the plugin may then be finalized.
     void run(std::optional<autoscaler::WorkerIdentity> worker_identity);
+
+    // The model-server client, for the plugin host's forward service.
+    upstream::Forwarder& forwarder();
 
 private:
     std::unique_ptr<ServerState> state_;

@@ -11,6 +11,7 @@
 #include "server/router.hpp"
 #include "server/tls_front.hpp"
 #include "sessions/session_table.hpp"
+#include "upstream/forwarder.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -59,6 +60,8 @@ struct ServerState {
     boost::asio::signal_set signals;
     boost::asio::steady_timer drain_timer;
     boost::asio::steady_timer session_gc_timer;
+    // The model-server client; after `io`, so its sockets go before the loop they belong to.
+    upstream::Forwarder forwarder;
     // With USE_SSL the acceptor above listens on loopback only, behind this.
     std::unique_ptr<TlsFront> tls_front;
     std::atomic<bool> stopping{false};

@@ -1,5 +1,5 @@
 /*
- * cppworker plugin ABI, version 1.
+ * cppworker plugin ABI, version 1 (minor 2).
  *
  * A backend plugin is a shared object that exports exactly one symbol, the data object
  * `cppworker_plugin` of type `cppw_plugin_descriptor`. The host reads and checks that descriptor
@@ -56,7 +56,7 @@ extern "C" {
 #endif
 
 #define CPPW_ABI_MAJOR 1
-#define CPPW_ABI_MINOR 1
+#define CPPW_ABI_MINOR 2
 
 /* "CPPWRKR\1": the first eight bytes of every descriptor. */
 #define CPPW_PLUGIN_MAGIC UINT64_C(0x01524B5257505043)
@@ -87,7 +87,10 @@ typedef enum cppw_status {
     CPPW_WRONG_STATE = 5,         /* e.g. stream_write before stream_begin, or respond after it */
     CPPW_BACKPRESSURE = 6,        /* data accepted, but the client reads slower than you write */
     CPPW_NOT_FOUND = 7,           /* config_get: no such key */
-    CPPW_UNSUPPORTED = 8          /* the host does not offer this service */
+    CPPW_UNSUPPORTED = 8,         /* the host does not offer this service */
+    /* ABI 1.2: how a forward to the model server failed (see cppw_forward) */
+    CPPW_UPSTREAM_UNREACHABLE = 9, /* no connection, or it broke: the host answers 502 */
+    CPPW_UPSTREAM_TIMEOUT = 10     /* no answer (or no more of it) in time: the host answers 504 */
 } cppw_status;
 
 /* A buffer the host lends for an error message. Write at most `capacity` bytes including the
@@ -161,10 +164,14 @@ typedef struct cppw_request_info {
 /* ---------------------------------------------------------------------------------------------- */
 /* What the plugin answers                                                                        */
 
+/* cppw_response.flags (ABI 1.2; 0 before): count the request as failed in the worker's figures
+ * although it was answered, e.g. a 502 the plugin sends because the model server was down. */
+#define CPPW_RESPONSE_FAILED UINT16_C(0x1)
+
 typedef struct cppw_response {
     uint32_t struct_size;
     uint16_t status;           /* HTTP status, 100..599 */
-    uint16_t reserved;
+    uint16_t flags;            /* CPPW_RESPONSE_* bits; "reserved", always 0, before ABI 1.2 */
     cppw_str content_type;     /* empty: "application/json" */
     const cppw_header* headers;
     size_t header_count;
@@ -212,6 +219,64 @@ typedef struct cppw_readiness {
 typedef struct cppw_payload_sink cppw_payload_sink;
 
 /* ---------------------------------------------------------------------------------------------- */
+/* Forwarding to the model server (ABI 1.2)                                                       */
+
+/* What becomes of the model server's answer. */
+typedef enum cppw_forward_mode {
+    /* The host answers the client with it and completes the request: same status, headers (less
+     * the hop-by-hop ones) and content type; streamed chunk by chunk when it streams (SSE, NDJSON,
+     * JSON lines, a content type naming "stream", or chunked transfer), whole otherwise. A plugin
+     * must not complete the request itself, nor forward it again. */
+    CPPW_FORWARD_RELAY = 0,
+    /* The answer goes to the callbacks: on_head, then on_data once with the whole body, then
+     * on_done. The request stays the plugin's to complete, so it may forward more than once for
+     * one request (submit, then poll). */
+    CPPW_FORWARD_BODY = 1,
+    /* As BODY, but on_data gets each piece of the body as it arrives (chunked framing removed), for
+     * a plugin that rewrites a stream or counts its tokens. The host reads the next piece only
+     * while the client keeps up with what the plugin wrote to it (backpressure), so write what you
+     * make of a piece from inside on_data. */
+    CPPW_FORWARD_CHUNKS = 2
+} cppw_forward_mode;
+
+/* The head of the model server's answer, lent to on_head until it returns. */
+typedef struct cppw_upstream_head {
+    uint32_t struct_size;
+    uint16_t status;           /* the model server's HTTP status, passed on as it is */
+    uint16_t streaming;        /* 1 when the answer streams (the rules of CPPW_FORWARD_RELAY) */
+    cppw_str content_type;
+    const cppw_header* headers; /* all of the answer's headers */
+    size_t header_count;
+} cppw_upstream_head;
+
+/* One request to the model server at MODEL_SERVER_URL (or the plugin's default, see the
+ * descriptor). Copied by `forward` before it returns, except `user`, which the callbacks get. */
+typedef struct cppw_forward {
+    uint32_t struct_size;
+    uint32_t method;           /* a cppw_method */
+    cppw_str target;           /* path and query, starting with '/'; appended to the base URL's path */
+    cppw_str content_type;     /* of body; empty: "application/json" */
+    const cppw_header* headers; /* extra headers (Host, Content-Length and Connection are the host's) */
+    size_t header_count;
+    cppw_str body;
+    uint32_t mode;             /* a cppw_forward_mode */
+    uint32_t reserved;         /* 0 */
+    void* user;                /* handed back to every callback */
+
+    /* The callbacks run on the host's I/O threads, one at a time and in this order for one forward;
+     * they must not block. Each is optional in RELAY mode, where the host ignores on_head and
+     * on_data. */
+    void (*on_head)(void* user, cppw_request_id request, const cppw_upstream_head* head);
+    void (*on_data)(void* user, cppw_request_id request, cppw_str data);
+    /* Exactly once per accepted forward, last; after it the host forgets `user`. `status` is
+     * CPPW_OK when the whole answer arrived (whatever its HTTP status), CPPW_UPSTREAM_UNREACHABLE,
+     * CPPW_UPSTREAM_TIMEOUT or CPPW_ERROR (malformed answer) with a message, or CPPW_CANCELLED when
+     * the client left or the request was completed first: the host then closed the connection to
+     * the model server, which sees the disconnect. The message view dies when on_done returns. */
+    void (*on_done)(void* user, cppw_request_id request, cppw_status status, cppw_str message);
+} cppw_forward;
+
+/* ---------------------------------------------------------------------------------------------- */
 /* Host services                                                                                  */
 
 typedef struct cppw_host_services {
@@ -254,8 +319,12 @@ typedef struct cppw_host_services {
      * 0 otherwise. Cheap; poll it during long work. */
     int (*is_cancelled)(cppw_host* host, cppw_request_id request);
 
-    /* Reserved for forwarding a request to the model server; NULL in ABI 1.0. */
-    void (*reserved_forward)(void);
+    /* ABI 1.2 (NULL before). Send a request to the model server on the host's kept-alive
+     * connections and deliver the answer as `forward->mode` says. Returns CPPW_OK when it started:
+     * on_done will follow. Otherwise nothing is sent and no callback runs: CPPW_INVALID_ARGUMENT,
+     * CPPW_CANCELLED (the client already left), CPPW_UNKNOWN_REQUEST or CPPW_WRONG_STATE (the
+     * request was completed, or relayed already). Any thread. */
+    cppw_status (*forward)(cppw_host* host, cppw_request_id request, const cppw_forward* forward);
 
     /* Used inside the `metrics` hook only: report one value. */
     cppw_status (*metric)(cppw_metrics_sink* sink, const cppw_metric* metric);
@@ -331,6 +400,10 @@ typedef struct cppw_plugin_descriptor {
     /* ABI 1.1 */
     const cppw_readiness* readiness; /* optional: NULL = ready through the `ready` hook */
     cppw_benchmark_fn benchmark;     /* optional: no benchmark, max_perf stays 0 */
+
+    /* ABI 1.2 */
+    const char* model_server_url;    /* optional: base URL used when MODEL_SERVER_URL is unset,
+                                      * e.g. "http://127.0.0.1:5001"; NULL: none */
 } cppw_plugin_descriptor;
 
 /* Define the exported descriptor in a plugin:  CPPW_DEFINE_PLUGIN = { CPPW_PLUGIN_MAGIC, ... }; */

@@ -20,10 +20,14 @@
 
 #include <cppworker/plugin.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <functional>
+#include <future>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +40,8 @@ namespace detail {
 // The request whose `handle` hook runs on this thread; lets a Reply destroyed by an exception
 // leave the answer to the hook's catch-all, which carries the exception's message.
 inline thread_local cppw_request_id handling = 0;
+struct TransformCalls;
+struct FetchCalls;
 }  // namespace detail
 
 constexpr cppw_str view(std::string_view s) noexcept { return cppw_str{s.data(), s.size()}; }
@@ -132,6 +138,78 @@ struct Header {
     std::string_view value;
 };
 
+// A request to the model server (see cppw_forward). The views need only outlive the call.
+struct UpstreamRequest {
+    cppw_method method = CPPW_METHOD_POST;
+    std::string_view target = {};        // "/generate"; appended to the model server's base URL
+    std::string_view body = {};
+    std::string_view content_type = {};  // empty: application/json
+    std::vector<Header> headers = {};
+};
+
+// The model server's status and headers.
+struct UpstreamHead {
+    uint16_t status = 0;
+    bool streaming = false;
+    std::string content_type;
+    std::vector<std::pair<std::string, std::string>> headers;
+
+    // The first header of that name (any case); empty when absent.
+    std::string header(std::string_view name) const {
+        for (const auto& [n, v] : headers) {
+            if (n.size() != name.size()) continue;
+            bool same = true;
+            for (size_t i = 0; i < n.size() && same; ++i) {
+                same = std::tolower(static_cast<unsigned char>(n[i])) == std::tolower(static_cast<unsigned char>(name[i]));
+            }
+            if (same) return v;
+        }
+        return {};
+    }
+
+    static UpstreamHead from(const cppw_upstream_head& h) {
+        UpstreamHead out{h.status, h.streaming != 0, std::string(view(h.content_type)), {}};
+        for (size_t i = 0; i < h.header_count; ++i) {
+            out.headers.emplace_back(view(h.headers[i].name), view(h.headers[i].value));
+        }
+        return out;
+    }
+};
+
+// How a forward ended: CPPW_OK (whatever the HTTP status), or why it failed.
+struct UpstreamResult {
+    cppw_status status = CPPW_OK;
+    std::string message;
+
+    bool ok() const noexcept { return status == CPPW_OK; }
+    // The status the worker answers a failed forward with.
+    uint16_t http_status() const noexcept {
+        return status == CPPW_UPSTREAM_TIMEOUT ? 504 : status == CPPW_UPSTREAM_UNREACHABLE ? 502 : 500;
+    }
+};
+
+// A whole answer from the model server, as Reply::fetch delivers it.
+struct UpstreamAnswer {
+    UpstreamResult result;
+    UpstreamHead head;  // status 0 when no answer came
+    std::string body;
+};
+
+class Reply;
+
+// Rewrites the model server's answer into the client's (see Reply::transform). Each call runs on
+// a host I/O thread, one at a time, and must not block.
+class Transform {
+public:
+    virtual ~Transform() = default;
+    virtual void head(Reply&, const UpstreamHead&) {}
+    // The whole body (Reply::transform with chunks = false) or each piece as it arrives.
+    virtual void data(Reply& reply, std::string_view data) = 0;
+    // Last. The default answers a failed forward with 502 / 504 (or cuts a begun stream short); a
+    // Reply still open after done() answers 500 when it is dropped.
+    virtual void done(Reply& reply, const UpstreamResult& result);
+};
+
 // The right and the duty to answer one request. Move it wherever the answer is produced (another
 // thread, a callback). An answer is sent once; a Reply destroyed without one answers 500, so a
 // request is never left hanging (when `handle` itself throws, the host answers 500 with the
@@ -163,17 +241,55 @@ public:
 
     cppw_status send(uint16_t status, std::string_view content_type, std::string_view body,
                      std::initializer_list<Header> headers = {}) noexcept {
-        if (!open_) return CPPW_UNKNOWN_REQUEST;
-        open_ = false;
-        const auto c_headers = to_c(headers);
-        const cppw_response response = make(status, content_type, c_headers, body);
-        return host_.services()->respond(host_.services()->host, id_, &response);
+        return send_flagged(status, content_type, body, 0, headers);
     }
     cppw_status json(uint16_t status, std::string_view body) noexcept {
         return send(status, "application/json", body);
     }
     cppw_status error(uint16_t status, std::string_view message) {
         return json(status, json_error(message));
+    }
+    // An answer the worker counts as a failed request (CPPW_RESPONSE_FAILED), e.g. the model
+    // server's own account of a job that failed.
+    cppw_status send_failed(uint16_t status, std::string_view content_type, std::string_view body) noexcept {
+        return send_flagged(status, content_type, body, CPPW_RESPONSE_FAILED);
+    }
+    cppw_status fail(uint16_t status, std::string_view message) {
+        return send_failed(status, "application/json", json_error(message));
+    }
+    // Answers a failed forward as the host would: 502 / 504, or a stream cut short.
+    cppw_status fail(const UpstreamResult& result) {
+        if (streaming_) return end(CPPW_ERROR);
+        return fail(result.http_status(), result.message);
+    }
+
+    // Hands the request to the model server; the host relays its answer to the client, streamed
+    // when it streams, and completes the request. On CPPW_OK this Reply is spent.
+    cppw_status forward(const UpstreamRequest& request) noexcept {
+        if (!open_) return CPPW_UNKNOWN_REQUEST;
+        const auto c_headers = to_c(request.headers);
+        auto f = make_forward(request, c_headers, CPPW_FORWARD_RELAY);
+        const cppw_status st = call_forward(f);
+        if (st == CPPW_OK) open_ = false;
+        return st;
+    }
+
+    // Sends the request to the model server and gives its answer to `transform`, which answers
+    // the client through the Reply it is handed: the whole body at once, or with `chunks` each piece
+    // as it arrives. This Reply is moved into the transform's keeping; transform->done() runs
+    // exactly once, at once if the forward could not start.
+    void transform(const UpstreamRequest& request, std::unique_ptr<Transform> transform, bool chunks);
+
+    // Sends a request to the model server on this request's behalf and calls `then` with the whole
+    // answer, on a host I/O thread (or at once, if it could not be sent). The request stays open;
+    // when its client leaves, the fetch is abandoned with CPPW_CANCELLED.
+    void fetch(const UpstreamRequest& request, std::function<void(UpstreamAnswer)> then) const;
+    // The same, waiting for the answer: only from your own threads or blocking routes.
+    UpstreamAnswer fetch_wait(const UpstreamRequest& request) const {
+        auto done = std::make_shared<std::promise<UpstreamAnswer>>();
+        auto answer = done->get_future();
+        fetch(request, [done](UpstreamAnswer a) { done->set_value(std::move(a)); });
+        return answer.get();
     }
 
     cppw_status begin_stream(uint16_t status, std::string_view content_type,
@@ -202,8 +318,19 @@ public:
     }
 
 private:
+    cppw_status send_flagged(uint16_t status, std::string_view content_type, std::string_view body, uint16_t flags,
+                             std::initializer_list<Header> headers = {}) noexcept {
+        if (!open_) return CPPW_UNKNOWN_REQUEST;
+        open_ = false;
+        const auto c_headers = to_c(headers);
+        cppw_response response = make(status, content_type, c_headers, body);
+        // A host older than 1.2 reads this field as reserved, so only a 1.2 host gets flags.
+        if (host_.abi_minor() >= 2) response.flags = flags;
+        return host_.services()->respond(host_.services()->host, id_, &response);
+    }
     // Empty lists, the common case, allocate nothing.
-    static std::vector<cppw_header> to_c(std::initializer_list<Header> headers) {
+    template <class Headers>
+    static std::vector<cppw_header> to_c(const Headers& headers) {
         std::vector<cppw_header> out;
         out.reserve(headers.size());
         for (const auto& h : headers) out.push_back(cppw_header{view(h.name), view(h.value)});
@@ -214,6 +341,24 @@ private:
         return cppw_response{sizeof(cppw_response), status, 0, view(content_type), headers.data(), headers.size(),
                              view(body)};
     }
+    static cppw_forward make_forward(const UpstreamRequest& r, const std::vector<cppw_header>& headers,
+                                     cppw_forward_mode mode) noexcept {
+        return cppw_forward{sizeof(cppw_forward), static_cast<uint32_t>(r.method), view(r.target),
+                            view(r.content_type), headers.data(), headers.size(), view(r.body),
+                            static_cast<uint32_t>(mode), 0, nullptr, nullptr, nullptr, nullptr};
+    }
+    cppw_status call_forward(const cppw_forward& f) const noexcept {
+        const auto* s = host_.services();
+        if (host_.abi_minor() < 2 || s->forward == nullptr) return CPPW_UNSUPPORTED;
+        return s->forward(s->host, id_, &f);
+    }
+    static std::string forward_refused(cppw_status st) {
+        return st == CPPW_UNSUPPORTED ? "this worker cannot forward to a model server (host ABI older than 1.2)"
+                                      : "could not forward the request to the model server (status " +
+                                            std::to_string(static_cast<int>(st)) + ")";
+    }
+    friend struct detail::TransformCalls;
+    friend struct detail::FetchCalls;
     void abandon() noexcept {
         if (!open_) return;
         if (std::uncaught_exceptions() > 0 && detail::handling == id_) return;
@@ -231,6 +376,128 @@ private:
     bool open_;
     bool streaming_ = false;
 };
+
+namespace detail {
+
+// The C callbacks behind Reply::transform: `user` is a heap Job that on_done deletes.
+struct TransformCalls {
+    struct Job {
+        Reply reply;
+        std::unique_ptr<Transform> transform;
+    };
+    // A transform that throws answers 500 (or cuts its stream); the host then abandons the forward.
+    static void contain(Job& job) noexcept {
+        try {
+            throw;
+        } catch (const std::exception& e) {
+            job.reply.fail(UpstreamResult{CPPW_ERROR, std::string("the plugin's transform failed: ") + e.what()});
+        } catch (...) {
+            job.reply.fail(UpstreamResult{CPPW_ERROR, "the plugin's transform failed"});
+        }
+    }
+    static void on_head(void* user, cppw_request_id, const cppw_upstream_head* head) noexcept {
+        auto& job = *static_cast<Job*>(user);
+        if (!job.reply.open()) return;
+        try {
+            job.transform->head(job.reply, UpstreamHead::from(*head));
+        } catch (...) {
+            contain(job);
+        }
+    }
+    static void on_data(void* user, cppw_request_id, cppw_str data) noexcept {
+        auto& job = *static_cast<Job*>(user);
+        if (!job.reply.open()) return;
+        try {
+            job.transform->data(job.reply, view(data));
+        } catch (...) {
+            contain(job);
+        }
+    }
+    static void on_done(void* user, cppw_request_id, cppw_status status, cppw_str message) noexcept {
+        std::unique_ptr<Job> job(static_cast<Job*>(user));
+        try {
+            job->transform->done(job->reply, UpstreamResult{status, std::string(view(message))});
+        } catch (...) {
+            contain(*job);
+        }
+    }
+};
+
+// The C callbacks behind Reply::fetch.
+struct FetchCalls {
+    struct Job {
+        Host host;
+        std::function<void(UpstreamAnswer)> then;
+        UpstreamAnswer answer;
+    };
+    static void on_head(void* user, cppw_request_id, const cppw_upstream_head* head) noexcept {
+        auto& job = *static_cast<Job*>(user);
+        try {
+            job.answer.head = UpstreamHead::from(*head);
+        } catch (...) {
+        }
+    }
+    static void on_data(void* user, cppw_request_id, cppw_str data) noexcept {
+        auto& job = *static_cast<Job*>(user);
+        try {
+            job.answer.body.append(view(data));
+        } catch (...) {
+        }
+    }
+    static void finish(Job& job, cppw_status status, std::string_view message) noexcept {
+        try {
+            job.answer.result = UpstreamResult{status, std::string(message)};
+            job.then(std::move(job.answer));
+        } catch (...) {
+            job.host.error("a fetch callback threw; its exception is dropped");
+        }
+    }
+    static void on_done(void* user, cppw_request_id, cppw_status status, cppw_str message) noexcept {
+        std::unique_ptr<Job> job(static_cast<Job*>(user));
+        finish(*job, status, view(message));
+    }
+};
+
+}  // namespace detail
+
+inline void Transform::done(Reply& reply, const UpstreamResult& result) {
+    if (!result.ok() && reply.open()) reply.fail(result);
+}
+
+inline void Reply::transform(const UpstreamRequest& request, std::unique_ptr<Transform> transform, bool chunks) {
+    using Calls = detail::TransformCalls;
+    auto job = std::make_unique<Calls::Job>(Calls::Job{std::move(*this), std::move(transform)});
+    const auto c_headers = to_c(request.headers);
+    auto f = make_forward(request, c_headers, chunks ? CPPW_FORWARD_CHUNKS : CPPW_FORWARD_BODY);
+    f.user = job.get();
+    f.on_head = &Calls::on_head;
+    f.on_data = &Calls::on_data;
+    f.on_done = &Calls::on_done;
+    const cppw_status st = job->reply.call_forward(f);
+    // Accepted: on_done owns the job now, and may already have run on another thread.
+    if (st == CPPW_OK) {
+        (void)job.release();
+        return;
+    }
+    Calls::on_done(job.release(), id_, st, view(forward_refused(st)));
+}
+
+inline void Reply::fetch(const UpstreamRequest& request, std::function<void(UpstreamAnswer)> then) const {
+    using Calls = detail::FetchCalls;
+    auto job = std::make_unique<Calls::Job>(Calls::Job{host_, std::move(then), {}});
+    const auto c_headers = to_c(request.headers);
+    auto f = make_forward(request, c_headers, CPPW_FORWARD_BODY);
+    f.user = job.get();
+    f.on_head = &Calls::on_head;
+    f.on_data = &Calls::on_data;
+    f.on_done = &Calls::on_done;
+    const cppw_status st = call_forward(f);
+    if (st == CPPW_OK) {
+        (void)job.release();
+        return;
+    }
+    Calls::finish(*job, st, forward_refused(st));
+}
 
 // Passed to Plugin::metrics; reports the plugin's own figures.
 class Metrics {
@@ -379,6 +646,15 @@ struct Hooks {
 };
 
 template <class T>
+constexpr const char* model_server_url_of() noexcept {
+    if constexpr (requires { T::model_server_url; }) {
+        return T::model_server_url;
+    } else {
+        return nullptr;
+    }
+}
+
+template <class T>
 constexpr const cppw_readiness* readiness_of() noexcept {
     if constexpr (requires { T::readiness; }) {
         return &T::readiness;
@@ -401,7 +677,8 @@ constexpr cppw_readiness make_readiness(uint32_t benchmark_route, const char* co
 }  // namespace cppworker
 
 // Exports the descriptor for plugin class T (which has `static constexpr cppw_route routes[]`, a
-// constructor taking cppworker::Host, and optionally `static constexpr cppw_readiness readiness`).
+// constructor taking cppworker::Host, and optionally `static constexpr cppw_readiness readiness`
+// and `static constexpr const char* model_server_url`, the default base URL of its model server).
 #define CPPWORKER_PLUGIN(T, NAME, VERSION)                                                     \
     CPPW_DEFINE_PLUGIN = {CPPW_PLUGIN_MAGIC,                                                   \
                           CPPW_ABI_MAJOR,                                                      \
@@ -420,6 +697,7 @@ constexpr cppw_readiness make_readiness(uint32_t benchmark_route, const char* co
                           &cppworker::detail::Hooks<T>::metrics,                               \
                           &cppworker::detail::Hooks<T>::finalize,                              \
                           cppworker::detail::readiness_of<T>(),                                \
-                          &cppworker::detail::Hooks<T>::benchmark};
+                          &cppworker::detail::Hooks<T>::benchmark,                             \
+                          cppworker::detail::model_server_url_of<T>()};
 
 #endif  // CPPWORKER_PLUGIN_HPP

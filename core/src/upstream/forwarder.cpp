@@ -1,0 +1,359 @@
+#include "upstream/forwarder.hpp"
+
+#include "upstream/answer_rules.hpp"
+#include "upstream/url.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cerrno>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+namespace cppworker::upstream {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Strand = asio::strand<asio::io_context::executor_type>;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t read_piece = 64 * 1024;
+
+http::verb verb_of(cppw_method m) {
+    switch (m) {
+    case CPPW_METHOD_GET: return http::verb::get;
+    case CPPW_METHOD_PUT: return http::verb::put;
+    case CPPW_METHOD_DELETE: return http::verb::delete_;
+    case CPPW_METHOD_PATCH: return http::verb::patch;
+    default: return http::verb::post;
+    }
+}
+
+// An idle kept-alive connection the model server has since closed reads EOF at once; a live one
+// has nothing to read.
+bool still_open(tcp::socket& s) {
+    char c;
+    const auto n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+std::string join_target(const std::string& base_path, const std::string& target) {
+    if (base_path.empty() || base_path == "/") return target;
+    if (base_path.back() == '/') return base_path.substr(0, base_path.size() - 1) + target;
+    return base_path + target;
+}
+
+struct Outcome {
+    cppw_status status;
+    std::string message;
+};
+
+}  // namespace
+
+// One forward in flight. Everything but `finished` at shutdown is touched on `strand` only.
+struct Op {
+    Op(Strand s, uint64_t i, std::shared_ptr<requests::PendingRequest> p, UpstreamCall c,
+       std::unique_ptr<AnswerSink> k)
+        : strand(s), id(i), pending(std::move(p)), call(std::move(c)), sink(std::move(k)), watchdog(s) {}
+
+    Strand strand;
+    uint64_t id;
+    std::shared_ptr<requests::PendingRequest> pending;
+    UpstreamCall call;
+    std::unique_ptr<AnswerSink> sink;
+    std::optional<tcp::socket> socket;
+    asio::steady_timer watchdog;
+    bool finished = false;   // the sink heard done
+    bool cancelled = false;  // the request finished first
+    bool timed_out = false;
+
+    void close_socket() {
+        if (!socket) return;
+        boost::system::error_code ec;
+        socket->shutdown(tcp::socket::shutdown_both, ec);
+        socket->close(ec);
+    }
+};
+
+struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
+    Impl(asio::io_context& i, ForwarderSettings s) : io(i), settings(std::move(s)), base(parse_url(settings.base_url)) {}
+
+    asio::io_context& io;
+    const ForwarderSettings settings;
+    const std::optional<Url> base;
+
+    mutable std::mutex mutex;
+    std::vector<tcp::socket> idle;
+    std::unordered_map<uint64_t, std::shared_ptr<Op>> live;
+    uint64_t next_id = 0;
+    bool stopped = false;  // abandon_all ran: nothing will run a new forward
+    std::atomic<uint64_t> requests{0};
+    std::atomic<uint64_t> failures{0};
+    std::atomic<uint64_t> connections_opened{0};
+
+    std::optional<tcp::socket> take_idle() {
+        std::lock_guard lock(mutex);
+        while (!idle.empty()) {
+            tcp::socket s = std::move(idle.back());
+            idle.pop_back();
+            if (still_open(s)) return s;
+        }
+        return std::nullopt;
+    }
+
+    void give_back(tcp::socket s) {
+        std::lock_guard lock(mutex);
+        if (idle.size() < settings.max_idle_connections) idle.push_back(std::move(s));
+    }
+
+    // Closes the connection when `after` passes; re-arming replaces the previous deadline.
+    static void arm(const std::shared_ptr<Op>& op, std::chrono::milliseconds after) {
+        op->watchdog.expires_after(after);
+        op->watchdog.async_wait(asio::bind_executor(op->strand, [weak = std::weak_ptr(op)](boost::system::error_code ec) {
+            auto o = weak.lock();
+            if (ec || !o || o->finished) return;
+            o->timed_out = true;
+            o->close_socket();
+        }));
+    }
+
+    asio::awaitable<Outcome> connect(const std::shared_ptr<Op>& op) {
+        tcp::resolver resolver(op->strand);
+        arm(op, settings.connect_timeout);
+        auto [rec, endpoints] = co_await resolver.async_resolve(base->host, base->port, tuple_awaitable);
+        if (rec) co_return Outcome{CPPW_UPSTREAM_UNREACHABLE, fmt::format("cannot resolve {}: {}", base->host, rec.message())};
+        op->socket.emplace(io);
+        auto [ec, endpoint] = co_await asio::async_connect(*op->socket, endpoints, tuple_awaitable);
+        if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};
+        if (op->timed_out) {
+            co_return Outcome{CPPW_UPSTREAM_TIMEOUT,
+                              fmt::format("connecting to the model server at {}:{} took over {} ms", base->host,
+                                          base->port, settings.connect_timeout.count())};
+        }
+        if (ec) {
+            co_return Outcome{CPPW_UPSTREAM_UNREACHABLE, fmt::format("cannot connect to the model server at {}:{}: {}",
+                                                                     base->host, base->port, ec.message())};
+        }
+        ++connections_opened;
+        op->socket->set_option(tcp::no_delay(true), ec);
+        co_return Outcome{CPPW_OK, {}};
+    }
+
+    Outcome broken(const Op& op, const boost::system::error_code& ec, std::string_view while_doing) const {
+        if (op.cancelled) return Outcome{CPPW_CANCELLED, "the request finished first"};
+        if (op.timed_out) {
+            return Outcome{CPPW_UPSTREAM_TIMEOUT, fmt::format("the model server sent nothing for {} ms while {}",
+                                                              settings.response_timeout.count(), while_doing)};
+        }
+        if (ec.category() == make_error_code(http::error::end_of_stream).category() && ec != http::error::end_of_stream &&
+            ec != http::error::partial_message) {
+            return Outcome{CPPW_ERROR, fmt::format("the model server's answer is malformed: {}", ec.message())};
+        }
+        return Outcome{CPPW_UPSTREAM_UNREACHABLE,
+                       fmt::format("the model server closed the connection while {}: {}", while_doing, ec.message())};
+    }
+
+    // Pauses reading while the client is behind with what it was sent.
+    static asio::awaitable<void> wait_for_client(const std::shared_ptr<Op>& op) {
+        if (!op->pending->over_high_water()) co_return;
+        auto wake = std::make_shared<asio::steady_timer>(op->strand, asio::steady_timer::time_point::max());
+        op->pending->when_drained([weak = std::weak_ptr(wake), strand = op->strand] {
+            asio::post(strand, [weak] {
+                if (auto timer = weak.lock()) timer->cancel();
+            });
+        });
+        co_await wake->async_wait(tuple_awaitable);
+    }
+
+    asio::awaitable<Outcome> exchange(std::shared_ptr<Op> op) {
+        if (!base) {
+            co_return Outcome{CPPW_UPSTREAM_UNREACHABLE,
+                              settings.base_url.empty()
+                                  ? "no model server is configured: set MODEL_SERVER_URL"
+                                  : fmt::format("MODEL_SERVER_URL '{}' is not an http URL", settings.base_url)};
+        }
+        if (base->scheme != "http") {
+            co_return Outcome{CPPW_UPSTREAM_UNREACHABLE, "forwarding speaks plain http to the model server, not https"};
+        }
+        http::request<http::string_body> req{verb_of(op->call.method), join_target(base->target, op->call.target), 11};
+        req.set(http::field::host, base->host + ":" + base->port);
+        req.set(http::field::user_agent, "cppworker");
+        for (auto& [name, value] : op->call.headers) req.set(name, value);
+        if (!op->call.body.empty() || op->call.method == CPPW_METHOD_POST || op->call.method == CPPW_METHOD_PUT ||
+            op->call.method == CPPW_METHOD_PATCH) {
+            req.set(http::field::content_type,
+                    op->call.content_type.empty() ? std::string("application/json") : op->call.content_type);
+            req.body() = std::move(op->call.body);
+        }
+        req.keep_alive(true);
+        req.prepare_payload();
+
+        beast::flat_buffer buffer;
+        std::optional<http::response_parser<http::buffer_body>> parser;
+        // A kept-alive connection may have been closed by the model server just as we took it: then
+        // the request goes again, once, on a new connection.
+        for (int attempt = 0;; ++attempt) {
+            op->socket = take_idle();
+            const bool reused = op->socket.has_value();
+            if (!reused) {
+                auto connected = co_await connect(op);
+                if (connected.status != CPPW_OK) co_return connected;
+            }
+            if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};
+            arm(op, settings.response_timeout);
+            auto [wec, wn] = co_await http::async_write(*op->socket, req, tuple_awaitable);
+            parser.emplace();
+            parser->body_limit(boost::none);
+            parser->header_limit(64 * 1024);
+            buffer.clear();
+            boost::system::error_code ec = wec;
+            if (!ec) std::tie(ec, wn) = co_await http::async_read_header(*op->socket, buffer, *parser, tuple_awaitable);
+            if (!ec) break;
+            const bool stale = reused && attempt == 0 && !op->cancelled && !op->timed_out && !parser->got_some() &&
+                               (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+                                ec == asio::error::broken_pipe || ec == asio::error::eof);
+            if (!stale) co_return broken(*op, ec, "the request was sent");
+            op->close_socket();
+            spdlog::debug("forward {}: kept-alive connection was closed by the model server; reconnecting", op->id);
+        }
+
+        auto& res = parser->get();
+        UpstreamHead head;
+        head.status = res.result_int();
+        head.content_type = std::string(res[http::field::content_type]);
+        for (const auto& field : res) head.headers.emplace_back(field.name_string(), field.value());
+        head.streaming = is_streaming_answer(head.content_type, parser->chunked());
+        op->sink->head(head);
+        const bool whole = op->sink->keeps_whole_body();
+
+        std::vector<char> piece(read_piece);
+        std::size_t total = 0;
+        while (!parser->is_done()) {
+            arm(op, settings.response_timeout);
+            res.body().data = piece.data();
+            res.body().size = piece.size();
+            auto [ec, n] = co_await http::async_read_some(*op->socket, buffer, *parser, tuple_awaitable);
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) co_return broken(*op, ec, "its answer was being read");
+            const std::size_t got = piece.size() - res.body().size;
+            if (got == 0) continue;
+            total += got;
+            if (whole && total > settings.max_body_bytes) {
+                co_return Outcome{CPPW_ERROR, fmt::format("the model server's answer is over {} bytes",
+                                                          settings.max_body_bytes)};
+            }
+            op->sink->data(std::string_view(piece.data(), got));
+            if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};
+            co_await wait_for_client(op);
+        }
+        op->watchdog.cancel();
+        if (parser->keep_alive() && !op->cancelled && !op->timed_out) {
+            give_back(std::move(*op->socket));
+            op->socket.reset();
+        }
+        co_return Outcome{CPPW_OK, {}};
+    }
+
+    void finish(const std::shared_ptr<Op>& op, Outcome outcome) {
+        op->watchdog.cancel();
+        op->close_socket();
+        {
+            std::lock_guard lock(mutex);
+            live.erase(op->id);
+            if (op->finished) return;  // abandoned at shutdown
+            op->finished = true;
+        }
+        if (outcome.status != CPPW_OK && outcome.status != CPPW_CANCELLED) {
+            ++failures;
+            spdlog::warn("request {}: forward to the model server failed: {}", op->pending->id(), outcome.message);
+        }
+        op->sink->done(outcome.status, outcome.message);
+    }
+
+    asio::awaitable<void> run(std::shared_ptr<Op> op) {
+        Outcome outcome{CPPW_ERROR, "internal error"};
+        try {
+            outcome = co_await exchange(op);
+        } catch (const std::exception& e) {
+            outcome = Outcome{CPPW_ERROR, e.what()};
+        }
+        finish(op, std::move(outcome));
+    }
+};
+
+Forwarder::Forwarder(asio::io_context& io, ForwarderSettings settings)
+    : impl_(std::make_shared<Impl>(io, std::move(settings))) {}
+
+Forwarder::~Forwarder() = default;
+
+const ForwarderSettings& Forwarder::settings() const { return impl_->settings; }
+
+void Forwarder::start(std::shared_ptr<requests::PendingRequest> pending, UpstreamCall call,
+                      std::unique_ptr<AnswerSink> sink) {
+    auto& impl = *impl_;
+    std::shared_ptr<Op> op;
+    {
+        std::lock_guard lock(impl.mutex);
+        if (impl.stopped) {
+            sink->done(CPPW_CANCELLED, "the worker shut down");
+            return;
+        }
+        op = std::make_shared<Op>(asio::make_strand(impl.io), impl.next_id++, pending, std::move(call), std::move(sink));
+        impl.live.emplace(op->id, op);
+    }
+    ++impl.requests;
+    // The moment the request is completed or its client leaves, the model server sees the
+    // connection close.
+    const auto abort = [weak = std::weak_ptr(op)] {
+        auto o = weak.lock();
+        if (!o) return;
+        asio::post(o->strand, [o] {
+            if (o->finished) return;
+            o->cancelled = true;
+            o->close_socket();
+        });
+    };
+    if (!pending->on_finish(abort)) abort();
+    asio::co_spawn(op->strand, impl.run(op), asio::detached);
+}
+
+void Forwarder::abandon_all() {
+    std::vector<std::shared_ptr<Op>> left;
+    {
+        std::lock_guard lock(impl_->mutex);
+        impl_->stopped = true;
+        for (auto& [id, op] : impl_->live) {
+            if (!op->finished) left.push_back(op);
+            op->finished = true;
+        }
+        impl_->live.clear();
+    }
+    for (auto& op : left) op->sink->done(CPPW_CANCELLED, "the worker shut down");
+}
+
+ForwarderStats Forwarder::stats() const {
+    std::lock_guard lock(impl_->mutex);
+    return ForwarderStats{impl_->requests.load(), impl_->failures.load(), impl_->connections_opened.load(),
+                          impl_->idle.size()};
+}
+
+}  // namespace cppworker::upstream

@@ -1,0 +1,88 @@
+#pragma once
+
+#include "requests/pending_request.hpp"
+
+#include <cppworker/plugin.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cppworker::upstream {
+
+// One request to the model server, owned.
+struct UpstreamCall {
+    cppw_method method = CPPW_METHOD_POST;
+    std::string target;        // path and query, appended to the base URL's path
+    std::string content_type;  // empty: application/json
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+};
+
+struct UpstreamHead {
+    unsigned status = 0;
+    bool streaming = false;
+    std::string content_type;
+    std::vector<std::pair<std::string, std::string>> headers;  // all of them, as received
+};
+
+// Where a forward's answer goes: to the client (relay) or to the plugin's callbacks. Called on
+// the forward's strand, in order: head, data..., done (exactly once; done alone when no answer
+// came).
+class AnswerSink {
+public:
+    virtual ~AnswerSink() = default;
+    virtual void head(const UpstreamHead& head) = 0;
+    // Asked after head: true when the sink keeps the whole body, which is then bounded in size.
+    virtual bool keeps_whole_body() const = 0;
+    virtual void data(std::string_view piece) = 0;
+    virtual void done(cppw_status status, std::string_view message) = 0;
+};
+
+struct ForwarderSettings {
+    std::string base_url;  // MODEL_SERVER_URL, or the plugin's default; empty: none
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::chrono::milliseconds response_timeout{600'000};  // for the head, then between body reads
+    std::size_t max_body_bytes = 512 * 1024 * 1024;       // of an answer kept whole
+    std::size_t max_idle_connections = 64;
+};
+
+struct ForwarderStats {
+    uint64_t requests = 0;
+    uint64_t failures = 0;            // unreachable, timed out or malformed; not cancellations
+    uint64_t connections_opened = 0;
+    std::size_t idle_connections = 0;
+};
+
+// The worker's client to the model server: kept-alive connections on the worker's event loop,
+// answers streamed to a sink with the client's backpressure, and the upstream connection closed
+// the moment its request is completed or cancelled.
+class Forwarder {
+public:
+    Forwarder(boost::asio::io_context& io, ForwarderSettings settings);
+    ~Forwarder();
+    Forwarder(const Forwarder&) = delete;
+    Forwarder& operator=(const Forwarder&) = delete;
+
+    const ForwarderSettings& settings() const;
+    // Returns at once; the sink hears the rest on the event loop.
+    void start(std::shared_ptr<requests::PendingRequest> pending, UpstreamCall call, std::unique_ptr<AnswerSink> sink);
+    // Once the event loop has stopped: ends every forward still running with CPPW_CANCELLED, so
+    // no plugin callback is left owed when the plugin is finalized.
+    void abandon_all();
+    ForwarderStats stats() const;
+
+    struct Impl;
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace cppworker::upstream

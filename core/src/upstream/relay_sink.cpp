@@ -1,0 +1,75 @@
+#include "upstream/relay_sink.hpp"
+
+#include "upstream/answer_rules.hpp"
+
+#include <cppworker/plugin.hpp>
+
+#include <string>
+
+namespace cppworker::upstream {
+namespace {
+
+class RelaySink final : public AnswerSink {
+public:
+    RelaySink(std::shared_ptr<requests::PendingRequest> pending, requests::RequestRegistry& registry)
+        : pending_(std::move(pending)), registry_(registry) {}
+
+    void head(const UpstreamHead& head) override {
+        answer_.status = static_cast<uint16_t>(head.status);
+        answer_.content_type = head.content_type;
+        for (const auto& [name, value] : head.headers) {
+            if (is_relayed_header(name)) answer_.headers.emplace_back(name, value);
+        }
+        streaming_ = head.streaming;
+        if (streaming_) {
+            if (answer_.content_type.empty()) answer_.content_type = "application/octet-stream";
+            pending_->stream_begin(std::move(answer_));
+        }
+    }
+
+    bool keeps_whole_body() const override { return !streaming_; }
+
+    void data(std::string_view piece) override {
+        if (streaming_) {
+            pending_->stream_write(std::string(piece));
+        } else {
+            answer_.body.append(piece);
+        }
+    }
+
+    void done(cppw_status status, std::string_view message) override {
+        bool completed = false;
+        if (streaming_) {
+            pending_->stream_end(status == CPPW_OK ? CPPW_OK : CPPW_ERROR, completed);
+        } else if (status == CPPW_OK) {
+            pending_->respond(std::move(answer_), completed);
+        } else {
+            pending_->respond(failed_forward_answer(status, message), completed);
+        }
+        registry_.forget(pending_->id());
+    }
+
+private:
+    std::shared_ptr<requests::PendingRequest> pending_;
+    requests::RequestRegistry& registry_;
+    requests::Answer answer_;
+    bool streaming_ = false;
+};
+
+}  // namespace
+
+requests::Answer failed_forward_answer(cppw_status status, std::string_view message) {
+    requests::Answer a;
+    a.status = status == CPPW_UPSTREAM_TIMEOUT ? 504 : status == CPPW_UPSTREAM_UNREACHABLE ? 502 : 500;
+    a.content_type = "application/json";
+    a.body = cppworker::json_error(message);
+    a.failed = true;
+    return a;
+}
+
+std::unique_ptr<AnswerSink> make_relay_sink(std::shared_ptr<requests::PendingRequest> pending,
+                                            requests::RequestRegistry& registry) {
+    return std::make_unique<RelaySink>(std::move(pending), registry);
+}
+
+}  // namespace cppworker::upstream

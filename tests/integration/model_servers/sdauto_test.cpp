@@ -1,0 +1,175 @@
+// The sdauto plugin in front of the fake Stable Diffusion web UI (tests/fakes/fake_sdauto.py),
+// through the real worker: txt2img and img2img relayed, the workload, 422s, one job at a time,
+// readiness and the benchmark.
+#include "fake_model_server.hpp"
+#include "http_client.hpp"
+#include "worker_process.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <thread>
+
+using namespace cppworker::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+// A benchmark cache, so a worker that is not under test for readiness sends the fake nothing of
+// its own (§8.3: a cached result skips the benchmark).
+struct CachedBenchmark {
+    fs::path file = fs::temp_directory_path() / ("cppworker-sdauto-test-" + std::to_string(::getpid()) + "-" +
+                                                 std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+    CachedBenchmark() { std::ofstream(file) << "1000.0"; }
+    ~CachedBenchmark() { fs::remove(file); }
+};
+
+std::map<std::string, std::string> env_for(const FakeModelServer& fake, const CachedBenchmark& cache) {
+    return {{"UNSECURED", "true"}, {"MODEL_SERVER_URL", fake.url()}, {"BENCHMARK_CACHE", cache.file.string()}};
+}
+
+// 100 per 512x512 image of 20 steps, plus 1.33 a prompt word (Vast's sdauto formula).
+double expected_workload(double pixels_x_steps, double words = 0) {
+    return 100 * (pixels_x_steps + 1.33 * words) / (512.0 * 512 * 20);
+}
+
+bool wait_ready(uint16_t port, int want_status, std::chrono::seconds limit = 20s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (http(port, "GET", "/readyz").status == want_status) return true;
+        std::this_thread::sleep_for(50ms);
+    }
+    return false;
+}
+
+// The smallest PNG there is, base64: enough for A1111's (and the fake's) decoder.
+constexpr const char* tiny_png =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+}  // namespace
+
+TEST_CASE("sdauto: txt2img answers with A1111's images, sized by pixels x steps", "[integration][sdauto]") {
+    FakeModelServer fake("sdauto", {"--token-delay", "0.002"});
+    CachedBenchmark cache;
+    REQUIRE(fake.wait_loaded());
+    WorkerProcess w(artifact(SDAUTO_PLUGIN), {}, env_for(fake, cache));
+
+    const std::string body = R"({"prompt": "a red fox", "width": 256, "height": 128, "steps": 10, "batch_size": 2})";
+    const auto res = http(w.port(), "POST", "/sdapi/v1/txt2img", body);
+    REQUIRE(res.status == 200);
+    const auto answer = json::parse(res.body).as_object();
+    CHECK(answer.at("images").as_array().size() == 2);
+    CHECK(answer.at("parameters").at("width") == 256);
+    const auto stats = fake.stats();
+    CHECK(stats.at("last_path") == "/sdapi/v1/txt2img");
+    CHECK(stats.at("last_body") == json::parse(body));
+    CHECK(metric(w.port(), "cppworker_workload_total{outcome=\"served\"}") ==
+          Approx(expected_workload(2 * 256 * 128 * 10, 3)));
+
+    // A1111's own defaults for an empty body: 512x512, 50 steps.
+    REQUIRE(http(w.port(), "POST", "/sdapi/v1/txt2img", "{}").status == 200);
+    CHECK(metric(w.port(), "cppworker_workload_total{outcome=\"served\"}") ==
+          Approx(expected_workload(2 * 256 * 128 * 10, 3) + 250));
+}
+
+TEST_CASE("sdauto: img2img is relayed and samples steps x denoising_strength", "[integration][sdauto]") {
+    FakeModelServer fake("sdauto", {"--token-delay", "0.002"});
+    CachedBenchmark cache;
+    REQUIRE(fake.wait_loaded());
+    WorkerProcess w(artifact(SDAUTO_PLUGIN), {}, env_for(fake, cache));
+
+    const std::string body = std::string(R"({"init_images": [")") + tiny_png + R"("], "steps": 20, "width": 512, "height": 512})";
+    const auto res = http(w.port(), "POST", "/sdapi/v1/img2img", body);
+    REQUIRE(res.status == 200);
+    CHECK(json::parse(res.body).as_object().at("images").as_array().size() == 1);
+    CHECK(fake.stats().at("last_path") == "/sdapi/v1/img2img");
+    // Strength 0.75 by default: 15 of the 20 steps.
+    CHECK(metric(w.port(), "cppworker_workload_total{outcome=\"served\"}") == Approx(75));
+}
+
+TEST_CASE("sdauto: bad payloads get 422 and never reach the web UI", "[integration][sdauto]") {
+    FakeModelServer fake("sdauto", {"--token-delay", "0"});
+    CachedBenchmark cache;
+    REQUIRE(fake.wait_loaded());
+    WorkerProcess w(artifact(SDAUTO_PLUGIN), {}, env_for(fake, cache));
+
+    const auto no_images = http(w.port(), "POST", "/sdapi/v1/img2img", R"({"prompt": "a cat"})");
+    CHECK(no_images.status == 422);
+    CHECK_THAT(no_images.body, Catch::Contains("init_images"));
+    const auto wide = http(w.port(), "POST", "/sdapi/v1/txt2img", R"({"width": "wide"})");
+    CHECK(wide.status == 422);
+    CHECK_THAT(wide.body, Catch::Contains("width"));
+    CHECK(http(w.port(), "POST", "/sdapi/v1/txt2img", R"({"steps": 0})").status == 422);
+    CHECK(http(w.port(), "POST", "/sdapi/v1/txt2img", R"({"prompt": 5})").status == 422);
+    CHECK(stat(fake.stats(), "requests") == 0);
+
+    // What only A1111 can judge is its to answer, passed through.
+    const auto sampler = http(w.port(), "POST", "/sdapi/v1/txt2img", R"({"steps": 1, "sampler_name": "Nope"})");
+    CHECK(sampler.status == 404);
+    CHECK(json::parse(sampler.body).as_object().at("detail") == "Sampler not found");
+}
+
+TEST_CASE("sdauto: jobs reach the web UI one at a time", "[integration][sdauto]") {
+    FakeModelServer fake("sdauto", {"--token-delay", "0.02"});
+    CachedBenchmark cache;
+    REQUIRE(fake.wait_loaded());
+    WorkerProcess w(artifact(SDAUTO_PLUGIN), {}, env_for(fake, cache));
+    // Queueing needs a max_perf (max_queue_time): the cached benchmark's, once the worker is ready.
+    REQUIRE(wait_ready(w.port(), 200));
+
+    const std::string body = R"({"prompt": "a cat", "width": 64, "height": 64, "steps": 15})";  // 0.3 s each
+    std::vector<std::future<HttpResponse>> answers;
+    for (int i = 0; i < 3; ++i) {
+        answers.push_back(std::async(std::launch::async, [&] { return http(w.port(), "POST", "/sdapi/v1/txt2img", body); }));
+    }
+    REQUIRE(fake.wait_for([](const json::object& s) { return stat(s, "requests") >= 1; }));
+    int most_in_flight = 0;
+    for (int i = 0; i < 20; ++i) {
+        most_in_flight = std::max<int>(most_in_flight, static_cast<int>(stat(fake.stats(), "in_flight")));
+        std::this_thread::sleep_for(20ms);
+    }
+    for (auto& a : answers) CHECK(a.get().status == 200);
+    CHECK(most_in_flight == 1);
+    CHECK(stat(fake.stats(), "requests") == 3);
+}
+
+TEST_CASE("sdauto: ready after A1111's Model loaded line and a txt2img benchmark", "[integration][sdauto][readiness]") {
+    FakeModelServer fake("sdauto", {"--token-delay", "0.002", "--load-delay", "0.5"});
+    WorkerProcess w(artifact(SDAUTO_PLUGIN), {},
+                    {{"UNSECURED", "true"}, {"MODEL_SERVER_URL", fake.url()}, {"MODEL_LOG", fake.log_path().string()}});
+    CHECK(http(w.port(), "GET", "/readyz").status == 503);
+    REQUIRE(wait_ready(w.port(), 200));
+    CHECK(w.log().find("model log says loaded: Model loaded in 4.2s") != std::string::npos);
+    CHECK(w.log().find("Info from model logs: Loading weights") != std::string::npos);
+    // A warm-up and 3 runs of one request, each a 512x512, 20-step txt2img.
+    const auto stats = fake.stats();
+    CHECK(stat(stats.at("paths").as_object(), "/sdapi/v1/txt2img") == 1 + 3);
+    const auto& last = stats.at("last_body").as_object();
+    CHECK(last.at("steps") == 20);
+    CHECK(last.at("width") == 512);
+    CHECK(stat(stats, "other_requests") >= 1);  // the health probe on /sdapi/v1/progress
+    CHECK(metric(w.port(), "cppworker_max_perf") > 0);
+
+    // A traceback from a failed request is not a dead model: still ready.
+    fake.append_log("Traceback (most recent call last):");
+    fake.append_log("RuntimeError: CUDA out of memory.");
+    std::this_thread::sleep_for(500ms);
+    CHECK(http(w.port(), "GET", "/readyz").status == 200);
+}
+
+TEST_CASE("sdauto: a checkpoint that fails to load keeps the worker unready", "[integration][sdauto][readiness]") {
+    FakeModelServer fake("sdauto", {"--fail-start", "--load-delay", "0.1"});
+    WorkerProcess w(artifact(SDAUTO_PLUGIN), {},
+                    {{"UNSECURED", "true"}, {"MODEL_SERVER_URL", fake.url()}, {"MODEL_LOG", fake.log_path().string()}});
+    CHECK(w.wait_for_log("model log error: Stable diffusion model failed to load"));
+    std::this_thread::sleep_for(500ms);
+    CHECK(http(w.port(), "GET", "/readyz").status == 503);
+    CHECK(stat(fake.stats(), "requests") == 0);
+}
