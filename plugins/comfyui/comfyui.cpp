@@ -3,6 +3,8 @@
 // routes share the worker's FIFO queue.
 #include "comfyui_logic.hpp"
 
+#include "../common/refused_forward.hpp"
+
 #include <cppworker/plugin.hpp>
 
 #include <boost/json.hpp>
@@ -91,10 +93,7 @@ public:
     void handle(const Request& r, Reply reply) override {
         if (r.route_index == generate_sync) {
             const auto st = reply.forward(UpstreamRequest{CPPW_METHOD_POST, "/generate/sync", r.payload});
-            if (st != CPPW_OK) {
-                reply.fail(502, "could not forward to the ComfyUI API wrapper (status " +
-                                    std::to_string(static_cast<int>(st)) + ")");
-            }
+            if (st != CPPW_OK) plugin_common::answer_refused_forward(reply, st);
             return;
         }
         run_prompt(std::string(r.payload), std::move(reply));

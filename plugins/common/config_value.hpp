@@ -16,7 +16,8 @@ inline uint64_t positive_integer(std::string_view key, std::string_view text, ui
     uint64_t n = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
     if (ec != std::errc() || end != text.data() + text.size() || n == 0) {
-        throw std::invalid_argument(std::string(key) + " must be a positive integer, not \"" + std::string(text) + "\"");
+        throw std::invalid_argument(std::string(key) + " must be a positive integer, not \"" + std::string(text) +
+                                    "\"");
     }
     return n;
 }

@@ -8,7 +8,6 @@
 #include <cppworker/plugin.hpp>
 
 #include <atomic>
-#include <cstdio>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -35,8 +34,7 @@ public:
         streaming_ = head.streaming;
         if (streaming_) {
             // As PyWorker relays a stream: the model's status and content type, nothing else.
-            auto st = reply.begin_stream(head.status, head.content_type.empty() ? "text/event-stream" : head.content_type);
-            std::fprintf(stderr, "DBG %llu begin -> %d\n", (unsigned long long)reply.id(), (int)st);
+            reply.begin_stream(head.status, head.content_type.empty() ? "text/event-stream" : head.content_type);
         } else {
             status_ = head.status;
             content_type_ = head.content_type;
@@ -48,13 +46,11 @@ public:
             body_.append(piece);  // an error answer: small, sent whole at the end
             return;
         }
-        auto st = reply.write(piece);
-        std::fprintf(stderr, "DBG %llu write %zu -> %d\n", (unsigned long long)reply.id(), piece.size(), (int)st);
+        reply.write(piece);
         splitter_.feed(piece, [this](std::string_view event) { counters_->items += count_(event); });
     }
 
     void done(cppworker::Reply& reply, const cppworker::UpstreamResult& result) override {
-        std::fprintf(stderr, "DBG %llu done %d %s\n", (unsigned long long)reply.id(), (int)result.status, result.message.c_str());
         if (!result.ok()) return Transform::done(reply, result);
         if (!streaming_) {
             reply.send(status_, content_type_, body_);
@@ -62,8 +58,7 @@ public:
         }
         splitter_.finish([this](std::string_view event) { counters_->items += count_(event); });
         ++counters_->streams;
-        auto st = reply.end();
-        std::fprintf(stderr, "DBG %llu end -> %d\n", (unsigned long long)reply.id(), (int)st);
+        reply.end();
     }
 
 private:
@@ -75,14 +70,5 @@ private:
     std::string content_type_;
     std::string body_;
 };
-
-// Answers a request whose forward the host refused to start (e.g. a host older than ABI 1.2).
-inline void answer_refused_forward(cppworker::Reply& reply, cppw_status status) {
-    if (!reply.open()) return;
-    reply.fail(500, status == CPPW_UNSUPPORTED
-                        ? "this worker cannot forward to a model server (host ABI older than 1.2)"
-                        : "could not forward the request to the model server (status " +
-                              std::to_string(static_cast<int>(status)) + ")");
-}
 
 }  // namespace plugin_common

@@ -5,6 +5,7 @@
 
 #include "../common/config_value.hpp"
 #include "../common/counting_relay.hpp"
+#include "../common/refused_forward.hpp"
 
 #include <cppworker/plugin.hpp>
 
@@ -20,7 +21,7 @@ using openai_plugin::Api;
 namespace {
 
 // The model name requests without one get: OPENAI_MODEL, or else the first id of GET /v1/models,
-// asked when the first such request comes (vLLM before 0.7, Ollama and TGI's messages API refuse
+// asked when the first such request comes (older vLLM versions, Ollama and TGI's messages API refuse
 // a request without "model"; the others ignore what they get).
 class ModelName {
 public:
@@ -36,10 +37,11 @@ public:
     }
     void asking() { ++asked_; }
     uint64_t asked() const { return asked_.load(); }
-    // What GET /v1/models answered; a server that cannot say (no such route) is not asked again,
-    // one that could not be reached is.
+    // What GET /v1/models answered. A server that cannot say (no such route, no model in its list)
+    // is not asked again; one that could not be reached, or was not ready, is.
     std::optional<std::string> learn(const cppworker::UpstreamAnswer& a, const cppworker::Host& host) {
-        if (!a.result.ok()) return std::nullopt;
+        const bool no_route = a.head.status == 404 || a.head.status == 405;
+        if (!a.result.ok() || (a.head.status != 200 && !no_route)) return std::nullopt;
         const auto id = a.head.status == 200 ? openai_plugin::first_model_id(a.body) : std::nullopt;
         std::lock_guard lock(mutex_);
         if (!name_.empty()) return name_;
@@ -95,7 +97,9 @@ public:
         const auto sizing = read(r);
         Target target{routes[r.route_index].path, sizing.stream, streamed_};
         if (sizing.has_model) return target.send(std::move(reply), r.payload);
-        if (const auto name = model_->known()) return target.send(std::move(reply), openai_plugin::with_model(r.payload, *name));
+        if (const auto name = model_->known()) {
+            return target.send(std::move(reply), openai_plugin::with_model(r.payload, *name));
+        }
         if (!model_->worth_asking()) return target.send(std::move(reply), r.payload);
 
         model_->asking();
@@ -109,7 +113,8 @@ public:
     }
 
     void metrics(cppworker::Metrics& m) override {
-        m.counter("openai_streamed_chunks_total", "streamed choice deltas carrying generated output (about a token each)",
+        m.counter("openai_streamed_chunks_total",
+                  "streamed choice deltas carrying generated output (about a token each)",
                   static_cast<double>(streamed_->items.load()));
         m.counter("openai_streams_total", "streamed answers relayed to their end",
                   static_cast<double>(streamed_->streams.load()));

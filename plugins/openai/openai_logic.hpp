@@ -182,7 +182,8 @@ inline std::optional<std::string> first_model_id(std::string_view models_answer)
     return std::string(id->get_string());
 }
 
-inline std::string benchmark_payload(uint32_t index, std::string_view model, uint64_t max_tokens = benchmark_max_tokens) {
+inline std::string benchmark_payload(uint32_t index, std::string_view model,
+                                     uint64_t max_tokens = benchmark_max_tokens) {
     json::object o{{"prompt", plugin_common::random_words(index, benchmark_words)}, {"max_tokens", max_tokens}};
     if (!model.empty()) o["model"] = model;
     return json::serialize(o);

@@ -2,6 +2,8 @@
 // they are. A1111 renders one job at a time behind its queue lock, so both routes are FIFO.
 #include "sdauto_logic.hpp"
 
+#include "../common/refused_forward.hpp"
+
 #include <cppworker/plugin.hpp>
 
 #include <string>
@@ -41,10 +43,7 @@ public:
 
     void handle(const Request& r, Reply reply) override {
         const auto st = reply.forward(cppworker::UpstreamRequest{CPPW_METHOD_POST, routes[r.route_index].path, r.payload});
-        if (st != CPPW_OK) {
-            reply.fail(502, "could not forward to the Stable Diffusion web UI (status " +
-                                std::to_string(static_cast<int>(st)) + ")");
-        }
+        if (st != CPPW_OK) plugin_common::answer_refused_forward(reply, st);
     }
 
     bool benchmark_payload(uint32_t index, cppworker::PayloadSink& sink) override {

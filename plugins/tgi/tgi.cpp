@@ -5,6 +5,7 @@
 
 #include "../common/config_value.hpp"
 #include "../common/counting_relay.hpp"
+#include "../common/refused_forward.hpp"
 
 #include <cppworker/plugin.hpp>
 
@@ -40,8 +41,7 @@ public:
     double workload(const Request& r) override { return tgi_plugin::workload(r.payload, default_max_new_tokens_); }
 
     void handle(const Request& r, Reply reply) override {
-        const cppworker::UpstreamRequest upstream{CPPW_METHOD_POST, r.route_index == generate ? "/generate" : "/generate_stream",
-                                                  r.payload};
+        const cppworker::UpstreamRequest upstream{CPPW_METHOD_POST, routes[r.route_index].path, r.payload};
         if (r.route_index == generate) {
             const auto st = reply.forward(upstream);
             if (st != CPPW_OK) plugin_common::answer_refused_forward(reply, st);

@@ -194,3 +194,31 @@ TEST_CASE("forwarding: a plugin can chain requests to the model server for one c
     CHECK(answer.at("then") == 200);
     CHECK(json::parse(answer.at("then_body").as_string()).as_object().contains("model_id"));
 }
+
+TEST_CASE("forwarding: MODEL_HEALTH_ENDPOINT replaces the plugin's health path, or turns the probe off",
+          "[integration][forward]") {
+    FakeModelServer fake("tgi");
+    REQUIRE(fake.wait_loaded());
+    const auto wait_ready = [](const WorkerProcess& w) {
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (http(w.port(), "GET", "/readyz").status == 200) return true;
+            std::this_thread::sleep_for(20ms);
+        }
+        return false;
+    };
+    {
+        auto env = worker_env(fake.url());
+        env["MODEL_HEALTH_ENDPOINT"] = "/info";
+        WorkerProcess w(artifact(TESTKIT_PLUGIN), {}, env);
+        CHECK(wait_ready(w));
+        CHECK(w.log().find("model server healthy at /info") != std::string::npos);
+    }
+    {
+        auto env = worker_env(fake.url());
+        env["MODEL_HEALTH_ENDPOINT"] = "none";
+        WorkerProcess w(artifact(TESTKIT_PLUGIN), {}, env);
+        CHECK(wait_ready(w));
+        CHECK(w.log().find("model server healthy") == std::string::npos);
+    }
+}
