@@ -15,7 +15,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
 // A scratch folder for a model log and a benchmark cache, removed afterwards.
 struct Scratch {
     fs::path dir = fs::temp_directory_path() / ("cppworker-readiness-" + std::to_string(::getpid()) + "-" +
@@ -26,21 +25,11 @@ struct Scratch {
     void append(const std::string& line) const { std::ofstream(log(), std::ios::app) << line << "\n"; }
 };
 
-bool wait_ready(uint16_t port, int want_status, std::chrono::seconds limit = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (http(port, "GET", "/readyz").status == want_status) return true;
-        std::this_thread::sleep_for(50ms);
-    }
-    return false;
-}
-
 double max_perf(uint16_t port) {
     const auto body = http(port, "GET", "/metrics").body;
     const auto at = body.find("\ncppworker_max_perf ");
     return at == std::string::npos ? -1 : std::stod(body.substr(at + 20));
 }
-
 }  // namespace
 
 TEST_CASE("the model's log lines drive readiness: info, loaded, benchmark, health", "[integration][readiness]") {

@@ -12,12 +12,14 @@
 #include <boost/process/io.hpp>
 #include <boost/process/search_path.hpp>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include <signal.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #ifndef CPPWORKER_FAKES_DIR
@@ -236,6 +238,22 @@ std::int64_t stat(const json::object& stats, std::string_view key) {
     if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
     if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
     return 0;
+}
+
+CachedBenchmark::CachedBenchmark() {
+    static std::atomic<int> next{0};
+    file = std::filesystem::temp_directory_path() /
+           ("cppworker-cached-benchmark-" + std::to_string(::getpid()) + "-" + std::to_string(next++));
+    std::ofstream(file) << "1000.0";
+}
+
+CachedBenchmark::~CachedBenchmark() {
+    std::error_code ec;
+    std::filesystem::remove(file, ec);
+}
+
+std::map<std::string, std::string> env_for(const FakeModelServer& fake, const CachedBenchmark& cache) {
+    return {{"UNSECURED", "true"}, {"MODEL_SERVER_URL", fake.url()}, {"BENCHMARK_CACHE", cache.file.string()}};
 }
 
 }  // namespace cppworker::test

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,6 +73,19 @@ private:
     std::unique_ptr<Impl> impl_;
     uint16_t port_ = 0;
 };
+
+// A cached benchmark result (protocol.md §8.3), so that a worker not under test for readiness sends
+// the fake nothing of its own. Removed on destruction.
+struct CachedBenchmark {
+    CachedBenchmark();
+    ~CachedBenchmark();
+    CachedBenchmark(const CachedBenchmark&) = delete;
+    CachedBenchmark& operator=(const CachedBenchmark&) = delete;
+    std::filesystem::path file;
+};
+
+// A worker's environment in front of `fake`: unsecured, its MODEL_SERVER_URL, and `cache`.
+std::map<std::string, std::string> env_for(const FakeModelServer& fake, const CachedBenchmark& cache);
 
 // Integer member of a stats object (0 if absent or not a number).
 std::int64_t stat(const boost::json::object& stats, std::string_view key);

@@ -169,4 +169,25 @@ bool wait_metric(uint16_t port, std::string_view sample, double value, std::chro
     return false;
 }
 
+bool wait_ready(uint16_t port, int status, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (http(port, "GET", "/readyz").status == status) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+}
+
+std::string joined(const std::vector<Chunk>& chunks) {
+    std::string out;
+    for (const auto& c : chunks) out += c.data;
+    return out;
+}
+
+std::size_t count(std::string_view text, std::string_view what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + what.size())) ++n;
+    return n;
+}
+
 }  // namespace cppworker::test

@@ -58,6 +58,14 @@ private:
 // One request on a fresh connection.
 HttpResponse http(uint16_t port, std::string_view method, std::string_view target, std::string_view body = {});
 
+// Polls the worker's GET /readyz until it answers `status`; false after `limit`.
+bool wait_ready(uint16_t port, int status, std::chrono::milliseconds limit = std::chrono::seconds(20));
+
+// The streamed body, pieced together.
+std::string joined(const std::vector<Chunk>& chunks);
+// How often `what` occurs in `text`, without overlaps.
+std::size_t count(std::string_view text, std::string_view what);
+
 // The value of one sample on the worker's GET /metrics, e.g.
 // `cppworker_requests_total{outcome="success"}`; -1 when absent.
 double metric(uint16_t port, std::string_view sample);

@@ -18,7 +18,6 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 
 namespace {
-
 std::map<std::string, std::string> worker_env(const std::string& model_server_url) {
     return {{"UNSECURED", "true"}, {"MODEL_SERVER_URL", model_server_url}};
 }
@@ -35,13 +34,6 @@ uint16_t closed_port() {
     boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
     return a.local_endpoint().port();
 }
-
-std::size_t count(std::string_view text, std::string_view what) {
-    std::size_t n = 0;
-    for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + what.size())) ++n;
-    return n;
-}
-
 }  // namespace
 
 TEST_CASE("forwarding: a stream is relayed chunk by chunk as the model server sends it", "[integration][forward]") {

@@ -21,38 +21,14 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 
 namespace {
-
-// A benchmark cache, so a worker that is not under test for readiness sends the fake nothing of
-// its own (§8.3: a cached result skips the benchmark).
-struct CachedBenchmark {
-    fs::path file = fs::temp_directory_path() / ("cppworker-sdauto-test-" + std::to_string(::getpid()) + "-" +
-                                                 std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    CachedBenchmark() { std::ofstream(file) << "1000.0"; }
-    ~CachedBenchmark() { fs::remove(file); }
-};
-
-std::map<std::string, std::string> env_for(const FakeModelServer& fake, const CachedBenchmark& cache) {
-    return {{"UNSECURED", "true"}, {"MODEL_SERVER_URL", fake.url()}, {"BENCHMARK_CACHE", cache.file.string()}};
-}
-
 // 100 per 512x512 image of 20 steps, plus 1.33 a prompt word (Vast's sdauto formula).
 double expected_workload(double pixels_x_steps, double words = 0) {
     return 100 * (pixels_x_steps + 1.33 * words) / (512.0 * 512 * 20);
 }
 
-bool wait_ready(uint16_t port, int want_status, std::chrono::seconds limit = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (http(port, "GET", "/readyz").status == want_status) return true;
-        std::this_thread::sleep_for(50ms);
-    }
-    return false;
-}
-
 // The smallest PNG there is, base64: enough for A1111's (and the fake's) decoder.
 constexpr const char* tiny_png =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
-
 }  // namespace
 
 TEST_CASE("sdauto: txt2img answers with A1111's images, sized by pixels x steps", "[integration][sdauto]") {

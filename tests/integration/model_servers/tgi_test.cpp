@@ -19,39 +19,9 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 
 namespace {
-
-// A benchmark cache, so a worker that is not under test for readiness sends the fake nothing of
-// its own (§8.3: a cached result skips the benchmark).
-struct CachedBenchmark {
-    fs::path file = fs::temp_directory_path() / ("cppworker-tgi-test-" + std::to_string(::getpid()) + "-" +
-                                                 std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    CachedBenchmark() { std::ofstream(file) << "1000.0"; }
-    ~CachedBenchmark() { fs::remove(file); }
-};
-
-std::map<std::string, std::string> env_for(const FakeModelServer& fake, const CachedBenchmark& cache) {
-    return {{"UNSECURED", "true"}, {"MODEL_SERVER_URL", fake.url()}, {"BENCHMARK_CACHE", cache.file.string()}};
-}
-
 std::string generate(int tokens, std::string_view inputs = "What is deep learning?") {
     return json::serialize(json::object{{"inputs", inputs}, {"parameters", {{"max_new_tokens", tokens}}}});
 }
-
-bool wait_ready(uint16_t port, int want_status, std::chrono::seconds limit = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (http(port, "GET", "/readyz").status == want_status) return true;
-        std::this_thread::sleep_for(50ms);
-    }
-    return false;
-}
-
-std::string joined(const std::vector<Chunk>& chunks) {
-    std::string out;
-    for (const auto& c : chunks) out += c.data;
-    return out;
-}
-
 }  // namespace
 
 TEST_CASE("tgi: /generate answers with TGI's JSON, sized by max_new_tokens", "[integration][tgi]") {
