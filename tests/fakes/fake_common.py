@@ -91,13 +91,14 @@ class State:
         self.status_override = args.status_override
         self.loaded = False
         self.start_failed = False
+        # A gauge, not a counter: a reset must not lose track of a request still finishing.
+        self.in_flight = 0
         self.reset()
 
     def reset(self):
         self.requests = 0
         self.disconnects = 0
         self.completed = 0
-        self.in_flight = 0
         self.connections = 0
         self.connections_total = 0
         self.other_requests = 0
