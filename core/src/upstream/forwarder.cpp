@@ -305,8 +305,6 @@ Forwarder::Forwarder(asio::io_context& io, ForwarderSettings settings)
 
 Forwarder::~Forwarder() = default;
 
-const ForwarderSettings& Forwarder::settings() const { return impl_->settings; }
-
 void Forwarder::start(std::shared_ptr<requests::PendingRequest> pending, UpstreamCall call,
                       std::unique_ptr<AnswerSink> sink) {
     auto& impl = *impl_;

@@ -71,7 +71,6 @@ public:
     Forwarder(const Forwarder&) = delete;
     Forwarder& operator=(const Forwarder&) = delete;
 
-    const ForwarderSettings& settings() const;
     // Returns at once; the sink hears the rest on the event loop.
     void start(std::shared_ptr<requests::PendingRequest> pending, UpstreamCall call, std::unique_ptr<AnswerSink> sink);
     // Once the event loop has stopped: ends every forward still running with CPPW_CANCELLED, so

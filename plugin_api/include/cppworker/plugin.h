@@ -263,16 +263,17 @@ typedef struct cppw_forward {
     uint32_t reserved;         /* 0 */
     void* user;                /* handed back to every callback */
 
-    /* The callbacks run on the host's I/O threads, one at a time and in this order for one forward;
-     * they must not block. Each is optional in RELAY mode, where the host ignores on_head and
-     * on_data. */
+    /* BODY and CHUNKS modes: the callbacks run on the host's I/O threads (at shutdown, on_done may
+     * run on the main thread before `finalize`), one at a time and in this order for one forward;
+     * they must not block. on_head and on_data may be NULL. RELAY mode ignores all three. */
     void (*on_head)(void* user, cppw_request_id request, const cppw_upstream_head* head);
     void (*on_data)(void* user, cppw_request_id request, cppw_str data);
-    /* Exactly once per accepted forward, last; after it the host forgets `user`. `status` is
-     * CPPW_OK when the whole answer arrived (whatever its HTTP status), CPPW_UPSTREAM_UNREACHABLE,
-     * CPPW_UPSTREAM_TIMEOUT or CPPW_ERROR (malformed answer) with a message, or CPPW_CANCELLED when
-     * the client left or the request was completed first: the host then closed the connection to
-     * the model server, which sees the disconnect. The message view dies when on_done returns. */
+    /* Exactly once per accepted BODY or CHUNKS forward, last; after it the host forgets `user`.
+     * `status` is CPPW_OK when the whole answer arrived (whatever its HTTP status);
+     * CPPW_UPSTREAM_UNREACHABLE, CPPW_UPSTREAM_TIMEOUT or CPPW_ERROR (malformed answer) with a
+     * message; or CPPW_CANCELLED when the client left or the request was completed first: the host
+     * then closed the connection to the model server, which sees the disconnect. The message view
+     * dies when on_done returns. */
     void (*on_done)(void* user, cppw_request_id request, cppw_status status, cppw_str message);
 } cppw_forward;
 
@@ -320,10 +321,11 @@ typedef struct cppw_host_services {
     int (*is_cancelled)(cppw_host* host, cppw_request_id request);
 
     /* ABI 1.2 (NULL before). Send a request to the model server on the host's kept-alive
-     * connections and deliver the answer as `forward->mode` says. Returns CPPW_OK when it started:
-     * on_done will follow. Otherwise nothing is sent and no callback runs: CPPW_INVALID_ARGUMENT,
+     * connections and deliver the answer as `forward->mode` says. Returns CPPW_OK when it started
+     * (then, in BODY and CHUNKS modes, on_done will follow). Otherwise nothing is sent and no callback runs: CPPW_INVALID_ARGUMENT,
      * CPPW_CANCELLED (the client already left), CPPW_UNKNOWN_REQUEST or CPPW_WRONG_STATE (the
-     * request was completed, or relayed already). Any thread. */
+     * request was completed, or relayed already), CPPW_UNSUPPORTED (the server is not up, or has
+     * stopped). Any thread. */
     cppw_status (*forward)(cppw_host* host, cppw_request_id request, const cppw_forward* forward);
 
     /* Used inside the `metrics` hook only: report one value. */
