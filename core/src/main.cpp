@@ -99,6 +99,11 @@ int main(int argc, char** argv) {
 
         {
             server::Server server(cfg, *plugin, registry, ledger, authenticator, started);
+            // The plugin may forward while the server exists, and never after, however this scope ends.
+            struct ForwarderLease {
+                plugin::Host& host;
+                ~ForwarderLease() { host.set_forwarder(nullptr); }
+            } lease{host};
             host.set_forwarder(&server.forwarder());
             const uint16_t port = server.listen();
             spdlog::info("listening on {}:{} with {} I/O and {} blocking thread(s)", cfg.listen_address, port,
