@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -245,23 +246,25 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         op->sink->head(head);
         const bool whole = op->sink->keeps_whole_body();
 
-        std::vector<char> piece(read_piece);
+        // Not zero-filled, and not at all for a body-less answer: this runs once per forward.
+        std::unique_ptr<char[]> piece;
+        if (!parser->is_done()) piece = std::make_unique_for_overwrite<char[]>(read_piece);
         std::size_t total = 0;
         while (!parser->is_done()) {
             arm(op, settings.response_timeout);
-            res.body().data = piece.data();
-            res.body().size = piece.size();
+            res.body().data = piece.get();
+            res.body().size = read_piece;
             auto [ec, n] = co_await http::async_read_some(*op->socket, buffer, *parser, tuple_awaitable);
             if (ec == http::error::need_buffer) ec = {};
             if (ec) co_return broken(*op, ec, "its answer was being read");
-            const std::size_t got = piece.size() - res.body().size;
+            const std::size_t got = read_piece - res.body().size;
             if (got == 0) continue;
             total += got;
             if (whole && total > settings.max_body_bytes) {
                 co_return Outcome{CPPW_ERROR, fmt::format("the model server's answer is over {} bytes",
                                                           settings.max_body_bytes)};
             }
-            op->sink->data(std::string_view(piece.data(), got));
+            op->sink->data(std::string_view(piece.get(), got));
             if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};
             co_await wait_for_client(op);
         }
