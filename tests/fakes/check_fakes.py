@@ -456,14 +456,18 @@ def check_comfyui():
         check(health["status"] == "healthy", "wrapper health", health)
         check("devices" in f.json("GET", "/system_stats"), "ComfyUI /system_stats")
 
-        # Plain ComfyUI: queue, history, view. Two prompts run one after the other.
+        # Plain ComfyUI: queue, history, view. Two prompts run one after the other. The first runs
+        # for 3 s, so that a loaded machine cannot finish it before its queue is looked at.
+        f.json("POST", "/_fake/config", {"token_delay": 0.3})
         a = f.json("POST", "/prompt", {"prompt": WORKFLOW, "client_id": "test"})
         b = f.json("POST", "/prompt", {"prompt": WORKFLOW, "client_id": "test"})
         check(set(a) == {"prompt_id", "number", "node_errors"} and b["number"] == a["number"] + 1, "prompt ids", a)
+        wait_until(lambda: f.json("GET", "/queue")["queue_running"], 3, "the first prompt to start")
         check(f.json("GET", f"/history/{a['prompt_id']}") == {}, "history empty while running")
         q = f.json("GET", "/queue")
         check(len(q["queue_running"]) == 1 and len(q["queue_pending"]) == 1, "one job at a time", q)
-        hist = wait_until(lambda: f.json("GET", f"/history/{b['prompt_id']}"), 3, "second prompt done")
+        f.json("POST", "/_fake/config", {"token_delay": 0.03})
+        hist = wait_until(lambda: f.json("GET", f"/history/{b['prompt_id']}"), 10, "second prompt done")
         ha = f.json("GET", f"/history/{a['prompt_id']}")[a["prompt_id"]]
         hb = hist[b["prompt_id"]]
         check(ha["status"]["status_str"] == "success" and ha["status"]["completed"] is True, "history status", ha)

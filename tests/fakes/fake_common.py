@@ -93,14 +93,21 @@ class State:
         self.start_failed = False
         # A gauge, not a counter: a reset must not lose track of a request still finishing.
         self.in_flight = 0
+        # Bumped by every reset. A request counts its completion or disconnect only in the epoch it
+        # began in: a client can read a whole answer and ask for a reset before the handler thread
+        # that wrote it has counted it, and that late count must not land in the fresh counters.
+        self.epoch = 0
         self.reset()
 
     def reset(self):
+        self.epoch += 1
         self.requests = 0
         self.disconnects = 0
         self.completed = 0
         self.connections = 0
         self.connections_total = 0
+        self.idle_closes = 0
+        self.in_flight_max = self.in_flight
         self.other_requests = 0
         self.paths = {}
         self.last_body = None
@@ -116,6 +123,8 @@ class State:
                 "in_flight": self.in_flight,
                 "connections": self.connections,
                 "connections_total": self.connections_total,
+                "idle_closes": self.idle_closes,
+                "in_flight_max": self.in_flight_max,
                 "other_requests": self.other_requests,
                 "paths": dict(self.paths),
                 "last_body": self.last_body,
@@ -258,6 +267,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # silence http.server's access log on stderr
         pass
 
+    def log_error(self, format, *args):
+        # http.server's only word that a kept-alive connection idled past --keep-alive-timeout.
+        if format.startswith("Request timed out"):
+            with self.fake.state.lock:
+                self.fake.state.idle_closes += 1
+
     def send_response(self, code, message=None):
         self.send_response_only(code, message)
         if self.fake.server_header:
@@ -344,6 +359,7 @@ class Handler(BaseHTTPRequestHandler):
             if not self.counted_connection:
                 self.counted_connection = True
                 st.connections += 1
+            st.paths[self.url_path] = st.paths.get(self.url_path, 0) + 1
 
         route, m = self.fake.match(method, self.url_path)
         if route is None or route == "method_not_allowed":
@@ -360,12 +376,13 @@ class Handler(BaseHTTPRequestHandler):
 
         self.is_model = True
         with st.lock:
+            self.epoch = st.epoch
             st.requests += 1
             st.in_flight += 1
+            st.in_flight_max = max(st.in_flight_max, st.in_flight)
             st.last_body = self.json
             st.last_path = self.url_path
             st.last_headers = {k.lower(): v for k, v in self.headers.items()}
-            st.paths[self.url_path] = st.paths.get(self.url_path, 0) + 1
             hang, override, loaded = st.hang, st.status_override, st.loaded
         try:
             if hang:
@@ -410,6 +427,12 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 cfg = st._config()
             self.send_json(200, cfg)
+        elif path == "/_fake/load" and method == "POST":
+            # A server that loads after all, say after an error a worker must not forget.
+            with st.lock:
+                st.loaded = True
+            self.fake.log.write(*self.fake.loaded_lines())
+            self.send_json(200, {"ok": True})
         elif path == "/_fake/log" and method == "POST":
             obj = self.json if isinstance(self.json, dict) else {}
             lines = obj.get("lines") or ([obj["line"]] if "line" in obj else [])
@@ -422,15 +445,19 @@ class Handler(BaseHTTPRequestHandler):
     def _done(self):
         if self.is_model and not self.answered:
             self.answered = True
-            with self.fake.state.lock:
-                self.fake.state.completed += 1
+            st = self.fake.state
+            with st.lock:
+                if self.epoch == st.epoch:
+                    st.completed += 1
 
     def note_disconnect(self):
         self.close_connection = True
         if self.is_model and not self.disconnect_counted:
             self.disconnect_counted = True
-            with self.fake.state.lock:
-                self.fake.state.disconnects += 1
+            st = self.fake.state
+            with st.lock:
+                if self.epoch == st.epoch:
+                    st.disconnects += 1
 
     def send_bytes(self, status, body, content_type, headers=()):
         """A whole answer with Content-Length. False if the client went away."""

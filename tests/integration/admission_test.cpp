@@ -88,14 +88,20 @@ TEST_CASE("a running client that leaves is counted as cancelled and frees its sl
     WorkerProcess w(artifact(TESTKIT_PLUGIN));
     {
         HttpConnection leaver(w.port());
-        const std::string body = R"({"payload": {"tag": 0, "ms": 300, "workload": 2}})";
+        // The plugin goes on with it for 5 s, whether the client stays or not.
+        const std::string body = R"({"payload": {"tag": 0, "ms": 5000, "workload": 2}})";
         leaver.send_raw("POST /fifo HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
                         "\r\n\r\n" + body);
         REQUIRE(wait_metric(w.port(), "cppworker_requests_working", 1));
     }
     CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"cancelled\"}", 1));
     CHECK(wait_metric(w.port(), "cppworker_requests_working", 0));
-    CHECK(http(w.port(), "POST", "/fifo", R"({"payload": {"tag": 1}})").status == 200);
+    // The slot is free at the disconnect, not when the plugin is done: the next request does not
+    // wait out the 5 s.
+    HttpConnection next(w.port(), 3s);
+    const auto r = next.request("POST", "/fifo", R"({"payload": {"tag": 1}})");
+    CHECK(r.status == 200);
+    CHECK(r.body == R"({"tag":1,"started":1})");
 }
 
 TEST_CASE("a limit-N route runs N at a time and queues the rest", "[integration][admission]") {

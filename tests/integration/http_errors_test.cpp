@@ -64,6 +64,38 @@ TEST_CASE("oversize body 413, oversize head 431", "[integration][http]") {
     CHECK(http(w.port(), "POST", "/generate", R"({"payload": {"prompt": "small"}})").status == 200);
 }
 
+TEST_CASE("the body and head limits admit exactly their maximum", "[integration][http]") {
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {"--max-body-bytes", "1000", "--max-header-bytes", "2048"});
+    // A valid envelope of exactly n bytes.
+    const auto body_of = [](std::size_t n) {
+        const std::string prefix = R"({"payload": {"prompt": ")", suffix = "\"}}";
+        return prefix + std::string(n - prefix.size() - suffix.size(), 'x') + suffix;
+    };
+    CHECK(http(w.port(), "POST", "/generate", body_of(1000)).status == 200);
+    CHECK(http(w.port(), "POST", "/generate", body_of(1001)).status == 413);
+
+    // A head of exactly n bytes, request line and blank line included.
+    const auto head_of = [](std::size_t n) {
+        const std::string start = "GET /value HTTP/1.1\r\nHost: x\r\nX-Filler: ", end = "\r\n\r\n";
+        return start + std::string(n - start.size() - end.size(), 'y') + end;
+    };
+    for (const auto& [size, status] : {std::pair{std::size_t{2048}, 200}, std::pair{std::size_t{2049}, 431}}) {
+        HttpConnection c(w.port());
+        c.send_raw(head_of(size));
+        CHECK(c.read_response().status == status);
+    }
+}
+
+TEST_CASE("Expect: 100-continue with a body over the limit gets 413 and no go-ahead", "[integration][http]") {
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {"--max-body-bytes", "1000"});
+    HttpConnection c(w.port());
+    c.send_raw("POST /generate HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1001\r\n\r\n");
+    const auto r = c.read_response();
+    CHECK(r.status == 413);
+    CHECK_FALSE(r.keep_alive);
+    CHECK(c.closed_by_peer(2s));
+}
+
 TEST_CASE("a client too slow to send its request gets 408", "[integration][http]") {
     WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {"--read-timeout", "0.3"});
     HttpConnection c(w.port());

@@ -25,7 +25,7 @@ TEST_CASE("a broken plugin is refused at start with the reason", "[integration][
     CHECK_THAT(log, Catch::Contains("no such file"));
 }
 
-TEST_CASE("--help lists the flags with their environment variables", "[integration][lifecycle]") {
+TEST_CASE("the help text lists the flags with their environment variables", "[integration][lifecycle]") {
     auto [code, log] = WorkerProcess::run_to_exit("", {"--help"});
     CHECK(code == 0);
     CHECK_THAT(log, Catch::Contains("--port") && Catch::Contains("WORKER_PORT") && Catch::Contains("BACKEND"));
@@ -68,7 +68,7 @@ TEST_CASE("the drain is bounded when a request never finishes", "[integration][l
     WorkerProcess w(artifact(ZOO_NEVER_COMPLETES_PLUGIN), {"--drain-timeout", "0.5"});
     HttpConnection c(w.port());
     c.send_raw("POST /hang HTTP/1.1\r\nHost: x\r\nContent-Length: 15\r\n\r\n{\"payload\": {}}");
-    std::this_thread::sleep_for(100ms);
+    REQUIRE(wait_metric(w.port(), "cppworker_requests_working", 1));
     w.signal(SIGTERM);
     CHECK(w.wait_exit(10s) == 0);
     CHECK_THAT(w.log(), Catch::Contains("drain timeout"));

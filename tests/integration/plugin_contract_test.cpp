@@ -40,7 +40,7 @@ TEST_CASE("a client that leaves cancels its request in the plugin", "[integratio
     {
         HttpConnection c(w.port());
         c.send_raw("POST /late HTTP/1.1\r\nHost: x\r\nContent-Length: 29\r\n\r\n{\"payload\": {\"ms\": 10000}}   ");
-        std::this_thread::sleep_for(100ms);
+        REQUIRE(wait_metric(w.port(), "cppworker_requests_working", 1));
         c.close();
     }
     CHECK(w.wait_for_log("client 127.0.0.1"));
@@ -56,7 +56,7 @@ TEST_CASE("a client that leaves mid-stream stops the stream", "[integration][con
         HttpConnection c(w.port());
         c.send_raw("POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 52\r\n\r\n"
                    "{\"payload\": {\"chunks\": 1000, \"interval_ms\": 10}}    ");
-        std::this_thread::sleep_for(200ms);
+        REQUIRE(wait_metric(w.port(), "cppworker_requests_working", 1));
         c.close();
     }
     CHECK(w.wait_for_log("stream cancelled by the client"));

@@ -40,8 +40,7 @@ TEST_CASE("the model's log lines drive readiness: info, loaded, benchmark, healt
     scratch.append("Downloading shard 1/2");
     WorkerProcess w(artifact(TESTKIT_PLUGIN), {},
                     {{"MODEL_LOG", scratch.log().string()}, {"MODEL_SERVER_URL", model.url()}});
-    CHECK(w.wait_for_log("Info from model logs: Downloading shard 1/2"));
-    std::this_thread::sleep_for(300ms);
+    REQUIRE(w.wait_for_log("Info from model logs: Downloading shard 1/2"));
     CHECK(http(w.port(), "GET", "/readyz").status == 503);
 
     scratch.append("2026-11-29T10:00:00 MODEL LOADED in 3.2s");
@@ -76,9 +75,10 @@ TEST_CASE("an error line in the model log makes the worker errored", "[integrati
 
 TEST_CASE("a rotated model log is followed into the new file", "[integration][readiness]") {
     Scratch scratch;
-    scratch.append("starting");
+    scratch.append("Downloading, before the rotation");
     WorkerProcess w(artifact(TESTKIT_PLUGIN), {}, {{"MODEL_LOG", scratch.log().string()}});
-    std::this_thread::sleep_for(300ms);
+    // The old file is being read before it is rotated away.
+    REQUIRE(w.wait_for_log("Info from model logs: Downloading, before the rotation"));
     fs::rename(scratch.log(), scratch.dir / "model.log.old");
     scratch.append("MODEL LOADED after restart");
     CHECK(wait_ready(w.port(), 200));

@@ -93,7 +93,7 @@ TEST_CASE("tampered, missing and non-base64 signatures get 401 with an empty bod
     CHECK(w.increment(with_noise).status == 200);
 }
 
-TEST_CASE("a non-ASCII url is signed over its \\u escapes, as Python writes it", "[integration][auth]") {
+TEST_CASE("a non-ASCII url is signed over its u-escapes, as Python writes it", "[integration][auth]") {
     SecuredWorker w;
     const std::string message = "{\n    \"url\": \"http://caf\\u00e9.example:1\"\n}";
     const std::string auth = R"({"cost": 1, "endpoint": "e", "reqnum": 1, "request_idx": 1, "signature": ")" +

@@ -23,6 +23,7 @@ struct FakeHttpServer::Impl {
     std::vector<ReceivedRequest> received;
     std::atomic<bool> stopping{false};
     std::atomic<bool> refusing{false};
+    std::atomic<std::size_t> connections{0};
     std::thread thread;
 
     void serve(tcp::socket socket) {
@@ -32,7 +33,8 @@ struct FakeHttpServer::Impl {
             bh::request<bh::string_body> req;
             bh::read(socket, buffer, req, ec);
             if (ec) return;
-            ReceivedRequest r{std::string(req.method_string()), std::string(req.target()), req.body()};
+            ReceivedRequest r{std::string(req.method_string()), std::string(req.target()), req.body(),
+                              std::chrono::steady_clock::now()};
             const CannedAnswer a = answer(r);
             {
                 std::lock_guard lock(mutex);
@@ -58,6 +60,7 @@ FakeHttpServer::FakeHttpServer(Answerer answer)
             tcp::socket socket(impl->io);
             impl->acceptor.accept(socket, ec);
             if (ec || impl->stopping) return;
+            ++impl->connections;
             if (impl->refusing) continue;  // the socket closes as it goes out of scope
             impl->serve(std::move(socket));
         }
@@ -83,6 +86,8 @@ std::vector<ReceivedRequest> FakeHttpServer::received() const {
     std::lock_guard lock(impl_->mutex);
     return impl_->received;
 }
+
+std::size_t FakeHttpServer::connections() const { return impl_->connections; }
 
 bool FakeHttpServer::wait_for(std::size_t n, std::chrono::milliseconds timeout) const {
     const auto deadline = std::chrono::steady_clock::now() + timeout;

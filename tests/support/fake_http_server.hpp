@@ -13,6 +13,7 @@ struct ReceivedRequest {
     std::string method;
     std::string target;
     std::string body;
+    std::chrono::steady_clock::time_point arrived;
 };
 
 struct CannedAnswer {
@@ -34,6 +35,8 @@ public:
     uint16_t port() const;
     std::string url() const;  // http://127.0.0.1:<port>
     std::vector<ReceivedRequest> received() const;
+    // Connections accepted so far, refused ones included: how often a peer tried.
+    std::size_t connections() const;
     // While refusing, every connection is closed at once, unanswered: a peer that is down.
     void set_refusing(bool refusing);
     // Waits until at least `n` requests arrived; false on timeout.

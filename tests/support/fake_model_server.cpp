@@ -1,6 +1,9 @@
 #include "fake_model_server.hpp"
 
 #include "http_client.hpp"
+#include "worker_process.hpp"
+
+#include <catch2/catch.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -192,6 +195,10 @@ void FakeModelServer::reset_stats() const {
     parse_object(http(port_, "POST", "/_fake/reset", "{}"), "POST /_fake/reset");
 }
 
+void FakeModelServer::finish_loading() const {
+    parse_object(http(port_, "POST", "/_fake/load", "{}"), "POST /_fake/load");
+}
+
 void FakeModelServer::append_log(std::string_view line) const {
     json::object body;
     body["line"] = line;
@@ -229,6 +236,13 @@ fs::path FakeModelServer::script(std::string_view kind) {
     fs::path p = fs::path(CPPWORKER_FAKES_DIR) / ("fake_" + std::string(kind) + ".py");
     if (!fs::exists(p)) throw std::runtime_error("missing fake model server script " + p.string());
     return p;
+}
+
+void check_error_outlives_loading(const WorkerProcess& worker, const FakeModelServer& fake) {
+    fake.finish_loading();
+    REQUIRE(worker.wait_for_log("backend loaded"));
+    CHECK_THAT(worker.log(), Catch::Contains(", but with error: "));
+    CHECK(http(worker.port(), "GET", "/readyz").status == 503);
 }
 
 std::int64_t stat(const json::object& stats, std::string_view key) {

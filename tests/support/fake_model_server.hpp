@@ -55,6 +55,9 @@ public:
     boost::json::object configure(const boost::json::object& changes) const;
     // POST /_fake/reset: sets every counter back to zero and forgets last_*.
     void reset_stats() const;
+    // POST /_fake/load: the fake loads now (health 200, its loaded lines logged), even after
+    // --fail-start.
+    void finish_loading() const;
     // POST /_fake/log: appends a line to the model log (e.g. an error line the worker must notice).
     void append_log(std::string_view line) const;
 
@@ -86,6 +89,13 @@ struct CachedBenchmark {
 
 // A worker's environment in front of `fake`: unsecured, its MODEL_SERVER_URL, and `cache`.
 std::map<std::string, std::string> env_for(const FakeModelServer& fake, const CachedBenchmark& cache);
+
+class WorkerProcess;
+
+// For a worker in front of `fake` that already logged the fake's start-up error: the fake then
+// loads after all, the worker runs its loaded sequence, and it must stay unready with the error
+// kept. (Checked with Catch2 assertions.)
+void check_error_outlives_loading(const WorkerProcess& worker, const FakeModelServer& fake);
 
 // Integer member of a stats object (0 if absent or not a number).
 std::int64_t stat(const boost::json::object& stats, std::string_view key);

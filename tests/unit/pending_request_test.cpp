@@ -29,7 +29,7 @@ TEST_CASE("a request completes exactly once", "[unit][requests]") {
     CHECK(events[0].answer.body == "{}");
 }
 
-TEST_CASE("the registry forgets completed requests; ids are never reused", "[unit][requests]") {
+TEST_CASE("the registry forgets completed requests, ids are never reused", "[unit][requests]") {
     RequestRegistry registry(1024);
     auto a = registry.create();
     auto b = registry.create();

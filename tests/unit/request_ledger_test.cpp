@@ -71,7 +71,7 @@ TEST_CASE("ledger: requests in a session count as work but not as working reques
     CHECK((d[0].request_idx == 90 && d[0].success));
 }
 
-TEST_CASE("ledger: a report takes what it carried; what came meanwhile stays", "[unit][ledger]") {
+TEST_CASE("ledger: a report takes what it carried, what came meanwhile stays", "[unit][ledger]") {
     RequestLedger l;
     l.start(RequestIdentity{1, 1}, 5, true);
     l.finish(l.start(RequestIdentity{2, 2}, 3, true), Outcome::success);

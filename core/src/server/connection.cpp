@@ -398,6 +398,9 @@ awaitable<std::optional<Request>> read_request(Connection& c) {
     std::size_t n = 0;
     std::tie(ec, n) = co_await http::async_read_header(c.stream, c.buffer, parser, tuple_awaitable);
     c.idle = false;
+    // Beast holds the start line and the fields to the limit each, so a head can pass it by up to a
+    // start line's length; `n` is the whole head.
+    if (!ec && n > cfg.max_header_bytes) ec = http::error::header_limit;
     if (!ec && !parser.is_done()) {
         // curl and others wait (a second, for curl) for this before sending a large body.
         if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {

@@ -43,6 +43,26 @@ double expected_workload(double w, double h, double steps, double batch) {
     };
     return 200 * batch * tokens(w, h, steps) / tokens(1024, 1024, 28);
 }
+
+// Waits until ComfyUI runs a prompt.
+bool wait_running(const FakeModelServer& fake) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (!json::parse(http(fake.port(), "GET", "/queue").body).at("queue_running").as_array().empty()) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return false;
+}
+
+// How often the plugin asked for each prompt's history so far, by prompt id.
+std::map<std::string, std::int64_t> history_polls(const FakeModelServer& fake) {
+    std::map<std::string, std::int64_t> polls;
+    const auto stats = fake.stats();
+    for (const auto& [path, n] : stats.at("paths").as_object()) {
+        if (path.starts_with("/history/")) polls[std::string(path.substr(9))] = n.to_number<std::int64_t>();
+    }
+    return polls;
+}
 }  // namespace
 
 TEST_CASE("comfyui: /generate/sync relays the wrapper's answer, sized from the workflow", "[integration][comfyui]") {
@@ -130,7 +150,7 @@ TEST_CASE("comfyui: /prompt submits to ComfyUI, polls its history and answers wi
     CHECK(metric(w.port(), "cppworker_requests_total{outcome=\"success\"}") == 1);
 }
 
-TEST_CASE("comfyui: ComfyUI's refusals pass through; a failed run is a counted error", "[integration][comfyui]") {
+TEST_CASE("comfyui: ComfyUI's refusals pass through, a failed run is a counted error", "[integration][comfyui]") {
     FakeModelServer fake("comfyui", {"--token-delay", "0.02"});
     CachedBenchmark cache;
     REQUIRE(fake.wait_loaded());
@@ -148,8 +168,7 @@ TEST_CASE("comfyui: ComfyUI's refusals pass through; a failed run is a counted e
     auto running = std::async(std::launch::async, [&] {
         return http(w.port(), "POST", "/prompt", prompt_body(txt2img(512, 512, 200, 1)));
     });
-    REQUIRE(fake.wait_for_log("got prompt"));
-    std::this_thread::sleep_for(100ms);
+    REQUIRE(wait_running(fake));
     REQUIRE(http(fake.port(), "POST", "/interrupt", "{}").status == 200);
     const auto failed = running.get();
     CHECK(failed.status == 500);
@@ -181,20 +200,32 @@ TEST_CASE("comfyui: a client that leaves /prompt stops the polling", "[integrati
     CachedBenchmark cache;
     REQUIRE(fake.wait_loaded());
     WorkerProcess w(artifact(COMFYUI_PLUGIN), {"--plugin-option", "COMFYUI_POLL_INTERVAL=0.05"}, env_for(fake, cache));
+    std::string left;  // the prompt whose client leaves
     {
         HttpConnection c(w.port());
-        const auto body = prompt_body(txt2img(512, 512, 200, 1));
+        const auto body = prompt_body(txt2img(512, 512, 50, 1));  // 1 s of work
         c.send_raw("POST /prompt HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
                    std::to_string(body.size()) + "\r\n\r\n" + body);
-        REQUIRE(wait_metric(w.port(), "cppworker_plugin_comfyui_prompts_submitted_total", 1));
-        std::this_thread::sleep_for(200ms);
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (history_polls(fake).empty() && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(20ms);
+        }
+        const auto polled = history_polls(fake);
+        REQUIRE(polled.size() == 1);
+        left = polled.begin()->first;
     }
     CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"cancelled\"}", 1, 3s));
-    // A poll already on its way when the client left ends (cancelled) and is counted; none follows.
-    std::this_thread::sleep_for(200ms);
-    const double polls = metric(w.port(), "cppworker_plugin_comfyui_history_polls_total");
-    std::this_thread::sleep_for(300ms);
-    CHECK(metric(w.port(), "cppworker_plugin_comfyui_history_polls_total") == polls);
+    const auto at_cancel = history_polls(fake).at(left);
+    // A second prompt waits for the first to finish in ComfyUI, polled all the while; the left
+    // one may see at most the one poll that was already on its way.
+    const auto second = http(w.port(), "POST", "/prompt", prompt_body(txt2img(512, 512, 5, 1)));
+    CHECK(second.status == 200);
+    const auto after = history_polls(fake);
+    REQUIRE(after.size() == 2);
+    CHECK(after.at(left) <= at_cancel + 1);
+    for (const auto& [id, n] : after) {
+        if (id != left) CHECK(n >= 3);
+    }
 }
 
 TEST_CASE("comfyui: past 10 s of queued work (max_queue_time) a request is refused with 429",
@@ -239,10 +270,10 @@ TEST_CASE("comfyui: ready after ComfyUI's GUI line and a benchmark through /gene
 
 TEST_CASE("comfyui: the provisioning script's failure keeps the worker unready", "[integration][comfyui][readiness]") {
     FakeModelServer fake("comfyui", {"--fail-start", "--load-delay", "0.1"});
-    WorkerProcess w(artifact(COMFYUI_PLUGIN), {},
-                    {{"UNSECURED", "true"}, {"MODEL_SERVER_URL", fake.url()}, {"MODEL_LOG", fake.log_path().string()}});
-    CHECK(w.wait_for_log("model log error: [ERROR] Provisioning Script failed"));
-    std::this_thread::sleep_for(500ms);
-    CHECK(http(w.port(), "GET", "/readyz").status == 503);
-    CHECK(stat(fake.stats(), "requests") == 0);
+    CachedBenchmark cache;
+    auto env = env_for(fake, cache);
+    env["MODEL_LOG"] = fake.log_path().string();
+    WorkerProcess w(artifact(COMFYUI_PLUGIN), {}, env);
+    REQUIRE(w.wait_for_log("model log error: [ERROR] Provisioning Script failed"));
+    check_error_outlives_loading(w, fake);
 }

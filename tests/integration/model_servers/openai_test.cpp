@@ -107,7 +107,7 @@ TEST_CASE("openai: a streamed chat arrives token by token and its output chunks 
     CHECK(metric(w.port(), "cppworker_requests_total{outcome=\"success\"}") == 2);
 }
 
-TEST_CASE("openai: a bad payload gets 422 before the server; the server's own refusals pass through",
+TEST_CASE("openai: a bad payload gets 422 before the server, the server's own refusals pass through",
           "[integration][openai]") {
     FakeModelServer fake("openai", {"--token-delay", "0", "--max-model-len", "100"});
     CachedBenchmark cache;
@@ -156,11 +156,11 @@ TEST_CASE("openai: ready after vLLM's start-up line and a benchmark through /v1/
 
 TEST_CASE("openai: vLLM's start-up traceback keeps the worker unready", "[integration][openai][readiness]") {
     FakeModelServer fake("openai", {"--fail-start", "--load-delay", "0.1"});
-    WorkerProcess w(artifact(OPENAI_PLUGIN), {},
-                    {{"UNSECURED", "true"}, {"MODEL_SERVER_URL", fake.url()}, {"MODEL_LOG", fake.log_path().string()}});
+    CachedBenchmark cache;
+    auto env = env_for(fake, cache);
+    env["MODEL_LOG"] = fake.log_path().string();
+    WorkerProcess w(artifact(OPENAI_PLUGIN), {}, env);
     CHECK(w.wait_for_log("model log error: Traceback (most recent call last):"));
-    CHECK(w.wait_for_log("model log error: RuntimeError: Engine core initialization failed"));
-    std::this_thread::sleep_for(500ms);
-    CHECK(http(w.port(), "GET", "/readyz").status == 503);
-    CHECK(stat(fake.stats(), "requests") == 0);
+    REQUIRE(w.wait_for_log("model log error: RuntimeError: Engine core initialization failed"));
+    check_error_outlives_loading(w, fake);
 }

@@ -66,7 +66,7 @@ TEST_CASE("a refiner chain of KSamplerAdvanced counts the steps each one runs", 
     CHECK(size_workflow(w)->steps == 25);
 }
 
-TEST_CASE("two passes add their steps; the largest latent and batch count", "[comfyui]") {
+TEST_CASE("two passes add their steps, the largest latent and batch count", "[comfyui]") {
     auto w = txt2img(512, 512, 20, 1);
     w["20"] = json::object{{"class_type", "KSampler"}, {"inputs", {{"steps", 10}}}};
     w["21"] = json::object{{"class_type", "EmptyHunyuanLatentVideo"},
@@ -79,7 +79,7 @@ TEST_CASE("two passes add their steps; the largest latent and batch count", "[co
     CHECK(s->batch == 3);
 }
 
-TEST_CASE("a link to a primitive node is followed; other links keep PyWorker's defaults", "[comfyui]") {
+TEST_CASE("a link to a primitive node is followed, other links keep PyWorker's defaults", "[comfyui]") {
     const auto w = parse_object(R"({
       "3": {"class_type": "KSampler", "inputs": {"steps": ["30", 0]}},
       "5": {"class_type": "EmptyLatentImage", "inputs": {"width": ["31", 0], "height": ["99", 0], "batch_size": 1}},
@@ -110,15 +110,34 @@ TEST_CASE("a sampler without an empty latent (img2img) is sized at 1024x1024", "
     CHECK(workflow_workload(w) == Approx(200));
 }
 
-TEST_CASE("absurd sizes are clamped to ComfyUI's limits; junk nodes are skipped", "[comfyui]") {
+TEST_CASE("absurd sizes are clamped to ComfyUI's limits, junk nodes are skipped", "[comfyui]") {
     auto w = txt2img(1000000, 64, 1000000, 100000);
     w["junk"] = 5;
     w["no_class"] = json::object{{"inputs", json::object{}}};
     const auto s = size_workflow(w);
     REQUIRE(s);
     CHECK(s->width == 16384);
+    CHECK(s->height == 64);
     CHECK(s->steps == 10000);
     CHECK(s->batch == 4096);
+
+    const auto tall = size_workflow(txt2img(64, 1000000, 20, 1));
+    REQUIRE(tall);
+    CHECK(tall->width == 64);
+    CHECK(tall->height == 16384);
+
+    // And from below: no side under a pixel, no negative steps, at least one image.
+    const auto tiny = size_workflow(txt2img(-5, 0, -3, 0));
+    REQUIRE(tiny);
+    CHECK(tiny->width == 1);
+    CHECK(tiny->height == 1);
+    CHECK(tiny->steps == 0);
+    CHECK(tiny->batch == 1);
+
+    // The wrapper's modifier path clamps alike.
+    CHECK(wrapper_workload(std::string_view(R"({"input": {"modifier": "Text2Image", "modifications":)"
+                                            R"( {"width": 1e9, "height": -1, "steps": 1e9, "batch_size": 0}}})")) ==
+          Approx(image_workload(16384, 1, 10000, 1)));
 }
 
 TEST_CASE("the wrapper's payload needs an input object", "[comfyui]") {
