@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
         if (!cfg.model_server_url.empty()) spdlog::info("model server at {}", cfg.model_server_url);
 
         requests::RequestRegistry registry(cfg.stream_high_water);
-        accounting::RequestLedger ledger;
+        // Delete entries are kept only for an autoscaler to take them.
+        accounting::RequestLedger ledger(cfg.report_addr.empty() ? 0 : cfg.max_undelivered);
         auth::Authenticator authenticator(cfg.auth_scheme == "url"      ? auth::Scheme::url
                                           : cfg.auth_scheme == "fields" ? auth::Scheme::fields
                                                                         : auth::Scheme::any);

@@ -5,7 +5,17 @@
 namespace cppworker::accounting {
 
 void RequestLedger::count_received(const std::optional<RequestIdentity>& who) {
-    if (who) received_reqnums_.insert(who->reqnum);
+    if (who) ++received_;
+}
+
+void RequestLedger::queue_delete(DeleteEntry entry) {
+    if (max_undelivered_ == 0) return;
+    if (deletes_.size() == max_undelivered_) {
+        deletes_.pop_front();
+        ++first_delete_;
+        ++totals_.undelivered_dropped;
+    }
+    deletes_.push_back(entry);
 }
 
 uint64_t RequestLedger::start(std::optional<RequestIdentity> who, double workload, bool tracked) {
@@ -47,7 +57,7 @@ void RequestLedger::finish(uint64_t handle, Outcome outcome) {
         ++totals_.cancelled;
         break;
     }
-    if (w.tracked && w.who) deletes_.push_back(DeleteEntry{w.who->request_idx, outcome != Outcome::error});
+    if (w.tracked && w.who) queue_delete(DeleteEntry{w.who->request_idx, outcome != Outcome::error});
 }
 
 void RequestLedger::reject(std::optional<RequestIdentity> who, double workload, bool tracked) {
@@ -58,7 +68,7 @@ void RequestLedger::reject(std::optional<RequestIdentity> who, double workload, 
     ++generation_;
     if (tracked) {
         count_received(who);
-        if (who) deletes_.push_back(DeleteEntry{who->request_idx, false});
+        if (who) queue_delete(DeleteEntry{who->request_idx, false});
     }
 }
 
@@ -79,13 +89,16 @@ LedgerSnapshot RequestLedger::snapshot() const {
         ++s.num_working;
         if (w.who) s.working_request_idxs.push_back(w.who->request_idx);
     }
-    s.num_received_ever = received_reqnums_.size();
+    s.num_received_ever = received_;
     return s;
 }
 
 LedgerTotals RequestLedger::totals() const {
     std::lock_guard lock(mutex_);
-    return totals_;
+    LedgerTotals t = totals_;
+    t.working = working_.size();
+    t.undelivered = deletes_.size();
+    return t;
 }
 
 void RequestLedger::consume_interval(const LedgerSnapshot& reported) {
@@ -102,14 +115,19 @@ uint64_t RequestLedger::generation() const {
     return generation_;
 }
 
-std::vector<DeleteEntry> RequestLedger::pending_deletes() const {
+RequestLedger::DeleteBatch RequestLedger::pending_deletes(std::size_t n) const {
     std::lock_guard lock(mutex_);
-    return deletes_;
+    const auto end = deletes_.begin() + static_cast<std::ptrdiff_t>(std::min(n, deletes_.size()));
+    return DeleteBatch{first_delete_, std::vector<DeleteEntry>(deletes_.begin(), end)};
 }
 
-void RequestLedger::drop_deletes(std::size_t n) {
+void RequestLedger::drop_deletes(const DeleteBatch& delivered) {
     std::lock_guard lock(mutex_);
-    deletes_.erase(deletes_.begin(), deletes_.begin() + static_cast<std::ptrdiff_t>(std::min(n, deletes_.size())));
+    const uint64_t end = delivered.first + delivered.entries.size();
+    if (end <= first_delete_) return;
+    const auto n = static_cast<std::size_t>(std::min<uint64_t>(end - first_delete_, deletes_.size()));
+    deletes_.erase(deletes_.begin(), deletes_.begin() + static_cast<std::ptrdiff_t>(n));
+    first_delete_ += n;
 }
 
 uint64_t RequestLedger::open_session(std::optional<RequestIdentity> who, double cost) {
@@ -132,7 +150,7 @@ void RequestLedger::close_session(uint64_t handle) {
     interval_.served += w.workload;
     totals_.workload_served += w.workload;
     ++generation_;
-    if (w.who) deletes_.push_back(DeleteEntry{w.who->request_idx, true});
+    if (w.who) queue_delete(DeleteEntry{w.who->request_idx, true});
 }
 
 }  // namespace cppworker::accounting

@@ -1,10 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <vector>
 
 namespace cppworker::accounting {
@@ -30,26 +30,35 @@ struct LedgerSnapshot {
     std::vector<int64_t> working_request_idxs;
 };
 
-// Everything since start, for Prometheus (counters never go down).
+// Everything since start, for Prometheus (counters never go down), and what is held now.
 struct LedgerTotals {
     uint64_t started = 0, succeeded = 0, errored = 0, cancelled = 0, rejected = 0;
+    uint64_t undelivered_dropped = 0;  // delete entries given up past the cap, oldest first
+    std::size_t working = 0;           // requests and sessions started and not finished
+    std::size_t undelivered = 0;       // delete entries waiting for the autoscaler
     double workload_received = 0, workload_served = 0, workload_cancelled = 0, workload_errored = 0,
            workload_rejected = 0;
 };
 
+// 16 bytes: a million of them waiting out an autoscaler outage cost 16 MB.
 struct DeleteEntry {
     int64_t request_idx;
     bool success;  // true for served and cancelled, false for errored and rejected (PyWorker's rule)
 };
+static_assert(sizeof(DeleteEntry) <= 16);
 
 enum class Outcome { success, error, cancel };
 
 // PyWorker Gen 3's request accounting (protocol.md §9), one instance per worker, thread-safe.
 // A request is started once, then finished once with its outcome; or rejected instead of started.
+// Nothing is kept of a finished request but its delete entry, and that only while an autoscaler
+// is there to take it (`max_undelivered` > 0), up to that many: past it the oldest are dropped.
 // Unlike PyWorker, two live requests that share a reqnum are both counted (PyWorker keys its
 // working set by reqnum, so one hides the other and cur_load comes out short).
 class RequestLedger {
 public:
+    explicit RequestLedger(std::size_t max_undelivered) : max_undelivered_(max_undelivered) {}
+
     // After admission. `tracked`: false for requests inside a session, which count in the
     // workload sums but not in the working set, the received set or the delete queue.
     // Returns a handle for finish().
@@ -69,10 +78,16 @@ public:
     // ("update_pending"), but not after a cancel.
     uint64_t generation() const;
 
-    // Entries waiting for /delete_requests/, oldest first; they stay until dropped.
-    std::vector<DeleteEntry> pending_deletes() const;
-    // The first `n` entries were delivered.
-    void drop_deletes(std::size_t n);
+    // At most `n` entries waiting for /delete_requests/, oldest first; they stay until dropped.
+    // `first` numbers the first of them, so that entries the cap dropped meanwhile are no
+    // confusion to drop_deletes.
+    struct DeleteBatch {
+        uint64_t first = 0;
+        std::vector<DeleteEntry> entries;
+    };
+    DeleteBatch pending_deletes(std::size_t n = SIZE_MAX) const;
+    // A batch was delivered: it leaves, and with it anything older.
+    void drop_deletes(const DeleteBatch& delivered);
 
     // Sessions are metered as one working request each (workload = the route cost).
     uint64_t open_session(std::optional<RequestIdentity> who, double cost);
@@ -86,12 +101,15 @@ private:
         bool session;
     };
     void count_received(const std::optional<RequestIdentity>& who);
+    void queue_delete(DeleteEntry entry);
 
     mutable std::mutex mutex_;
     uint64_t next_handle_ = 1;
     std::map<uint64_t, Working> working_;
-    std::set<int64_t> received_reqnums_;
-    std::vector<DeleteEntry> deletes_;
+    std::size_t received_ = 0;
+    const std::size_t max_undelivered_;
+    std::deque<DeleteEntry> deletes_;
+    uint64_t first_delete_ = 0;  // the number of deletes_.front(), counting every entry ever queued
     LedgerSnapshot interval_;
     LedgerTotals totals_;
     uint64_t generation_ = 0;

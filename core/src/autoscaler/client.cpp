@@ -91,11 +91,20 @@ asio::awaitable<void> report_deletes(server::ServerState& s, WorkerIdentity work
     for (auto& a : split_report_addrs(s.config.report_addr)) {
         if (!skip_for_deletes(a)) addresses.push_back(std::move(a));
     }
+    // An outage can leave a million ids behind; after it they go in posts of a bounded size.
+    constexpr std::size_t max_per_post = 10'000;
+    uint64_t dropped_seen = 0;
     for (;;) {
         co_await async::sleep_for(1s);
-        const auto entries = s.ledger.pending_deletes();
-        if (entries.empty()) continue;
-        const auto [succeeded, failed] = split_deletes(entries);
+        if (const auto dropped = s.ledger.totals().undelivered_dropped; dropped != dropped_seen) {
+            spdlog::warn("{} finished request id(s) dropped undelivered: more than --max-undelivered {} waited for "
+                         "the autoscaler",
+                         dropped - dropped_seen, s.config.max_undelivered);
+            dropped_seen = dropped;
+        }
+        const auto batch = s.ledger.pending_deletes(max_per_post);
+        if (batch.entries.empty()) continue;
+        const auto [succeeded, failed] = split_deletes(batch.entries);
         bool delivered = true;
         if (!succeeded.empty()) {
             delivered = co_await post_with_failover(addresses, "/delete_requests/",
@@ -105,7 +114,7 @@ asio::awaitable<void> report_deletes(server::ServerState& s, WorkerIdentity work
             delivered = co_await post_with_failover(addresses, "/delete_requests/",
                                                     delete_requests_body(worker.id, worker.mtoken, failed, false));
         }
-        if (delivered) s.ledger.drop_deletes(entries.size());
+        if (delivered) s.ledger.drop_deletes(batch);
     }
 }
 

@@ -54,7 +54,7 @@ ParseResult parse(int argc, const char* const* argv, const std::filesystem::path
     std::string plugin_path;
     std::string plugin_dir = (exe_dir / ".." / "lib" / "cppworker" / "plugins").lexically_normal().string();
     std::vector<std::string> options;
-    double read_timeout = 30, request_timeout = 600, drain_timeout = 30;
+    double read_timeout = 30, request_timeout = 600, drain_timeout = 30, stream_idle_timeout = 300;
     std::string port_file;
 
     app.add_option("--port", c.port, "TCP port to listen on (0 picks a free one)")->envname("WORKER_PORT");
@@ -74,12 +74,21 @@ ParseResult parse(int argc, const char* const* argv, const std::filesystem::path
         ->envname("WORKER_MAX_HEADER_BYTES");
     app.add_option("--read-timeout", read_timeout, "seconds a client may take to send a request; slower gets 408")
         ->envname("WORKER_READ_TIMEOUT")->check(CLI::PositiveNumber);
-    app.add_option("--request-timeout", request_timeout, "seconds the plugin may take to start answering; then 504")
+    app.add_option("--request-timeout", request_timeout,
+                   "seconds a request may wait in its queue and for the plugin to start answering; then 504")
         ->envname("WORKER_REQUEST_TIMEOUT")->check(CLI::PositiveNumber);
     app.add_option("--drain-timeout", drain_timeout, "seconds to finish in-flight requests on SIGTERM")
         ->envname("WORKER_DRAIN_TIMEOUT")->check(CLI::NonNegativeNumber);
     app.add_option("--stream-high-water", c.stream_high_water, "bytes queued for a slow client before streams see backpressure")
         ->envname("WORKER_STREAM_HIGH_WATER")->check(CLI::PositiveNumber);
+    app.add_option("--stream-idle-timeout", stream_idle_timeout,
+                   "seconds a plugin's stream may go without a write before it is cut short")
+        ->envname("WORKER_STREAM_IDLE_TIMEOUT")->check(CLI::PositiveNumber);
+    app.add_option("--max-connections", c.max_connections, "open client connections at most; past it 503 and close")
+        ->envname("WORKER_MAX_CONNECTIONS")->check(CLI::PositiveNumber);
+    app.add_option("--max-undelivered", c.max_undelivered,
+                   "finished request ids kept for the autoscaler's /delete_requests/; past it the oldest go")
+        ->envname("WORKER_MAX_UNDELIVERED");
     app.add_option("--port-file", port_file, "write the bound port to this file once listening")
         ->envname("WORKER_PORT_FILE");
     app.add_option("--log-level", c.log_level, "debug, info, warn or error")
@@ -174,6 +183,7 @@ ParseResult parse(int argc, const char* const* argv, const std::filesystem::path
     c.read_timeout = seconds_to_ms(read_timeout);
     c.request_timeout = seconds_to_ms(request_timeout);
     c.drain_timeout = seconds_to_ms(drain_timeout);
+    c.stream_idle_timeout = seconds_to_ms(stream_idle_timeout);
     c.upstream_connect_timeout = seconds_to_ms(upstream_connect_timeout);
     if (health_path == "none") {
         c.model_health_path = "";

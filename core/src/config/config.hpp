@@ -28,6 +28,9 @@ struct Config {
     std::chrono::milliseconds request_timeout{600'000};
     std::chrono::milliseconds drain_timeout{30'000};
     std::size_t stream_high_water = 1024 * 1024;
+    std::chrono::milliseconds stream_idle_timeout{300'000};  // a plugin stream with no write for this long is cut
+    std::size_t max_connections = 10'000;          // open client connections; past it a new one gets 503
+    std::size_t max_undelivered = 1'000'000;       // retired request ids kept for /delete_requests/
     std::optional<std::filesystem::path> port_file;
     std::string log_level = "info";
 

@@ -32,6 +32,16 @@ std::string format_plugin_metrics(const std::vector<plugin::MetricSample>& sampl
     return out;
 }
 
+namespace {
+
+// One unlabelled sample with its HELP and TYPE lines.
+template <class Value>
+void sample(std::string& out, std::string_view type, std::string_view name, std::string_view help, Value value) {
+    out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
+}
+
+}  // namespace
+
 std::string format_worker_metrics(const accounting::LedgerTotals& t, const accounting::LedgerSnapshot& now,
                                   const WorkerGauges& g) {
     std::string out;
@@ -48,40 +58,36 @@ std::string format_worker_metrics(const accounting::LedgerTotals& t, const accou
     out += fmt::format("cppworker_workload_total{{outcome=\"errored\"}} {}\n", t.workload_errored);
     out += fmt::format("cppworker_workload_total{{outcome=\"cancelled\"}} {}\n", t.workload_cancelled);
     out += fmt::format("cppworker_workload_total{{outcome=\"rejected\"}} {}\n", t.workload_rejected);
-    out += fmt::format("# HELP cppworker_requests_working Requests and sessions in flight (num_requests_working).\n"
-                       "# TYPE cppworker_requests_working gauge\ncppworker_requests_working {}\n",
-                       now.num_working);
-    out += fmt::format("# HELP cppworker_load Workload in flight (cur_load).\n"
-                       "# TYPE cppworker_load gauge\ncppworker_load {}\n",
-                       now.in_flight);
-    out += fmt::format("# HELP cppworker_queued_requests Requests waiting for a FIFO or limited route.\n"
-                       "# TYPE cppworker_queued_requests gauge\ncppworker_queued_requests {}\n",
-                       g.queued_requests);
-    out += fmt::format("# HELP cppworker_sessions_open Open sessions.\n"
-                       "# TYPE cppworker_sessions_open gauge\ncppworker_sessions_open {}\n",
-                       g.open_sessions);
-    out += fmt::format("# HELP cppworker_max_perf Benchmarked throughput, workload units per second.\n"
-                       "# TYPE cppworker_max_perf gauge\ncppworker_max_perf {}\n",
-                       g.max_perf);
+    sample(out, "gauge", "cppworker_requests_working", "Requests and sessions in flight (num_requests_working).",
+           now.num_working);
+    sample(out, "gauge", "cppworker_load", "Workload in flight (cur_load).", now.in_flight);
+    sample(out, "gauge", "cppworker_queued_requests", "Requests waiting for a FIFO or limited route.",
+           g.queued_requests);
+    sample(out, "gauge", "cppworker_sessions_open", "Open sessions.", g.open_sessions);
+    sample(out, "gauge", "cppworker_max_perf", "Benchmarked throughput, workload units per second.", g.max_perf);
+    sample(out, "gauge", "cppworker_ledger_entries", "Requests and sessions the ledger holds as started.", t.working);
+    sample(out, "gauge", "cppworker_registered_requests", "Request ids the plugin may still complete.",
+           g.registered_requests);
+    sample(out, "gauge", "cppworker_undelivered_ids", "Finished request ids waiting for /delete_requests/.",
+           t.undelivered);
+    sample(out, "counter", "cppworker_undelivered_dropped_total",
+           "Finished request ids dropped undelivered, past --max-undelivered.", t.undelivered_dropped);
+    sample(out, "gauge", "cppworker_connections_open", "Open client connections.", g.open_connections);
+    sample(out, "counter", "cppworker_connections_refused_total",
+           "Client connections answered 503 and closed, past --max-connections.", g.refused_connections);
     return out;
 }
 
 std::string format_upstream_metrics(const upstream::ForwarderStats& s) {
-    return fmt::format(
-        "# HELP cppworker_upstream_requests_total Requests forwarded to the model server.\n"
-        "# TYPE cppworker_upstream_requests_total counter\n"
-        "cppworker_upstream_requests_total {}\n"
-        "# HELP cppworker_upstream_failures_total Forwards that found the model server unreachable, silent or "
-        "malformed.\n"
-        "# TYPE cppworker_upstream_failures_total counter\n"
-        "cppworker_upstream_failures_total {}\n"
-        "# HELP cppworker_upstream_connections_opened_total Connections opened to the model server.\n"
-        "# TYPE cppworker_upstream_connections_opened_total counter\n"
-        "cppworker_upstream_connections_opened_total {}\n"
-        "# HELP cppworker_upstream_idle_connections Kept-alive connections to the model server waiting for reuse.\n"
-        "# TYPE cppworker_upstream_idle_connections gauge\n"
-        "cppworker_upstream_idle_connections {}\n",
-        s.requests, s.failures, s.connections_opened, s.idle_connections);
+    std::string out;
+    sample(out, "counter", "cppworker_upstream_requests_total", "Requests forwarded to the model server.", s.requests);
+    sample(out, "counter", "cppworker_upstream_failures_total",
+           "Forwards that found the model server unreachable, silent or malformed.", s.failures);
+    sample(out, "counter", "cppworker_upstream_connections_opened_total", "Connections opened to the model server.",
+           s.connections_opened);
+    sample(out, "gauge", "cppworker_upstream_idle_connections",
+           "Kept-alive connections to the model server waiting for reuse.", s.idle_connections);
+    return out;
 }
 
 }  // namespace cppworker::metrics

@@ -19,6 +19,9 @@ struct WorkerGauges {
     std::size_t queued_requests = 0;
     std::size_t open_sessions = 0;
     double max_perf = 0;
+    std::size_t registered_requests = 0;  // ids the plugin may still complete
+    std::size_t open_connections = 0;
+    uint64_t refused_connections = 0;     // over --max-connections, since start
 };
 std::string format_worker_metrics(const accounting::LedgerTotals& totals, const accounting::LedgerSnapshot& now,
                                   const WorkerGauges& gauges);

@@ -59,12 +59,17 @@ cppw_status PendingRequest::stream_begin(Answer head) {
 }
 
 cppw_status PendingRequest::stream_write(std::string chunk) {
+    const auto size = chunk.size();
     {
         std::lock_guard lock(mutex_);
         if (state_ != State::streaming) return CPPW_WRONG_STATE;
         if (cancelled_) return CPPW_CANCELLED;
+        overflowed_ = queued_bytes_ + size > hard_limit_factor * high_water_;
     }
-    const auto size = chunk.size();
+    if (overflowed()) {
+        cancel();
+        return CPPW_CANCELLED;
+    }
     return push(Event{Event::Kind::stream_data, {}, std::move(chunk), CPPW_OK}, size);
 }
 
@@ -95,13 +100,19 @@ cppw_status PendingRequest::stream_end(cppw_status status, bool& completed) {
 
 void PendingRequest::refuse(std::string message) {
     std::vector<std::function<void()>> listeners;
+    bool streaming;
     {
         std::lock_guard lock(mutex_);
-        if (state_ != State::open || relayed_) return;
+        if (state_ == State::done || relayed_) return;
+        streaming = state_ == State::streaming;
         state_ = State::done;
         listeners = take_finish_listeners();
     }
-    push(Event{Event::Kind::refused, {}, std::move(message), CPPW_ERROR}, 0);
+    if (streaming) {
+        push(Event{Event::Kind::stream_end, {}, std::move(message), CPPW_ERROR}, 0);
+    } else {
+        push(Event{Event::Kind::refused, {}, std::move(message), CPPW_ERROR}, 0);
+    }
     run_all(std::move(listeners));
 }
 
@@ -144,6 +155,11 @@ void PendingRequest::when_drained(std::function<void()> listener) {
 bool PendingRequest::cancelled() const {
     std::lock_guard lock(mutex_);
     return cancelled_;
+}
+
+bool PendingRequest::overflowed() const {
+    std::lock_guard lock(mutex_);
+    return overflowed_;
 }
 
 void PendingRequest::set_notifier(std::function<void()> notify) {

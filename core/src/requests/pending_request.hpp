@@ -35,6 +35,10 @@ struct Event {
 // connection takes them on its own executor. The notifier tells the connection to look.
 class PendingRequest {
 public:
+    // A plugin that ignores CPPW_BACKPRESSURE gets its stream cut at this many times the
+    // high-water mark queued, rather than the worker's memory.
+    static constexpr std::size_t hard_limit_factor = 8;
+
     PendingRequest(cppw_request_id id, std::size_t high_water) : id_(id), high_water_(high_water) {}
 
     cppw_request_id id() const { return id_; }
@@ -47,7 +51,11 @@ public:
     cppw_status stream_wait(std::chrono::milliseconds timeout);
     cppw_status stream_end(cppw_status status, bool& completed);
     bool cancelled() const;
-    // `handle` did not accept the request; ignored when the plugin answered anyway.
+    // Cancelled because the plugin queued more than the hard limit of stream data.
+    bool overflowed() const;
+    // `handle` did not accept the request (it failed, or threw through the SDK): the answer is a
+    // 500 with `message`, or a stream already begun is cut short. Ignored when the plugin
+    // answered anyway, or handed the request to the host to relay.
     void refuse(std::string message);
     // The host takes over answering (a relayed forward): CPPW_OK, CPPW_CANCELLED, or
     // CPPW_WRONG_STATE when the request was answered, is being answered, or is relayed already.
@@ -83,6 +91,7 @@ private:
     std::condition_variable drained_;
     State state_ = State::open;
     bool cancelled_ = false;
+    bool overflowed_ = false;
     std::size_t queued_bytes_ = 0;
     std::deque<Event> events_;
     std::function<void()> notify_;

@@ -5,6 +5,7 @@
 #include "server/envelope.hpp"
 #include "server/plugin_call.hpp"
 #include "server/session_endpoints.hpp"
+#include "requests/request_scope.hpp"
 
 #include <cppworker/plugin.hpp>
 
@@ -95,9 +96,10 @@ Reply builtin_reply(ServerState& s, std::string_view path) {
     }
     std::size_t queued = s.fifo_gate.queued();
     for (const auto& gate : s.route_gates) queued += gate ? gate->queued() : 0;
+    const metrics::WorkerGauges gauges{queued, s.sessions.size(), s.readiness.max_perf(), s.registry.size(),
+                                       s.open_connections(), s.refused_connections.load()};
     return Reply{http::status::ok, "text/plain; version=0.0.4",
-                 metrics::format_worker_metrics(s.ledger.totals(), s.ledger.snapshot(),
-                                                {queued, s.sessions.size(), s.readiness.max_perf()}) +
+                 metrics::format_worker_metrics(s.ledger.totals(), s.ledger.snapshot(), gauges) +
                      s.route_metrics.format() + metrics::format_upstream_metrics(s.forwarder.stats()) +
                      metrics::format_plugin_metrics(s.plugin.metrics())};
 }
@@ -131,10 +133,13 @@ awaitable<bool> wait_watching(Connection& c, asio::steady_timer& wake, bool& wat
     co_return true;
 }
 
-// Waits until the route's gate lets this request run. False when the client left (or its session
-// closed) first; the request then holds no slot.
-awaitable<bool> wait_turn(Connection& c, accounting::ConcurrencyGate& gate, requests::PendingRequest& pending,
-                          const std::shared_ptr<asio::steady_timer>& wake, bool& watch_client) {
+enum class Turn { came, client_left, timed_out };
+
+// Waits until the route's gate lets this request run, the client leaves (or its session closes),
+// or the deadline passes. Only when the turn came does the request hold a slot.
+awaitable<Turn> wait_turn(Connection& c, accounting::ConcurrencyGate& gate, requests::PendingRequest& pending,
+                          const std::shared_ptr<asio::steady_timer>& wake, bool& watch_client,
+                          Clock::time_point deadline) {
     auto turn = std::make_shared<std::atomic<bool>>(false);
     const bool now = gate.enter(pending.id(), [turn, weak = std::weak_ptr(wake), executor = wake->get_executor()] {
         turn->store(true);
@@ -142,29 +147,32 @@ awaitable<bool> wait_turn(Connection& c, accounting::ConcurrencyGate& gate, requ
             if (auto timer = weak.lock()) timer->cancel();
         });
     });
-    if (now) co_return true;
+    if (now) co_return Turn::came;
     spdlog::debug("request {}: queued behind {} running", pending.id(), gate.running());
     while (!turn->load()) {
-        wake->expires_at(Clock::time_point::max());
+        wake->expires_at(deadline);
         const bool client_here = co_await wait_watching(c, *wake, watch_client);
         if (turn->load()) break;
-        if (!client_here || pending.cancelled()) {
+        const bool gone = !client_here || pending.cancelled();
+        if (gone || Clock::now() >= deadline) {
             if (!gate.leave_queue(pending.id())) gate.exit();  // the turn came as it left: pass it on
-            co_return false;
+            co_return gone ? Turn::client_left : Turn::timed_out;
         }
     }
-    co_return true;
+    co_return Turn::came;
 }
 
 // Sends what the plugin produces for one accepted request, until it completed it, the client
-// left, or the deadline passed.
+// left, or a deadline passed: `deadline` for the answer to begin, then --stream-idle-timeout
+// between the writes of a plugin's own stream (a relayed one has the forwarder's timeouts).
 awaitable<Relayed> relay_answer(Connection& c, const Request& req, requests::PendingRequest& pending,
-                                asio::steady_timer& wake, bool keep_alive, bool& watch_client) {
+                                asio::steady_timer& wake, bool keep_alive, bool& watch_client,
+                                Clock::time_point deadline) {
     auto& s = c.server;
     using accounting::Outcome;
-    const auto deadline = Clock::now() + s.config.request_timeout;
     std::optional<http::response<http::empty_body>> head;
     std::optional<http::response_serializer<http::empty_body>> serializer;
+    Clock::time_point last_write;
 
     for (;;) {
         // Named, not a range-for temporary: GCC 12 coroutines mishandle its lifetime.
@@ -193,12 +201,14 @@ awaitable<Relayed> relay_answer(Connection& c, const Request& req, requests::Pen
                 head->chunked(true);
                 serializer.emplace(*head);
                 c.last_status = head->result_int();
+                last_write = Clock::now();
                 c.stream.expires_after(s.config.read_timeout);
                 auto [ec, n] = co_await http::async_write_header(c.stream, *serializer, tuple_awaitable);
                 if (ec) break;
                 continue;
             }
             case requests::Event::Kind::stream_data: {
+                last_write = Clock::now();
                 c.stream.expires_after(s.config.read_timeout);
                 auto [ec, n] = co_await asio::async_write(c.stream, http::make_chunk(asio::buffer(e.data)),
                                                           tuple_awaitable);
@@ -208,8 +218,8 @@ awaitable<Relayed> relay_answer(Connection& c, const Request& req, requests::Pen
             }
             case requests::Event::Kind::stream_end: {
                 if (e.end_status != CPPW_OK) {
-                    spdlog::warn("request {}: the plugin ended its stream with status {}; cutting the answer short",
-                                 pending.id(), static_cast<int>(e.end_status));
+                    spdlog::warn("request {}: the plugin ended its stream with status {}{}{}; cutting the answer short",
+                                 pending.id(), static_cast<int>(e.end_status), e.data.empty() ? "" : ": ", e.data);
                     co_return Relayed{false, Outcome::error};
                 }
                 c.stream.expires_after(s.config.read_timeout);
@@ -224,9 +234,23 @@ awaitable<Relayed> relay_answer(Connection& c, const Request& req, requests::Pen
         }
 
         if (pending.cancelled()) {
+            if (pending.overflowed()) {
+                spdlog::warn("request {} ({}): the plugin queued over {} bytes for a slow client, ignoring "
+                             "backpressure; stream cut short",
+                             pending.id(), req.target(),
+                             requests::PendingRequest::hard_limit_factor * s.config.stream_high_water);
+                co_return Relayed{false, Outcome::error};
+            }
             // Its session closed: PyWorker aborts the connection rather than answer.
             spdlog::info("request {} ({}): aborted", pending.id(), req.target());
             co_return Relayed{false, Outcome::cancel};
+        }
+        const bool plugin_stream = head && pending.plugin_may_answer();
+        if (plugin_stream && Clock::now() >= last_write + s.config.stream_idle_timeout) {
+            pending.cancel();
+            spdlog::warn("request {} ({}): the plugin's stream wrote nothing for {} ms; cut short", pending.id(),
+                         req.target(), s.config.stream_idle_timeout.count());
+            co_return Relayed{false, Outcome::error};
         }
         if (!head && Clock::now() >= deadline) {
             pending.cancel();
@@ -238,7 +262,9 @@ awaitable<Relayed> relay_answer(Connection& c, const Request& req, requests::Pen
         }
 
         if (pending.has_events()) continue;
-        wake.expires_at(head ? Clock::time_point::max() : deadline);
+        wake.expires_at(plugin_stream ? last_write + s.config.stream_idle_timeout
+                        : head        ? Clock::time_point::max()
+                                      : deadline);
         if (!co_await wait_watching(c, wake, watch_client)) {
             spdlog::info("request {} ({}): client {} disconnected; cancelled", pending.id(), req.target(), c.peer);
             pending.cancel();
@@ -248,21 +274,25 @@ awaitable<Relayed> relay_answer(Connection& c, const Request& req, requests::Pen
 }
 
 // Why a request was turned away before it started, as PyWorker answers it (empty body).
-awaitable<bool> refuse(Connection& c, const Request& req, const HandleCall& call, double workload,
-                       http::status status, std::string_view why, bool keep_alive) {
-    auto& s = c.server;
-    s.registry.forget(call.info.id);
-    s.ledger.reject(call.envelope.who, workload, call.envelope.session_id.empty());
+awaitable<bool> refuse(Connection& c, const Request& req, requests::RequestScope& scope, const HandleCall& call,
+                       double workload, http::status status, std::string_view why, bool keep_alive) {
+    scope.reject(call.envelope.who, workload, call.envelope.session_id.empty());
     spdlog::info("request {} ({}): {} -> {}", call.info.id, call.path, why, static_cast<unsigned>(status));
     Reply reply{status, "", ""};
     co_return co_await write_reply(c, req, reply, keep_alive);
 }
 
 // The request path of protocol.md §4.2: envelope, workload, session, signature, admission, queue,
-// then the plugin.
+// then the plugin. Everything the request holds belongs to its scope.
 awaitable<bool> serve_plugin_route(Connection& c, const Request& req, uint32_t route_index, std::string_view path,
                                    std::string_view query, bool keep_alive) {
     auto& s = c.server;
+    // Time in the queue counts toward --request-timeout: it is the client's wait.
+    const auto deadline = Clock::now() + s.config.request_timeout;
+    c.last_status = metrics::RouteMetrics::client_closed;
+    requests::RequestScope scope({s.registry, s.ledger, s.route_metrics}, route_index, c.last_status);
+    const auto& pending = scope.pending();
+
     auto parsed = parse_envelope(req.body(), s.require_auth);
     if (auto* err = std::get_if<EnvelopeError>(&parsed)) {
         auto reply = json_reply(http::status::unprocessable_entity, std::move(err->body));
@@ -270,36 +300,32 @@ awaitable<bool> serve_plugin_route(Connection& c, const Request& req, uint32_t r
     }
     auto call = std::make_shared<HandleCall>(std::move(std::get<Envelope>(parsed)), path, query, route_index);
     const auto& envelope = call->envelope;
-
-    const auto pending = s.registry.create();
     call->info.id = pending->id();
     double workload = 0;
     if (auto err = s.plugin.workload(call->info, workload)) {
-        s.registry.forget(pending->id());
         auto reply = error_reply(http::status::unprocessable_entity, *err);
         co_return co_await write_reply(c, req, reply, keep_alive);
     }
     const bool in_session = !envelope.session_id.empty();
     if (in_session && !s.sessions.join(envelope.session_id, pending)) {
-        s.registry.forget(pending->id());
         auto reply = error_reply(http::status::gone, "invalid session");
         co_return co_await write_reply(c, req, reply, keep_alive);
     }
     if (s.require_auth) {
         const auto verdict = s.authenticator.check(*envelope.auth_data);
         if (verdict != auth::Verdict::accepted) {
-            co_return co_await refuse(c, req, *call, workload, http::status::unauthorized, auth::to_string(verdict),
-                                      keep_alive);
+            co_return co_await refuse(c, req, scope, *call, workload, http::status::unauthorized,
+                                      auth::to_string(verdict), keep_alive);
         }
     }
     const auto& route = s.router.route(route_index);
     if (route.max_queue_time >= 0 &&
         accounting::over_queue_limit(s.ledger.queued_workload(), s.readiness.max_perf(), route.max_queue_time)) {
-        co_return co_await refuse(c, req, *call, workload, http::status::too_many_requests,
+        co_return co_await refuse(c, req, scope, *call, workload, http::status::too_many_requests,
                                   "queue estimate over max_queue_time", keep_alive);
     }
 
-    const uint64_t ledger_handle = s.ledger.start(envelope.who, workload, !in_session);
+    scope.start(envelope.who, workload, !in_session);
     const auto executor = co_await asio::this_coro::executor;
     auto wake = std::make_shared<asio::steady_timer>(executor);
     pending->set_notifier([weak = std::weak_ptr(wake), executor] {
@@ -308,21 +334,28 @@ awaitable<bool> serve_plugin_route(Connection& c, const Request& req, uint32_t r
         });
     });
     bool watch_client = true;
-    auto* gate = s.gate_for(route_index);
-    if (gate && !co_await wait_turn(c, *gate, *pending, wake, watch_client)) {
-        spdlog::info("request {} ({}): left the queue; cancelled", pending->id(), path);
-        pending->cancel();
-        s.registry.forget(pending->id());
-        s.ledger.finish(ledger_handle, accounting::Outcome::cancel);
-        co_return false;
+    if (auto* gate = s.gate_for(route_index)) {
+        switch (co_await wait_turn(c, *gate, *pending, wake, watch_client, deadline)) {
+        case Turn::came: scope.hold(*gate); break;
+        case Turn::client_left:
+            spdlog::info("request {} ({}): left the queue; cancelled", pending->id(), path);
+            co_return false;
+        case Turn::timed_out: {
+            spdlog::warn("request {} ({}): still queued after {} ms; answering 504", pending->id(), path,
+                         s.config.request_timeout.count());
+            auto reply = error_reply(http::status::gateway_timeout, "the request waited in its queue too long");
+            const bool ok = co_await write_reply(c, req, reply, keep_alive);
+            scope.finish(accounting::Outcome::error);
+            co_return ok && keep_alive;
+        }
+        }
     }
 
     // Not awaited: the connection keeps watching its client while the plugin works.
+    scope.hand_to_plugin();
     start_handle(s, call, pending);
-    const auto relayed = co_await relay_answer(c, req, *pending, *wake, keep_alive, watch_client);
-    pending->set_notifier(nullptr);
-    if (gate) gate->exit();
-    s.ledger.finish(ledger_handle, relayed.outcome);
+    const auto relayed = co_await relay_answer(c, req, *pending, *wake, keep_alive, watch_client, deadline);
+    scope.finish(relayed.outcome);
     co_return relayed.reusable;
 }
 
@@ -368,11 +401,7 @@ awaitable<bool> serve_request(Connection& c, const Request& req) {
         co_return co_await write_reply(c, req, reply, keep_alive) && keep_alive;
     }
     const auto index = std::get<RouteFound>(match).index;
-    const auto started = Clock::now();
-    c.last_status = metrics::RouteMetrics::client_closed;
-    const bool reusable = co_await serve_plugin_route(c, req, index, path, query, keep_alive);
-    s.route_metrics.observe(index, c.last_status, std::chrono::duration<double>(Clock::now() - started).count());
-    co_return reusable && keep_alive;
+    co_return co_await serve_plugin_route(c, req, index, path, query, keep_alive) && keep_alive;
 }
 
 // Reads the next request; answers read errors itself. Empty when the connection is done.
@@ -440,16 +469,21 @@ awaitable<void> serve_connection(ServerState& server, asio::ip::tcp::socket sock
     c->peer = ec ? "?" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
 
     const auto executor = co_await asio::this_coro::executor;
-    uint64_t id;
-    {
-        std::lock_guard lock(server.connections_mutex);
-        id = server.next_connection++;
-    }
-    server.connection_opened(id, [weak = std::weak_ptr(c), executor] {
+    const auto id = server.connection_opened([weak = std::weak_ptr(c), executor] {
         asio::post(executor, [weak] {
             if (auto conn = weak.lock(); conn && conn->idle) conn->stream.cancel();
         });
     });
+    if (!id) {
+        ++server.refused_connections;
+        if (const auto n = server.refused_log.note(Clock::now())) {
+            spdlog::warn("{} connection(s) refused with 503: --max-connections {} are open", *n,
+                         server.config.max_connections);
+        }
+        co_await write_early_reply(*c, http::status::service_unavailable, "too many open connections");
+        c->stream.close();
+        co_return;
+    }
 
     try {
         // After a shutdown began, a connection ends with the answer it was busy with.
@@ -462,7 +496,7 @@ awaitable<void> serve_connection(ServerState& server, asio::ip::tcp::socket sock
     }
     c->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
     c->stream.close();
-    server.connection_closed(id);
+    server.connection_closed(*id);
 }
 
 }  // namespace cppworker::server

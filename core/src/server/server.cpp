@@ -55,9 +55,17 @@ accounting::ConcurrencyGate* ServerState::gate_for(uint32_t route_index) {
     }
 }
 
-void ServerState::connection_opened(uint64_t id, std::function<void()> close_if_idle) {
+std::optional<uint64_t> ServerState::connection_opened(std::function<void()> close_if_idle) {
     std::lock_guard lock(connections_mutex);
+    if (connections.size() >= config.max_connections) return std::nullopt;
+    const auto id = next_connection++;
     connections.emplace(id, std::move(close_if_idle));
+    return id;
+}
+
+std::size_t ServerState::open_connections() {
+    std::lock_guard lock(connections_mutex);
+    return connections.size();
 }
 
 void ServerState::connection_closed(uint64_t id) {
@@ -152,7 +160,8 @@ void Server::run(std::optional<autoscaler::WorkerIdentity> worker_identity) {
         // PyWorker fetches from the whole REPORT_ADDR string, which fails for a list; the first
         // address is what it means.
         const auto addresses = autoscaler::split_report_addrs(s.config.report_addr);
-        asio::co_spawn(s.io, autoscaler::fetch_pubkey(addresses.empty() ? "" : addresses.front(), s.authenticator),
+        asio::co_spawn(asio::make_strand(s.io),
+                       autoscaler::fetch_pubkey(addresses.empty() ? "" : addresses.front(), s.authenticator),
                        asio::detached);
     }
     asio::co_spawn(asio::make_strand(s.io), readiness::drive_readiness(s), asio::detached);

@@ -4,6 +4,7 @@
 #include "accounting/request_ledger.hpp"
 #include "auth/authenticator.hpp"
 #include "config/config.hpp"
+#include "logging/repeat_limiter.hpp"
 #include "metrics/route_metrics.hpp"
 #include "readiness/readiness_state.hpp"
 #include "plugin/loaded_plugin.hpp"
@@ -71,9 +72,14 @@ struct ServerState {
     std::mutex connections_mutex;
     std::map<uint64_t, std::function<void()>> connections;
     uint64_t next_connection = 0;
+    // Connections turned away over --max-connections, and how often that is logged.
+    std::atomic<uint64_t> refused_connections{0};
+    logging::RepeatLimiter refused_log{std::chrono::seconds(10)};
 
-    void connection_opened(uint64_t id, std::function<void()> close_if_idle);
+    // A new connection's id, or nothing when --max-connections are open already.
+    std::optional<uint64_t> connection_opened(std::function<void()> close_if_idle);
     void connection_closed(uint64_t id);
+    std::size_t open_connections();
 };
 
 }  // namespace cppworker::server

@@ -4,6 +4,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/json.hpp>
 
 #include <spdlog/spdlog.h>
@@ -169,7 +170,7 @@ void close_session(ServerState& s, sessions::Session session) {
                      session.id, route);
         return;
     }
-    boost::asio::co_spawn(s.io, post_on_close(session.id, *url, json::serialize(sessions::on_close_body(session))),
+    boost::asio::co_spawn(boost::asio::make_strand(s.io), post_on_close(session.id, *url, json::serialize(sessions::on_close_body(session))),
                           boost::asio::detached);
 }
 

@@ -81,13 +81,16 @@ struct Op {
     std::shared_ptr<requests::PendingRequest> pending;
     UpstreamCall call;
     std::unique_ptr<AnswerSink> sink;
+    std::optional<tcp::resolver> resolver;  // while the model server's name is looked up
     std::optional<tcp::socket> socket;
     asio::steady_timer watchdog;
     bool finished = false;   // the sink heard done
     bool cancelled = false;  // the request finished first
     bool timed_out = false;
 
+    // Ends whatever the connection is waiting for: the name lookup, the connect, or I/O.
     void close_socket() {
+        if (resolver) resolver->cancel();
         if (!socket) return;
         boost::system::error_code ec;
         socket->shutdown(tcp::socket::shutdown_both, ec);
@@ -138,9 +141,17 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
     }
 
     asio::awaitable<Outcome> connect(const std::shared_ptr<Op>& op) {
-        tcp::resolver resolver(op->strand);
+        // The name is looked up inside the connect timeout: a resolver that hangs is a model server
+        // that cannot be reached.
+        op->resolver.emplace(op->strand);
         arm(op, settings.connect_timeout);
-        auto [rec, endpoints] = co_await resolver.async_resolve(base->host, base->port, tuple_awaitable);
+        auto [rec, endpoints] = co_await op->resolver->async_resolve(base->host, base->port, tuple_awaitable);
+        op->resolver.reset();
+        if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};
+        if (op->timed_out) {
+            co_return Outcome{CPPW_UPSTREAM_TIMEOUT, fmt::format("looking up the model server's name {} took over {} ms",
+                                                                 base->host, settings.connect_timeout.count())};
+        }
         if (rec) co_return Outcome{CPPW_UPSTREAM_UNREACHABLE, fmt::format("cannot resolve {}: {}", base->host, rec.message())};
         op->socket.emplace(io);
         auto [ec, endpoint] = co_await asio::async_connect(*op->socket, endpoints, tuple_awaitable);

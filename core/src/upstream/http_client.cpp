@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -55,7 +56,14 @@ asio::awaitable<HttpResult> http_call(http::verb method, Url url, std::string bo
     asio::ip::tcp::resolver resolver(executor);
     beast::tcp_stream tcp(executor);
     tcp.expires_after(timeout);
+    // The stream's deadline does not cover the name lookup; this one does. Both run on the
+    // caller's executor, a strand.
+    asio::steady_timer lookup_limit(executor, timeout);
+    lookup_limit.async_wait([&resolver](boost::system::error_code ec) {
+        if (!ec) resolver.cancel();
+    });
     const auto endpoints = co_await resolver.async_resolve(url.host, url.port, use_awaitable);
+    lookup_limit.cancel();
     co_await tcp.async_connect(endpoints, use_awaitable);
 
     if (url.scheme == "http") {

@@ -1,0 +1,42 @@
+#include "requests/request_scope.hpp"
+
+namespace cppworker::requests {
+
+RequestScope::RequestScope(Parts parts, uint32_t route_index, const unsigned& written_status)
+    : parts_(parts), route_index_(route_index), written_status_(written_status), pending_(parts.registry.create()) {}
+
+RequestScope::~RequestScope() {
+    if (ledger_handle_) {
+        // Left without an outcome (an exception, a client gone): the plugin is told, if it has it.
+        pending_->cancel();
+        finish(accounting::Outcome::cancel);
+    }
+    release_slot();
+    if (!with_plugin_) parts_.registry.forget(pending_->id());
+    pending_->set_notifier(nullptr);
+    parts_.metrics.observe(route_index_, written_status_,
+                           std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+}
+
+void RequestScope::reject(std::optional<accounting::RequestIdentity> who, double workload, bool tracked) {
+    parts_.ledger.reject(who, workload, tracked);
+}
+
+void RequestScope::start(std::optional<accounting::RequestIdentity> who, double workload, bool tracked) {
+    ledger_handle_ = parts_.ledger.start(who, workload, tracked);
+}
+
+void RequestScope::hold(accounting::ConcurrencyGate& gate) { slot_ = &gate; }
+
+void RequestScope::hand_to_plugin() { with_plugin_ = true; }
+
+void RequestScope::finish(accounting::Outcome outcome) {
+    release_slot();
+    if (ledger_handle_) parts_.ledger.finish(*std::exchange(ledger_handle_, std::nullopt), outcome);
+}
+
+void RequestScope::release_slot() {
+    if (slot_) std::exchange(slot_, nullptr)->exit();
+}
+
+}  // namespace cppworker::requests

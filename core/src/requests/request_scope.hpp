@@ -1,0 +1,62 @@
+#pragma once
+
+#include "accounting/concurrency_gate.hpp"
+#include "accounting/request_ledger.hpp"
+#include "metrics/route_metrics.hpp"
+#include "requests/request_registry.hpp"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+namespace cppworker::requests {
+
+// Everything the worker holds for one request to a plugin route, released however the request
+// ends, exceptions included:
+// - its registry entry: dropped with the scope unless the plugin was handed the request, which
+//   then owns completing it (the entry goes when it does, or at shutdown);
+// - its ledger entry: finished as cancelled unless finish() said otherwise;
+// - the slot of its route's concurrency gate: freed at finish() or with the scope, never later;
+// - its route metrics sample: the status last written to the client, and the time taken.
+// Used on the connection's strand only.
+class RequestScope {
+public:
+    struct Parts {
+        RequestRegistry& registry;
+        accounting::RequestLedger& ledger;
+        metrics::RouteMetrics& metrics;
+    };
+    // `written_status` is read when the scope ends: the status of the answer written to the client
+    // (RouteMetrics::client_closed for none).
+    RequestScope(Parts parts, uint32_t route_index, const unsigned& written_status);
+    ~RequestScope();
+    RequestScope(const RequestScope&) = delete;
+    RequestScope& operator=(const RequestScope&) = delete;
+
+    const std::shared_ptr<PendingRequest>& pending() const { return pending_; }
+
+    // Turned away before it started (401, 429): counted as rejected.
+    void reject(std::optional<accounting::RequestIdentity> who, double workload, bool tracked);
+    // Admitted: its workload is in flight from now on.
+    void start(std::optional<accounting::RequestIdentity> who, double workload, bool tracked);
+    // Holds a slot of `gate` (entered, and its turn came).
+    void hold(accounting::ConcurrencyGate& gate);
+    // The plugin's handle hook gets it now: the plugin completes it, whatever happens here.
+    void hand_to_plugin();
+    // The client has its answer (or is gone): the ledger learns how it ended, the slot is freed.
+    void finish(accounting::Outcome outcome);
+
+private:
+    void release_slot();
+
+    Parts parts_;
+    uint32_t route_index_;
+    const unsigned& written_status_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    std::shared_ptr<PendingRequest> pending_;
+    std::optional<uint64_t> ledger_handle_;
+    accounting::ConcurrencyGate* slot_ = nullptr;
+    bool with_plugin_ = false;
+};
+
+}  // namespace cppworker::requests
