@@ -21,7 +21,9 @@ using namespace std::chrono_literals;
 
 class TestKit : public cppworker::Plugin {
 public:
-    enum Route : uint32_t { sleep, rendezvous, stream, late, fail, drop, fifo, bounded, pair, relay, wrap, tee, chain };
+    enum Route : uint32_t {
+        sleep, rendezvous, stream, late, fail, drop, fifo, bounded, pair, relay, wrap, tee, chain, fifo_stream
+    };
     static constexpr cppw_route routes[] = {
         cppworker::route(CPPW_METHOD_POST, "/sleep", {.blocking = true}),
         cppworker::route(CPPW_METHOD_POST, "/rendezvous", {.blocking = true}),
@@ -36,6 +38,8 @@ public:
         cppworker::route(CPPW_METHOD_POST, "/wrap"),
         cppworker::route(CPPW_METHOD_POST, "/tee"),
         cppworker::route(CPPW_METHOD_POST, "/chain"),
+        // A stream holds its FIFO slot for as long as it runs, past any request timeout.
+        cppworker::route(CPPW_METHOD_POST, "/fifo_stream", {.concurrency = CPPW_CONCURRENCY_FIFO}),
     };
     // A model server of sorts: the tests write these lines to MODEL_LOG and serve the health path.
     static constexpr const char* loaded_lines[] = {"MODEL LOADED", nullptr};
@@ -74,6 +78,7 @@ public:
         case sleep: return do_sleep(std::move(reply), std::chrono::milliseconds(number("ms", 100)));
         case rendezvous: return do_rendezvous(std::move(reply), number("parties", 2), number("timeout_ms", 5000));
         case stream:
+        case fifo_stream:
             return spawn([this, reply = std::move(reply), n = number("chunks", 3),
                           gap = std::chrono::milliseconds(number("interval_ms", 0))]() mutable {
                 do_stream(std::move(reply), n, gap);

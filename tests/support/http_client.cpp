@@ -132,6 +132,28 @@ std::pair<HttpResponse, std::vector<Chunk>> HttpConnection::stream(std::string_v
     return {to_response(parser.get()), std::move(chunks)};
 }
 
+HttpConnection::StreamedAnswer HttpConnection::read_stream() {
+    bh::response_parser<bh::empty_body> parser;
+    parser.body_limit(boost::none);
+    StreamedAnswer answer;
+    // Beast keeps a reference to the callback: it must outlive the reads.
+    auto on_body = [&](std::uint64_t, std::string_view data, beast::error_code&) {
+        answer.body += data;
+        return data.size();
+    };
+    parser.on_chunk_body(on_body);
+    TimedReads reads{impl_->socket};
+    bh::read_header(reads, impl_->buffer, parser);
+    answer.head = to_response(parser.get());
+    beast::error_code ec;
+    while (!parser.is_done() && !ec) bh::read_some(reads, impl_->buffer, parser, ec);
+    if (ec && ec != bh::error::partial_message && ec != asio::error::eof && ec != asio::error::connection_reset) {
+        throw beast::system_error(ec);  // a timeout: the server neither finished nor closed
+    }
+    answer.complete = parser.is_done();
+    return answer;
+}
+
 void HttpConnection::send_raw(std::string_view bytes) { asio::write(impl_->socket, asio::buffer(bytes)); }
 
 bool HttpConnection::closed_by_peer(std::chrono::milliseconds wait) {

@@ -43,6 +43,15 @@ public:
     std::pair<HttpResponse, std::vector<Chunk>> stream(std::string_view method, std::string_view target,
                                                        std::string_view body);
 
+    // Reads a chunked answer to its last chunk, or until the server closes the connection:
+    // `complete` says which, `body` has the data of the chunks that came.
+    struct StreamedAnswer {
+        HttpResponse head;
+        std::string body;
+        bool complete = false;
+    };
+    StreamedAnswer read_stream();
+
     // Raw access, for requests no well-behaved client would send.
     void send_raw(std::string_view bytes);
     HttpResponse read_response();

@@ -188,3 +188,32 @@ TEST_CASE("a drain listener runs once the client caught up, or at once if it alr
     r->cancel();
     CHECK(drained == 3);
 }
+
+TEST_CASE("a refusal after the stream began ends the stream with an error", "[unit][requests]") {
+    RequestRegistry registry(100);
+    auto r = registry.create();
+    REQUIRE(r->stream_begin(Answer{}) == CPPW_OK);
+    REQUIRE(r->stream_write("partial") == CPPW_OK);
+    r->refuse("handle failed");
+    const auto events = r->take_events();
+    REQUIRE(events.size() == 3);
+    CHECK(events[2].kind == Event::Kind::stream_end);
+    CHECK(events[2].end_status == CPPW_ERROR);
+    CHECK(events[2].data == "handle failed");
+    CHECK(r->stream_write("more") == CPPW_WRONG_STATE);
+}
+
+TEST_CASE("a stream queued past the hard limit is cut: cancelled, and marked as overflowed", "[unit][requests]") {
+    RequestRegistry registry(100);
+    auto r = registry.create();
+    REQUIRE(r->stream_begin(Answer{}) == CPPW_OK);
+    const std::string piece(100, 'x');
+    for (std::size_t i = 0; i < PendingRequest::hard_limit_factor; ++i) {
+        REQUIRE(r->stream_write(piece) == (i == 0 ? CPPW_OK : CPPW_BACKPRESSURE));
+    }
+    CHECK_FALSE(r->cancelled());
+    CHECK(r->stream_write("y") == CPPW_CANCELLED);
+    CHECK(r->cancelled());
+    CHECK(r->overflowed());
+    CHECK(r->take_events().empty());  // what was queued is dropped with the stream
+}

@@ -1,0 +1,93 @@
+// The request scope releases what a request holds however its handling ends: with an exception
+// thrown at each stage, every counter is back where it started.
+#include "requests/request_scope.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <stdexcept>
+
+using namespace cppworker;
+using accounting::Outcome;
+using accounting::RequestIdentity;
+
+namespace {
+
+struct Worker {
+    requests::RequestRegistry registry{1024};
+    accounting::RequestLedger ledger{100};
+    metrics::RouteMetrics metrics{{"POST /run"}};
+    accounting::ConcurrencyGate gate{1};
+    unsigned written_status = metrics::RouteMetrics::client_closed;
+
+    requests::RequestScope::Parts parts() { return {registry, ledger, metrics}; }
+};
+
+enum class Stage { registered, rejected, started, holding, with_plugin, finished };
+
+// Takes one request through the stages up to `last`, then throws.
+void run_until(Worker& w, Stage last, std::shared_ptr<requests::PendingRequest>& seen) {
+    requests::RequestScope scope(w.parts(), 0, w.written_status);
+    seen = scope.pending();
+    const auto stop_after = [&](Stage s) {
+        if (s == last) throw std::runtime_error("thrown after this stage");
+    };
+    stop_after(Stage::registered);
+    if (last == Stage::rejected) {
+        scope.reject(RequestIdentity{1, 1}, 5, true);
+        stop_after(Stage::rejected);
+    }
+    scope.start(RequestIdentity{2, 2}, 7, true);
+    stop_after(Stage::started);
+    REQUIRE(w.gate.enter(seen->id(), [] {}));
+    scope.hold(w.gate);
+    stop_after(Stage::holding);
+    scope.hand_to_plugin();
+    stop_after(Stage::with_plugin);
+    w.written_status = 200;
+    scope.finish(Outcome::success);
+    stop_after(Stage::finished);
+}
+
+}  // namespace
+
+TEST_CASE("request scope: an exception at any stage leaves nothing held", "[unit][requests]") {
+    for (const auto stage : {Stage::registered, Stage::rejected, Stage::started, Stage::holding, Stage::with_plugin,
+                             Stage::finished}) {
+        INFO("stage " << static_cast<int>(stage));
+        Worker w;
+        std::shared_ptr<requests::PendingRequest> pending;
+        CHECK_THROWS_AS(run_until(w, stage, pending), std::runtime_error);
+
+        const auto totals = w.ledger.totals();
+        CHECK(totals.working == 0);
+        CHECK(w.ledger.snapshot().in_flight == 0);
+        CHECK(w.ledger.queued_workload() == 0);
+        CHECK(w.gate.running() == 0);
+        // Observed once, with what the client got (499: nothing).
+        const std::string code = stage == Stage::finished ? "200" : "499";
+        CHECK_THAT(w.metrics.format(),
+                   Catch::Contains("cppworker_route_requests_total{route=\"POST /run\",code=\"" + code + "\"} 1"));
+        const bool handed = stage == Stage::with_plugin || stage == Stage::finished;
+        // A request the plugin has stays registered for the plugin to complete; the others go.
+        CHECK(w.registry.size() == (handed ? 1u : 0u));
+        const bool started = stage != Stage::registered && stage != Stage::rejected;
+        // Started and not finished: counted as cancelled, and the plugin is told.
+        CHECK(totals.cancelled == (started && stage != Stage::finished ? 1u : 0u));
+        CHECK(pending->cancelled() == (started && stage != Stage::finished));
+        CHECK(totals.succeeded == (stage == Stage::finished ? 1u : 0u));
+        CHECK(totals.rejected == (stage == Stage::rejected ? 1u : 0u));
+    }
+}
+
+TEST_CASE("request scope: the slot is freed at finish, before the scope ends", "[unit][requests]") {
+    Worker w;
+    requests::RequestScope scope(w.parts(), 0, w.written_status);
+    scope.start(std::nullopt, 1, true);
+    REQUIRE(w.gate.enter(scope.pending()->id(), [] {}));
+    scope.hold(w.gate);
+    bool next_ran = false;
+    CHECK_FALSE(w.gate.enter(99, [&] { next_ran = true; }));
+    scope.finish(Outcome::success);
+    CHECK(next_ran);
+    CHECK(w.ledger.totals().succeeded == 1);
+}
