@@ -8,6 +8,7 @@
 #include <filesystem>
 
 using namespace cppworker::test;
+using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
@@ -61,4 +62,38 @@ TEST_CASE("with USE_SSL and no usable certificate the worker does not start", "[
                                                   {{"USE_SSL", "true"}});
     CHECK(code == 1);
     CHECK_THAT(log, Catch::Contains("/nonexistent/instance.crt"));
+}
+
+TEST_CASE("with USE_SSL a client that never finishes its handshake is closed after --read-timeout",
+          "[integration][tls]") {
+    Certificate cert;
+    auto args = cert.args();
+    args.insert(args.end(), {"--read-timeout", "0.5"});
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), args, {{"USE_SSL", "true"}});
+    HttpConnection silent(w.port());  // TCP only: not a byte of TLS
+    CHECK(silent.closed_by_peer(5s));
+}
+
+TEST_CASE("with USE_SSL a slow client gets 408 inside TLS, and the log names its own address",
+          "[integration][tls]") {
+    Certificate cert;
+    auto args = cert.args();
+    args.insert(args.end(), {"--read-timeout", "0.5"});
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), args, {{"USE_SSL", "true"}});
+    // Python's ssl module as the client: half a request, then the status line it gets back, and
+    // the client's own port.
+    const auto out = run("/usr/bin/python3 -c '\n"
+                         "import socket, ssl\n"
+                         "ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE\n"
+                         "s = ctx.wrap_socket(socket.create_connection((\"127.0.0.1\", " +
+                         std::to_string(w.port()) +
+                         ")))\n"
+                         "s.sendall(b\"POST /increment HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 100\\r\\n\\r\\n{\")\n"
+                         "print(s.getsockname()[1], s.recv(4096).split(b\"\\r\\n\")[0].decode())\n"
+                         "'");
+    const auto space = out.find(' ');
+    REQUIRE(space != std::string::npos);
+    const auto client_port = out.substr(0, space);
+    CHECK_THAT(out, Catch::Contains("HTTP/1.1 408 Request Timeout"));
+    CHECK(w.wait_for_log("client 127.0.0.1:" + client_port + " was too slow sending its request"));
 }

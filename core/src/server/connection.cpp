@@ -17,6 +17,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -35,14 +36,23 @@ constexpr auto tuple_awaitable = asio::as_tuple(use_awaitable);
 using Request = http::request<http::string_body>;
 using Clock = std::chrono::steady_clock;
 
+// One client connection, over plain TCP (beast::tcp_stream) or TLS (beast::ssl_stream of one):
+// the same code serves both, so timeouts, limits and logs are alike.
+template <class Stream>
 struct Connection {
     ServerState& server;
-    beast::tcp_stream stream;
+    Stream stream;
     beast::flat_buffer buffer;
     bool idle = true;  // between requests; only touched on the connection's strand
     std::string peer;
     unsigned last_status = 0;  // of the answer last written, for the route metrics
+
+    // Timeouts, cancellation and the peer live on the TCP layer, under TLS if there is one.
+    beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream); }
 };
+
+template <class Stream>
+constexpr bool is_tls = !std::is_same_v<Stream, beast::tcp_stream>;
 
 // The answer for one request as the core writes it.
 struct Reply {
@@ -60,7 +70,8 @@ Reply error_reply(http::status status, std::string_view message) {
 // Writes a whole answer; false when the client is gone.
 // Takes the reply by reference: GCC 12 mishandles temporaries inside co_await expressions, so
 // callers name their Reply first.
-awaitable<bool> write_reply(Connection& c, const Request& req, Reply& reply, bool keep_alive) {
+template <class Stream>
+awaitable<bool> write_reply(Connection<Stream>& c, const Request& req, Reply& reply, bool keep_alive) {
     http::response<http::string_body> res{reply.status, req.version()};
     res.set(http::field::server, "cppworker");
     if (!reply.content_type.empty()) res.set(http::field::content_type, reply.content_type);
@@ -68,21 +79,22 @@ awaitable<bool> write_reply(Connection& c, const Request& req, Reply& reply, boo
     res.body() = std::move(reply.body);
     res.keep_alive(keep_alive && !c.server.stopping);
     res.prepare_payload();
-    c.stream.expires_after(c.server.config.read_timeout);
+    c.tcp().expires_after(c.server.config.read_timeout);
     c.last_status = res.result_int();
     auto [ec, n] = co_await http::async_write(c.stream, res, tuple_awaitable);
     co_return !ec;
 }
 
 // A whole answer to a request that could not be read; the connection closes after it.
-awaitable<void> write_early_reply(Connection& c, http::status status, const std::string& message) {
+template <class Stream>
+awaitable<void> write_early_reply(Connection<Stream>& c, http::status status, const std::string& message) {
     http::response<http::string_body> res{status, 11};
     res.set(http::field::server, "cppworker");
     res.set(http::field::content_type, "application/json");
     res.body() = cppworker::json_error(message);
     res.keep_alive(false);
     res.prepare_payload();
-    c.stream.expires_after(std::chrono::seconds(5));
+    c.tcp().expires_after(std::chrono::seconds(5));
     co_await http::async_write(c.stream, res, tuple_awaitable);
 }
 
@@ -116,14 +128,15 @@ Relayed written(bool ok, bool keep_alive) {
 
 // Waits for the next wake-up of `wake`, watching the client meanwhile unless told not to. False
 // when the client hung up; a pipelined request's bytes are kept and watching stops.
-awaitable<bool> wait_watching(Connection& c, asio::steady_timer& wake, bool& watch_client) {
-    c.stream.expires_never();
+template <class Stream>
+awaitable<bool> wait_watching(Connection<Stream>& c, asio::steady_timer& wake, bool& watch_client) {
+    c.tcp().expires_never();
     if (!watch_client) {
         co_await wake.async_wait(tuple_awaitable);
         co_return true;
     }
     auto woken = co_await (wake.async_wait(tuple_awaitable) ||
-                           c.stream.socket().async_read_some(c.buffer.prepare(4096), tuple_awaitable));
+                           c.stream.async_read_some(c.buffer.prepare(4096), tuple_awaitable));
     if (woken.index() == 1) {
         auto [ec, n] = std::get<1>(woken);
         if (ec) co_return false;
@@ -137,7 +150,8 @@ enum class Turn { came, client_left, timed_out };
 
 // Waits until the route's gate lets this request run, the client leaves (or its session closes),
 // or the deadline passes. Only when the turn came does the request hold a slot.
-awaitable<Turn> wait_turn(Connection& c, accounting::ConcurrencyGate& gate, requests::PendingRequest& pending,
+template <class Stream>
+awaitable<Turn> wait_turn(Connection<Stream>& c, accounting::ConcurrencyGate& gate, requests::PendingRequest& pending,
                           const std::shared_ptr<asio::steady_timer>& wake, bool& watch_client,
                           Clock::time_point deadline) {
     auto turn = std::make_shared<std::atomic<bool>>(false);
@@ -165,7 +179,8 @@ awaitable<Turn> wait_turn(Connection& c, accounting::ConcurrencyGate& gate, requ
 // Sends what the plugin produces for one accepted request, until it completed it, the client
 // left, or a deadline passed: `deadline` for the answer to begin, then --stream-idle-timeout
 // between the writes of a plugin's own stream (a relayed one has the forwarder's timeouts).
-awaitable<Relayed> relay_answer(Connection& c, const Request& req, requests::PendingRequest& pending,
+template <class Stream>
+awaitable<Relayed> relay_answer(Connection<Stream>& c, const Request& req, requests::PendingRequest& pending,
                                 asio::steady_timer& wake, bool keep_alive, bool& watch_client,
                                 Clock::time_point deadline) {
     auto& s = c.server;
@@ -202,14 +217,14 @@ awaitable<Relayed> relay_answer(Connection& c, const Request& req, requests::Pen
                 serializer.emplace(*head);
                 c.last_status = head->result_int();
                 last_write = Clock::now();
-                c.stream.expires_after(s.config.read_timeout);
+                c.tcp().expires_after(s.config.read_timeout);
                 auto [ec, n] = co_await http::async_write_header(c.stream, *serializer, tuple_awaitable);
                 if (ec) break;
                 continue;
             }
             case requests::Event::Kind::stream_data: {
                 last_write = Clock::now();
-                c.stream.expires_after(s.config.read_timeout);
+                c.tcp().expires_after(s.config.read_timeout);
                 auto [ec, n] = co_await asio::async_write(c.stream, http::make_chunk(asio::buffer(e.data)),
                                                           tuple_awaitable);
                 pending.sent(e.data.size());
@@ -222,7 +237,7 @@ awaitable<Relayed> relay_answer(Connection& c, const Request& req, requests::Pen
                                  pending.id(), static_cast<int>(e.end_status), e.data.empty() ? "" : ": ", e.data);
                     co_return Relayed{false, Outcome::error};
                 }
-                c.stream.expires_after(s.config.read_timeout);
+                c.tcp().expires_after(s.config.read_timeout);
                 auto [ec, n] = co_await asio::async_write(c.stream, http::make_chunk_last(), tuple_awaitable);
                 co_return written(!ec, keep_alive);
             }
@@ -274,7 +289,8 @@ awaitable<Relayed> relay_answer(Connection& c, const Request& req, requests::Pen
 }
 
 // Why a request was turned away before it started, as PyWorker answers it (empty body).
-awaitable<bool> refuse(Connection& c, const Request& req, requests::RequestScope& scope, const HandleCall& call,
+template <class Stream>
+awaitable<bool> refuse(Connection<Stream>& c, const Request& req, requests::RequestScope& scope, const HandleCall& call,
                        double workload, http::status status, std::string_view why, bool keep_alive) {
     scope.reject(call.envelope.who, workload, call.envelope.session_id.empty());
     spdlog::info("request {} ({}): {} -> {}", call.info.id, call.path, why, static_cast<unsigned>(status));
@@ -284,7 +300,8 @@ awaitable<bool> refuse(Connection& c, const Request& req, requests::RequestScope
 
 // The request path of protocol.md §4.2: envelope, workload, session, signature, admission, queue,
 // then the plugin. Everything the request holds belongs to its scope.
-awaitable<bool> serve_plugin_route(Connection& c, const Request& req, uint32_t route_index, std::string_view path,
+template <class Stream>
+awaitable<bool> serve_plugin_route(Connection<Stream>& c, const Request& req, uint32_t route_index, std::string_view path,
                                    std::string_view query, bool keep_alive) {
     auto& s = c.server;
     // Time in the queue counts toward --request-timeout: it is the client's wait.
@@ -360,7 +377,8 @@ awaitable<bool> serve_plugin_route(Connection& c, const Request& req, uint32_t r
 }
 
 // Answers one request; false when the connection must close afterwards.
-awaitable<bool> serve_request(Connection& c, const Request& req) {
+template <class Stream>
+awaitable<bool> serve_request(Connection<Stream>& c, const Request& req) {
     auto& s = c.server;
     const bool keep_alive = req.keep_alive() && !s.stopping.load();
     const std::string_view target = req.target();
@@ -405,19 +423,20 @@ awaitable<bool> serve_request(Connection& c, const Request& req) {
 }
 
 // Reads the next request; answers read errors itself. Empty when the connection is done.
-awaitable<std::optional<Request>> read_request(Connection& c) {
+template <class Stream>
+awaitable<std::optional<Request>> read_request(Connection<Stream>& c) {
     auto& cfg = c.server.config;
     http::request_parser<http::string_body> parser;
     parser.body_limit(cfg.max_body_bytes);
     parser.header_limit(static_cast<uint32_t>(cfg.max_header_bytes));
     // Our own deadline rather than the stream's: the stream's closes the socket, and a slow client
     // is owed a 408 on it.
-    c.stream.expires_never();
+    c.tcp().expires_never();
     const auto executor = co_await asio::this_coro::executor;
     asio::steady_timer deadline(executor, cfg.read_timeout);
     auto reading = std::make_shared<bool>(true);
     auto timed_out = std::make_shared<bool>(false);
-    deadline.async_wait([&socket = c.stream.socket(), reading, timed_out](boost::system::error_code ec) {
+    deadline.async_wait([&socket = c.tcp().socket(), reading, timed_out](boost::system::error_code ec) {
         if (ec || !*reading) return;
         *timed_out = true;
         socket.cancel();
@@ -462,18 +481,45 @@ awaitable<std::optional<Request>> read_request(Connection& c) {
 
 }  // namespace
 
-awaitable<void> serve_connection(ServerState& server, asio::ip::tcp::socket socket) {
-    auto c = std::make_shared<Connection>(Connection{server, beast::tcp_stream(std::move(socket)), {}, true, {}});
+namespace {
+
+// Ends the connection: TLS says close_notify (briefly: a peer that does not answer is not waited
+// for), then the TCP side is shut.
+template <class Stream>
+awaitable<void> close_connection(Connection<Stream>& c) {
+    if constexpr (is_tls<Stream>) {
+        c.tcp().expires_after(std::chrono::seconds(1));
+        co_await c.stream.async_shutdown(tuple_awaitable);
+    }
     boost::system::error_code ec;
-    const auto remote = c->stream.socket().remote_endpoint(ec);
+    c.tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    c.tcp().close();
+}
+
+template <class Stream>
+awaitable<void> serve(ServerState& server, Stream stream) {
+    auto c = std::make_shared<Connection<Stream>>(Connection<Stream>{server, std::move(stream), {}, true, {}});
+    boost::system::error_code ec;
+    const auto remote = c->tcp().socket().remote_endpoint(ec);
     c->peer = ec ? "?" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
 
     const auto executor = co_await asio::this_coro::executor;
     const auto id = server.connection_opened([weak = std::weak_ptr(c), executor] {
         asio::post(executor, [weak] {
-            if (auto conn = weak.lock(); conn && conn->idle) conn->stream.cancel();
+            if (auto conn = weak.lock(); conn && conn->idle) conn->tcp().cancel();
         });
     });
+    if constexpr (is_tls<Stream>) {
+        // A client gets as long for its handshake as for a request.
+        c->tcp().expires_after(server.config.read_timeout);
+        auto [handshake_ec] = co_await c->stream.async_handshake(asio::ssl::stream_base::server, tuple_awaitable);
+        if (handshake_ec) {
+            spdlog::debug("client {}: TLS handshake failed: {}", c->peer, handshake_ec.message());
+            c->tcp().close();
+            if (id) server.connection_closed(*id);
+            co_return;
+        }
+    }
     if (!id) {
         ++server.refused_connections;
         if (const auto n = server.refused_log.note(Clock::now())) {
@@ -481,7 +527,7 @@ awaitable<void> serve_connection(ServerState& server, asio::ip::tcp::socket sock
                          server.config.max_connections);
         }
         co_await write_early_reply(*c, http::status::service_unavailable, "too many open connections");
-        c->stream.close();
+        co_await close_connection(*c);
         co_return;
     }
 
@@ -494,9 +540,18 @@ awaitable<void> serve_connection(ServerState& server, asio::ip::tcp::socket sock
     } catch (const std::exception& e) {
         spdlog::error("connection {}: {}", c->peer, e.what());
     }
-    c->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    c->stream.close();
+    co_await close_connection(*c);
     server.connection_closed(*id);
+}
+
+}  // namespace
+
+awaitable<void> serve_connection(ServerState& server, asio::ip::tcp::socket socket) {
+    co_await serve(server, beast::tcp_stream(std::move(socket)));
+}
+
+awaitable<void> serve_tls_connection(ServerState& server, asio::ip::tcp::socket socket, asio::ssl::context& tls) {
+    co_await serve(server, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), tls));
 }
 
 }  // namespace cppworker::server

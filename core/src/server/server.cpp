@@ -7,6 +7,7 @@
 #include "server/connection.hpp"
 #include "server/session_endpoints.hpp"
 #include "server/server_state.hpp"
+#include "server/tls_context.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -87,7 +88,11 @@ void accept_next(ServerState& s) {
         } else {
             socket.set_option(tcp::no_delay(true), ec);
             const auto executor = socket.get_executor();
-            asio::co_spawn(executor, serve_connection(s, std::move(socket)), asio::detached);
+            if (s.tls) {
+                asio::co_spawn(executor, serve_tls_connection(s, std::move(socket), *s.tls), asio::detached);
+            } else {
+                asio::co_spawn(executor, serve_connection(s, std::move(socket)), asio::detached);
+            }
         }
         accept_next(s);
     });
@@ -97,7 +102,6 @@ void begin_shutdown(ServerState& s, int signal) {
     if (s.stopping.exchange(true)) return;
     boost::system::error_code ec;
     s.acceptor.close(ec);
-    if (s.tls_front) s.tls_front->stop();
     std::vector<std::function<void()>> idle_closers;
     {
         std::lock_guard lock(s.connections_mutex);
@@ -134,16 +138,13 @@ Server::~Server() {
 
 uint16_t Server::listen() {
     auto& s = *state_;
-    const tcp::endpoint public_endpoint(asio::ip::make_address(s.config.listen_address), s.config.port);
-    const tcp::endpoint endpoint =
-        s.config.use_ssl ? tcp::endpoint(asio::ip::address_v4::loopback(), 0) : public_endpoint;
+    const tcp::endpoint endpoint(asio::ip::make_address(s.config.listen_address), s.config.port);
+    if (s.config.use_ssl) s.tls.emplace(make_tls_context(s.config.tls_cert, s.config.tls_key));
     s.acceptor.open(endpoint.protocol());
     s.acceptor.set_option(tcp::acceptor::reuse_address(true));
     s.acceptor.bind(endpoint);
     s.acceptor.listen(asio::socket_base::max_listen_connections);
-    if (!s.config.use_ssl) return s.acceptor.local_endpoint().port();
-    s.tls_front = std::make_unique<TlsFront>(s.io, s.config.tls_cert, s.config.tls_key);
-    return s.tls_front->listen(public_endpoint);
+    return s.acceptor.local_endpoint().port();
 }
 
 void Server::run(std::optional<autoscaler::WorkerIdentity> worker_identity) {
@@ -154,7 +155,6 @@ void Server::run(std::optional<autoscaler::WorkerIdentity> worker_identity) {
         if (!ec) begin_shutdown(s, signal);
     });
     accept_next(s);
-    if (s.tls_front) s.tls_front->start(s.acceptor.local_endpoint());
     expire_sessions(s);
     if (s.require_auth && !s.authenticator.has_key()) {
         // PyWorker fetches from the whole REPORT_ADDR string, which fails for a list; the first

@@ -10,13 +10,13 @@
 #include "plugin/loaded_plugin.hpp"
 #include "requests/request_registry.hpp"
 #include "server/router.hpp"
-#include "server/tls_front.hpp"
 #include "sessions/session_table.hpp"
 #include "upstream/forwarder.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -63,8 +63,8 @@ struct ServerState {
     boost::asio::steady_timer session_gc_timer;
     // The model-server client; after `io`, so its sockets go before the loop they belong to.
     upstream::Forwarder forwarder;
-    // With USE_SSL the acceptor above listens on loopback only, behind this.
-    std::unique_ptr<TlsFront> tls_front;
+    // USE_SSL: every connection speaks TLS with this.
+    std::optional<boost::asio::ssl::context> tls;
     std::atomic<bool> stopping{false};
 
     // Open connections, each with a way to close it if it sits idle between requests; used to

@@ -216,3 +216,25 @@ TEST_CASE("forwarding: MODEL_HEALTH_ENDPOINT replaces the plugin's health path, 
         CHECK(w.log().find("model server healthy") == std::string::npos);
     }
 }
+
+TEST_CASE("forwarding: requests pipelined behind a slow forwarded one are all answered, in order",
+          "[integration][forward][http]") {
+    FakeModelServer fake("tgi", {"--token-delay", "0.05"});
+    REQUIRE(fake.wait_loaded());
+    WorkerProcess w(artifact(TESTKIT_PLUGIN), {}, worker_env(fake.url()));
+    const auto post = [](const std::string& body) {
+        return "POST /relay HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body;
+    };
+    HttpConnection c(w.port());
+    // The first takes 20 tokens (1 s); the worker watches the client meanwhile and reads the others.
+    c.send_raw(post(generate(20)));
+    REQUIRE(fake.wait_for([](const json::object& s) { return stat(s, "in_flight") == 1; }));
+    c.send_raw(post(generate(1)) + post(generate(2)) + post(generate(3)));
+    for (const int tokens : {20, 1, 2, 3}) {
+        const auto r = c.read_response();
+        REQUIRE(r.status == 200);
+        CHECK(count(r.body, "tok") == static_cast<std::size_t>(tokens));
+    }
+    CHECK(stat(fake.stats(), "requests") == 4);
+}
