@@ -54,8 +54,8 @@ TEST_CASE("a plugin that ignores backpressure has its stream cut at the hard lim
     REQUIRE(w.wait_for_log("flood: refused with status 3"));
     CHECK(w.wait_for_log("ignoring backpressure; stream cut short"));
     CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"error\"}", 1));
+    // Cut mid-stream, or before its head went out (then the client gets a 500): never left hanging.
     const auto answer = c.read_stream();
-    CHECK(answer.head.status == 200);
-    CHECK_FALSE(answer.complete);
+    CHECK(((answer.head.status == 200 && !answer.complete) || answer.head.status == 500));
     CHECK(metric(w.port(), "cppworker_registered_requests") == 0);
 }

@@ -18,9 +18,10 @@ static void* flood(void* arg) {
     const cppw_request_id id = (cppw_request_id)(uintptr_t)arg;
     const cppw_str piece = {chunk, sizeof chunk};
     size_t written = 0;
-    cppw_status status;
-    while ((status = host->stream_write(host->host, id, piece)) == CPPW_OK || status == CPPW_BACKPRESSURE) {
-        written += sizeof chunk;
+    cppw_status status = CPPW_OK;
+    while (status == CPPW_OK || status == CPPW_BACKPRESSURE) {
+        status = host->stream_write(host->host, id, piece);
+        if (status == CPPW_OK || status == CPPW_BACKPRESSURE) written += sizeof chunk;
     }
     char line[128];
     snprintf(line, sizeof line, "flood: refused with status %d after %zu bytes", (int)status, written);

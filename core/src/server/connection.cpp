@@ -254,6 +254,10 @@ awaitable<Relayed> relay_answer(Connection<Stream>& c, const Request& req, reque
                              "backpressure; stream cut short",
                              pending.id(), req.target(),
                              requests::PendingRequest::hard_limit_factor * s.config.stream_high_water);
+                if (head) co_return Relayed{false, Outcome::error};
+                // Cut before its head went out: the client still gets an answer.
+                auto reply = error_reply(http::status::internal_server_error, "the plugin's stream overran its buffer");
+                co_await write_reply(c, req, reply, false);
                 co_return Relayed{false, Outcome::error};
             }
             // Its session closed: PyWorker aborts the connection rather than answer.
