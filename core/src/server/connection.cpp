@@ -2,7 +2,10 @@
 
 #include "metrics/prometheus.hpp"
 #include "accounting/admission.hpp"
+#include "logging/error_text.hpp"
+#include "pyjson/dumps.hpp"
 #include "server/envelope.hpp"
+#include "server/http_date.hpp"
 #include "server/plugin_call.hpp"
 #include "server/session_endpoints.hpp"
 #include "requests/request_scope.hpp"
@@ -54,7 +57,7 @@ struct Reply {
 
 Reply json_reply(http::status status, std::string body) { return Reply{status, "application/json", std::move(body)}; }
 Reply error_reply(http::status status, std::string_view message) {
-    return json_reply(status, cppworker::json_error(message));
+    return json_reply(status, pyjson::error_body(message));
 }
 
 // Writes a whole answer; false when the client is gone.
@@ -63,6 +66,7 @@ Reply error_reply(http::status status, std::string_view message) {
 awaitable<bool> write_reply(Connection& c, const Request& req, Reply& reply, bool keep_alive) {
     http::response<http::string_body> res{reply.status, req.version()};
     res.set(http::field::server, "cppworker");
+    res.set(http::field::date, http_date_now());
     if (!reply.content_type.empty()) res.set(http::field::content_type, reply.content_type);
     for (auto& [name, value] : reply.headers) res.set(name, value);
     res.body() = std::move(reply.body);
@@ -78,8 +82,9 @@ awaitable<bool> write_reply(Connection& c, const Request& req, Reply& reply, boo
 awaitable<void> write_early_reply(Connection& c, http::status status, const std::string& message) {
     http::response<http::string_body> res{status, 11};
     res.set(http::field::server, "cppworker");
+    res.set(http::field::date, http_date_now());
     res.set(http::field::content_type, "application/json");
-    res.body() = cppworker::json_error(message);
+    res.body() = pyjson::error_body(message);
     res.keep_alive(false);
     res.prepare_payload();
     c.stream.expires_after(std::chrono::seconds(5));
@@ -195,6 +200,7 @@ awaitable<Relayed> relay_answer(Connection& c, const Request& req, requests::Pen
             case requests::Event::Kind::stream_begin: {
                 head.emplace(static_cast<http::status>(e.answer.status), req.version());
                 head->set(http::field::server, "cppworker");
+                head->set(http::field::date, http_date_now());
                 head->set(http::field::content_type, e.answer.content_type);
                 for (auto& [name, value] : e.answer.headers) head->set(name, value);
                 head->keep_alive(keep_alive && !s.stopping);
@@ -492,7 +498,7 @@ awaitable<void> serve_connection(ServerState& server, asio::ip::tcp::socket sock
             if (!req || !co_await serve_request(*c, *req)) break;
         }
     } catch (const std::exception& e) {
-        spdlog::error("connection {}: {}", c->peer, e.what());
+        spdlog::error("connection {}: {}", c->peer, logging::error_text(e));
     }
     c->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
     c->stream.close();
