@@ -2,6 +2,7 @@
 #include "auth/authenticator.hpp"
 #include "autoscaler/client.hpp"
 #include "config/config.hpp"
+#include "logging/error_text.hpp"
 #include "logging/logging.hpp"
 #include "plugin/host.hpp"
 #include "plugin/loaded_plugin.hpp"
@@ -130,8 +131,8 @@ int main(int argc, char** argv) {
         autoscaler::report_startup_error(cfg, std::string("Worker Server failed to launch: ") + e.what());
         return 3;
     } catch (const std::exception& e) {
-        spdlog::critical("cannot start: {}", e.what());
-        autoscaler::report_startup_error(cfg, std::string("Worker Server failed to launch: ") + e.what());
+        spdlog::critical("cannot start: {}", logging::error_text(e));
+        autoscaler::report_startup_error(cfg, "Worker Server failed to launch: " + logging::error_text(e));
         return 1;
     }
 }

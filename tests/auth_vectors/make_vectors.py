@@ -1,4 +1,4 @@
-"""Writes the vectors tests/unit/auth_test.cpp checks cppworker's auth code against.
+"""Writes the vectors tests/unit/auth_test.cpp and pyjson_test.cpp check cppworker against.
 
 Every expected value is produced by the Python code PyWorker runs (json.dumps, base64.b64decode,
 PyCryptodome's pkcs1_15), so the C++ is compared with the real thing, not with our reading of it.
@@ -92,21 +92,51 @@ def float_cases():
     return [{"bits": struct.pack(">d", v).hex(), "expected": json.dumps(v)} for v in values]
 
 
+DUMPS_TEXTS = [
+    "{}", "[]", "null", "true", "false", "0", "-0", "-7", "18446744073709551615", "-9223372036854775808",
+    "1.5", "-0.0", "1E2", "1.0e-7", "1e400", "-1e400", '"text"',
+    '{"b": 1, "a": [1, 2.5, "x", null, true, false, [], {}], "c": {"z": {"y": []}, "e": 1e16}}',
+    '[[[]], [{}], [1, [2, [3]]]]',
+    '{"\\u00e9": 1, "z": 2, "\\ue000": 3, "\\uffff": 4, "\\ud800\\udc00": 5, "A": 6, "": 7}',
+    '{"url": "https://1.2.3.4:40123", "cost": 242.0, "endpoint": "ep", "reqnum": 5, "request_idx": 7}',
+]
+
+
 def dumps_cases():
-    texts = [
-        "{}", "[]", "null", "true", "false", "0", "-0", "-7", "18446744073709551615", "-9223372036854775808",
-        "1.5", "-0.0", "1E2", "1.0e-7", "1e400", "-1e400", '"text"',
-        '{"b": 1, "a": [1, 2.5, "x", null, true, false, [], {}], "c": {"z": {"y": []}, "e": 1e16}}',
-        '[[[]], [{}], [1, [2, [3]]]]',
-        '{"\\u00e9": 1, "z": 2, "\\ue000": 3, "\\uffff": 4, "\\ud800\\udc00": 5, "A": 6, "": 7}',
-        '{"url": "https://1.2.3.4:40123", "cost": 242.0, "endpoint": "ep", "reqnum": 5, "request_idx": 7}',
-    ]
+    texts = DUMPS_TEXTS
     cases = []
     for text in texts:
         for sort_keys in (False, True):
             expected = json.dumps(json.loads(text), indent=4, sort_keys=sort_keys)
             cases.append({"input_json": text, "sort_keys": sort_keys, "expected_hex": hexed(expected)})
     return cases
+
+
+# What the worker answers with itself: PyWorker's web.json_response(data) is json.dumps(data) with the
+# default separators (", ", ": "); a compact form is there for bodies that want it.
+ANSWER_TEXTS = DUMPS_TEXTS + [
+    '{"session_id": "0123456789abcdef0123456789abcdef", "expiration": 1796182829.4837987}',
+    '{"lifetime": 30, "expiration": 1796182829.0, "created_at": 1796182799.4837987}',
+    '{"lifetime": 30.0, "auth_data": {"cost": 242.0, "reqnum": 5, "url": "http://x:1"}, "on_close_payload": null}',
+    '{"error": "caf\\u00e9 \\"quoted\\"\\n\\u007f \\ud83d\\ude00"}',
+    '{"ended": true, "removed_session": "abc"}',
+    '{"a": 0.1, "b": 1e-05, "c": 1e16, "d": 123456789012345.6, "e": -0.0, "f": [1e22, 5e-324]}',
+]
+
+
+def answer_dumps_cases():
+    cases = []
+    for text in ANSWER_TEXTS:
+        value = json.loads(text)
+        cases.append({"input_json": text, "default_hex": hexed(json.dumps(value)),
+                      "compact_hex": hexed(json.dumps(value, separators=(",", ":")))})
+    return cases
+
+
+def error_body_cases():
+    messages = ["invalid JSON", "no route /caf\u00e9", "quote \" and backslash \\", "\x00\x1f\x7f",
+                "\U0001f600 emoji"]
+    return [{"message_hex": hexed(m), "expected_hex": hexed(json.dumps({"error": m}))} for m in messages]
 
 
 URLS = ["https://1.2.3.4:40123", "http://x:1", "http://[::1]:8000/path?q=\"a\"&b=\\", "https://caf\u00e9.example/\U0001f600",
@@ -236,6 +266,8 @@ def main():
         "json_strings": json_string_cases(),
         "floats": float_cases(),
         "dumps": dumps_cases(),
+        "answer_dumps": answer_dumps_cases(),
+        "error_bodies": error_body_cases(),
         **message_cases(),
         "b64decode": b64decode_cases(),
         "signatures": signature_cases(key),

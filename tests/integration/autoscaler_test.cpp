@@ -7,6 +7,12 @@
 
 #include <boost/json.hpp>
 
+#include <functional>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <set>
 #include <thread>
 
@@ -50,6 +56,29 @@ std::map<std::string, std::string> vast_env(const std::string& report_addr) {
 std::string enveloped(int idx, const std::string& payload) {
     return R"({"auth_data": {"cost": 1, "endpoint": "e", "reqnum": )" + std::to_string(idx) + R"(, "request_idx": )" +
            std::to_string(idx) + R"(, "signature": "-", "url": "u"}, "payload": )" + payload + "}";
+}
+
+// A port on 127.0.0.1 where nothing listens: connecting to it is refused.
+uint16_t refusing_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    ::close(fd);  // bound but never listening: closed, the port refuses connections
+    return ntohs(addr.sin_port);
+}
+
+bool poll_until(const std::function<bool()>& done, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(50ms);
+    }
+    return true;
 }
 
 }  // namespace
@@ -214,4 +243,37 @@ TEST_CASE("an idle, loaded worker reports every 10 s", "[integration][autoscaler
         CHECK(gap.count() >= 9.5);
         CHECK(gap.count() <= 15);
     }
+}
+
+TEST_CASE("an autoscaler that refuses reports is logged in plain words, once, then once more when back",
+          "[integration][autoscaler]") {
+    // One worker reports where nothing listens (the kernel refuses), the other to a peer that
+    // accepts and hangs up; both retry every 2 s.
+    const std::string nowhere = "http://127.0.0.1:" + std::to_string(refusing_port());
+    WorkerProcess refused(artifact(HELLO_WORLD_PLUGIN), {"--external-port", "1"}, vast_env(nowhere));
+    FakeHttpServer autoscaler(accept_all());
+    autoscaler.set_refusing(true);
+    WorkerProcess hung_up(artifact(HELLO_WORLD_PLUGIN), {"--external-port", "1"}, vast_env(autoscaler.url()));
+
+    REQUIRE(refused.wait_for_log("Connection refused"));
+    // Two rounds of three tries each on the peer that hangs up.
+    REQUIRE(poll_until([&] { return autoscaler.connections() >= 6; }, 30s));
+    const auto tries = autoscaler.connections();
+    const auto hung_up_log = hung_up.log();
+    const auto refused_log = refused.log();
+    INFO("refused log:\n" << refused_log << "\nhung-up log:\n" << hung_up_log);
+    for (const auto* log : {&refused_log, &hung_up_log}) {
+        CHECK(log->find("/usr/include") == std::string::npos);
+        CHECK(log->find(" at /") == std::string::npos);
+        CHECK(log->find("[system:") == std::string::npos);
+    }
+    CHECK_THAT(refused_log, Catch::Contains("POST " + nowhere + "/worker_status/ failed: Connection refused"));
+    // One line for the outage so far, not one per try (or per round).
+    CHECK(count(hung_up_log, autoscaler.url() + "/worker_status/") == 1);
+    CHECK(count(hung_up_log, "no autoscaler took") == 1);
+    CHECK(count(refused_log, nowhere + "/worker_status/") == 1);
+    CHECK(tries >= 6);
+
+    autoscaler.set_refusing(false);
+    CHECK(hung_up.wait_for_log("POST " + autoscaler.url() + "/worker_status/ works again, after ", 20s));
 }

@@ -3,7 +3,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <regex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 using namespace cppworker::test;
 
@@ -48,4 +51,21 @@ TEST_CASE("/metrics shows the plugin's own figures in Prometheus text", "[integr
     CHECK_THAT(m.body, Catch::Contains("cppworker_route_requests_total{route=\"POST /increment\",code=\"200\"} 1\n"));
     CHECK_THAT(m.body, Catch::Contains("cppworker_request_duration_seconds_count{route=\"POST /increment\"} 1\n"));
     CHECK_THAT(m.body, Catch::Contains("cppworker_requests_total{outcome=\"success\"} 1\n"));
+}
+
+TEST_CASE("the worker's answers carry a Date header in IMF-fixdate", "[integration][builtin]") {
+    WorkerProcess w(artifact(TESTKIT_PLUGIN));
+    const std::regex imf_fixdate(R"((Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) )"
+                                 R"(\d{4} \d{2}:\d{2}:\d{2} GMT)");
+    // A built-in route, errors the core writes, a plugin's whole answer.
+    for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+             {"GET", "/healthz"}, {"GET", "/nowhere"}, {"POST", "/session/get"}, {"POST", "/sleep"}}) {
+        INFO(method << " " << target);
+        CHECK(std::regex_match(http(w.port(), method, target).header("date"), imf_fixdate));
+    }
+    // And a streamed one.
+    HttpConnection c(w.port());
+    auto [head, chunks] = c.stream("POST", "/stream", R"({"payload": {"chunks": 1, "interval_ms": 1}})");
+    CHECK(head.status == 200);
+    CHECK(std::regex_match(head.header("date"), imf_fixdate));
 }

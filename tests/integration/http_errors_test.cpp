@@ -42,9 +42,9 @@ TEST_CASE("malformed envelopes get 422 with a JSON body naming the problem", "[i
     CHECK(not_json.header("content-type") == "application/json");
     CHECK(not_json.body == R"({"error": "invalid JSON"})");
 
-    CHECK(http(w.port(), "POST", "/increment", R"({"auth_data": null})").body == R"({"payload":"field missing"})");
+    CHECK(http(w.port(), "POST", "/increment", R"({"auth_data": null})").body == R"({"payload": "field missing"})");
     CHECK(http(w.port(), "POST", "/increment", R"({"payload": [1]})").body ==
-          R"({"payload":{"data":"payload must be a dictionary"}})");
+          R"({"payload": {"data": "payload must be a dictionary"}})");
     CHECK(http(w.port(), "POST", "/increment", "").status == 422);
 }
 

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <regex>
 #include <thread>
 
 using namespace cppworker::test;
@@ -42,7 +43,7 @@ TEST_CASE("a session is created, read, checked and ended with PyWorker's answers
     REQUIRE(created.status == 201);
     const auto c = json::parse(created.body).as_object();
     const std::string id(c.at("session_id").as_string());
-    CHECK(id.size() == 13);
+    CHECK(id.size() == 32);
     CHECK(c.at("expiration").to_number<double>() > 1e9);
     // The session is metered as one working request with the route's cost.
     CHECK(metric(w.port(), "cppworker_requests_working") == 1);
@@ -57,27 +58,27 @@ TEST_CASE("a session is created, read, checked and ended with PyWorker's answers
     CHECK(g.at("on_close_payload") == json::parse(R"({"k": 1})"));
     CHECK(g.contains("created_at"));
 
-    CHECK(http(w.port(), "POST", "/session/health", query(id)).body == R"({"ok":true})");
+    CHECK(http(w.port(), "POST", "/session/health", query(id)).body == R"({"ok": true})");
     auto wrong_auth = http(w.port(), "POST", "/session/get", query(id, R"({"cost": 1})"));
     CHECK(wrong_auth.status == 401);
-    CHECK(wrong_auth.body == R"({"error":"session_auth is not valid"})");
+    CHECK(wrong_auth.body == R"({"error": "session_auth is not valid"})");
 
     auto ended = http(w.port(), "POST", "/session/end", query(id));
     CHECK(ended.status == 200);
-    CHECK(ended.body == R"({"ended":true,"removed_session":")" + id + "\"}");
+    CHECK(ended.body == R"({"ended": true, "removed_session": ")" + id + "\"}");
     CHECK(metric(w.port(), "cppworker_requests_working") == 0);
 
     auto again = http(w.port(), "POST", "/session/end", query(id));
     CHECK(again.status == 400);
-    CHECK(again.body == R"({"error":"session with id )" + id + R"( not found"})");
-    CHECK(http(w.port(), "POST", "/session/get", query(id)).body == R"({"error":"session does not exist"})");
-    CHECK(http(w.port(), "POST", "/session/health", query(id)).body == R"({"ok":false})");
+    CHECK(again.body == R"({"error": "session with id )" + id + R"( not found"})");
+    CHECK(http(w.port(), "POST", "/session/get", query(id)).body == R"({"error": "session does not exist"})");
+    CHECK(http(w.port(), "POST", "/session/health", query(id)).body == R"({"ok": false})");
 }
 
 TEST_CASE("malformed session calls get 422", "[integration][sessions]") {
     WorkerProcess w(artifact(HELLO_WORLD_PLUGIN));
-    CHECK(http(w.port(), "POST", "/session/get", "nope").body == R"({"error":"invalid JSON"})");
-    CHECK(http(w.port(), "POST", "/session/end", "{}").body == R"({"error":"missing session_id"})");
+    CHECK(http(w.port(), "POST", "/session/get", "nope").body == R"({"error": "invalid JSON"})");
+    CHECK(http(w.port(), "POST", "/session/end", "{}").body == R"({"error": "missing session_id"})");
     CHECK(http(w.port(), "POST", "/session/create", R"({"payload": {}})").status == 422);
     CHECK(http(w.port(), "GET", "/session/create").status == 405);
 }
@@ -135,7 +136,7 @@ TEST_CASE("an expired session closes, aborts its requests and calls back", "[int
     CHECK(json::parse(got->body) == json::parse(R"({"who": "test", "session_id": ")" + id + "\"}"));
     CHECK(c.closed_by_peer(5s));
     CHECK(w.wait_for_log("late request"));
-    CHECK(http(w.port(), "POST", "/session/health", query(id)).body == R"({"ok":false})");
+    CHECK(http(w.port(), "POST", "/session/health", query(id)).body == R"({"ok": false})");
 }
 
 TEST_CASE("POST /pyworker/update needs MASTER_TOKEN and writes the marker file", "[integration][update]") {
@@ -146,20 +147,59 @@ TEST_CASE("POST /pyworker/update needs MASTER_TOKEN and writes the marker file",
     HttpConnection c(w.port());
     auto refused = c.request("POST", "/pyworker/update", "", {{"Authorization", "Bearer wrong"}});
     CHECK(refused.status == 401);
-    CHECK(refused.body == R"({"error":"unauthorized"})");
+    CHECK(refused.body == R"({"error": "unauthorized"})");
     CHECK(c.request("POST", "/pyworker/update").status == 401);
     CHECK_FALSE(std::filesystem::exists(marker));
 
     auto ok = c.request("POST", "/pyworker/update", "", {{"Authorization", "Bearer tok"}});
     CHECK(ok.status == 200);
-    CHECK(ok.body == R"({"ok":true})");
+    CHECK(ok.body == R"({"ok": true})");
     CHECK(std::filesystem::exists(marker));
     std::filesystem::remove(marker);
     CHECK(c.request("POST", "/pyworker/update", "", {{"Authorization", "tok"}}).status == 200);
     std::filesystem::remove(marker);
 
-    WorkerProcess unwritable(artifact(HELLO_WORLD_PLUGIN), {"--force-update-file", "/nonexistent/dir/marker"});
-    auto failed = http(unwritable.port(), "POST", "/pyworker/update");
+    WorkerProcess unwritable(artifact(HELLO_WORLD_PLUGIN), {"--force-update-file", "/nonexistent/dir/marker"},
+                             {{"MASTER_TOKEN", "tok"}});
+    auto failed = HttpConnection(unwritable.port()).request("POST", "/pyworker/update", "", {{"Authorization", "tok"}});
     CHECK(failed.status == 500);
     CHECK_THAT(failed.body, Catch::Contains("failed to write file"));
+}
+
+TEST_CASE("POST /pyworker/update is refused when no MASTER_TOKEN is set", "[integration][update]") {
+    const auto marker = std::filesystem::temp_directory_path() / ("cppworker-noupdate-" + std::to_string(::getpid()));
+    std::filesystem::remove(marker);
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {"--force-update-file", marker.string()}, {{"MASTER_TOKEN", ""}});
+    HttpConnection c(w.port());
+    auto bare = c.request("POST", "/pyworker/update");
+    CHECK(bare.status == 401);
+    CHECK(bare.body == R"({"error": "unauthorized"})");
+    CHECK(c.request("POST", "/pyworker/update", "", {{"Authorization", "Bearer "}}).status == 401);
+    CHECK_FALSE(std::filesystem::exists(marker));
+}
+
+TEST_CASE("session answers write numbers as Python does: the lifetime as sent, floats in full", "[integration][sessions]") {
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN));
+    const std::regex python_float(R"(^\d+\.\d+$)");
+    for (const std::string lifetime : {"30", "30.0", "2.5"}) {
+        INFO("lifetime " << lifetime);
+        auto created = http(w.port(), "POST", "/session/create", create_body(R"({"lifetime": )" + lifetime + "}"));
+        REQUIRE(created.status == 201);
+        // {"session_id": "...", "expiration": 1796182829.4837987}: json.dumps' separators, repr's digits.
+        std::smatch m;
+        REQUIRE(std::regex_match(created.body, m, std::regex(R"re(\{"session_id": "([0-9a-f]{32})", "expiration": ([^}]+)\})re")));
+        CHECK(std::regex_match(m[2].str(), python_float));
+        const std::string id = m[1];
+        const auto got = http(w.port(), "POST", "/session/get", query(id)).body;
+        CHECK_THAT(got, Catch::Contains(R"(, "lifetime": )" + lifetime + R"(, "expiration": )"));
+        std::smatch times;
+        REQUIRE(std::regex_search(got, times, std::regex(R"("expiration": ([^,]+), "created_at": ([^,]+),)")));
+        CHECK(std::regex_match(times[1].str(), python_float));
+        CHECK(std::regex_match(times[2].str(), python_float));
+    }
+    // Without a lifetime PyWorker's default is the float 60.0.
+    auto created = http(w.port(), "POST", "/session/create", create_body("{}"));
+    REQUIRE(created.status == 201);
+    const std::string id(json::parse(created.body).at("session_id").as_string());
+    CHECK_THAT(http(w.port(), "POST", "/session/get", query(id)).body, Catch::Contains(R"("lifetime": 60.0,)"));
 }

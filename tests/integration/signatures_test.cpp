@@ -116,8 +116,8 @@ TEST_CASE("auth_data must name every field PyWorker requires", "[integration][au
     auto r = http(w.worker.port(), "POST", "/increment",
                   R"({"auth_data": {"url": "u", "cost": 1}, "payload": {"amount": 1}})");
     CHECK(r.status == 422);
-    CHECK(r.body == R"({"auth_data":{"endpoint":"missing parameter","reqnum":"missing parameter",)"
-                    R"("request_idx":"missing parameter","signature":"missing parameter"}})");
+    CHECK(r.body == R"({"auth_data": {"endpoint": "missing parameter", "reqnum": "missing parameter", )"
+                    R"("request_idx": "missing parameter", "signature": "missing parameter"}})");
     CHECK(http(w.worker.port(), "POST", "/increment", R"({"amount": 1})").status == 422);
 }
 
@@ -151,4 +151,34 @@ TEST_CASE("the key is fetched from the first REPORT_ADDR, with retries", "[integ
     CHECK(http(w.port(), "POST", "/increment",
                R"({"auth_data": )" + signed_auth(signer(), url, 1, 1) + R"(, "payload": {"amount": 1}})")
               .status == 200);
+}
+
+TEST_CASE("a session is opened only with a valid signature: a forged one gets 401 and opens nothing",
+          "[integration][auth][sessions]") {
+    SecuredWorker w;
+    const auto port = w.worker.port();
+    const auto create = [&](const std::string& auth_data) {
+        return http(port, "POST", "/session/create",
+                    R"({"auth_data": )" + auth_data + R"(, "session_id": null, "payload": {"lifetime": 60}})");
+    };
+    auto forged = signed_auth(signer(), url, 1, 11);
+    const auto sig_at = forged.find("\"signature\": \"") + 14;
+    forged[sig_at + 10] = forged[sig_at + 10] == 'A' ? 'B' : 'A';
+    auto refused = create(forged);
+    CHECK(refused.status == 401);
+    CHECK(refused.body.empty());
+    CHECK(metric(port, "cppworker_sessions_open") == 0);
+    CHECK(metric(port, "cppworker_requests_working") == 0);
+    CHECK(metric(port, "cppworker_requests_total{outcome=\"rejected\"}") == 1);
+
+    // The same field checks as a routed request: 422 naming what is missing.
+    auto incomplete = create(R"({"url": "u", "cost": 1})");
+    CHECK(incomplete.status == 422);
+    CHECK_THAT(incomplete.body, Catch::Contains(R"("signature": "missing parameter")"));
+    CHECK(metric(port, "cppworker_sessions_open") == 0);
+
+    auto created = create(signed_auth(signer(), url, 2, 12));
+    CHECK(created.status == 201);
+    CHECK(metric(port, "cppworker_sessions_open") == 1);
+    CHECK(metric(port, "cppworker_requests_working") == 1);
 }

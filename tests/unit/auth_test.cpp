@@ -2,14 +2,12 @@
 #include "auth/replay_window.hpp"
 #include "auth/signature_message.hpp"
 #include "auth/signature_verifier.hpp"
+#include "python_vectors.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
-#include <bit>
 #include <cstdint>
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -17,33 +15,9 @@
 
 namespace json = boost::json;
 using namespace cppworker::auth;
+using namespace cppworker::test;
 
 namespace {
-
-// Made at build time by tests/auth_vectors/make_vectors.py from Python's own json, base64 and
-// PyCryptodome; *_hex fields are bytes in hex.
-const json::object& vectors() {
-    static const json::object loaded = [] {
-        std::ifstream in(AUTH_VECTORS, std::ios::binary);
-        if (!in) throw std::runtime_error("cannot open " + std::string(AUTH_VECTORS));
-        const std::string text(std::istreambuf_iterator<char>(in), {});
-        return json::parse(text).as_object();
-    }();
-    return loaded;
-}
-
-const json::array& vector_list(std::string_view name) { return vectors().at(name).as_array(); }
-
-std::string from_hex(const json::value& hex) {
-    const std::string_view digits = hex.as_string();
-    std::string bytes;
-    for (std::size_t i = 0; i + 1 < digits.size(); i += 2) {
-        bytes += static_cast<char>(std::stoi(std::string(digits.substr(i, 2)), nullptr, 16));
-    }
-    return bytes;
-}
-
-std::string text_of(const json::value& v) { return std::string(v.as_string()); }
 
 std::string message_for(const json::object& vector) {
     const auto auth = json::parse(vector.at("auth_data_json").as_string()).as_object();
@@ -56,40 +30,6 @@ std::string signature_of(const json::object& vector) {
 }
 
 }  // namespace
-
-TEST_CASE("auth message: strings are quoted as json.dumps quotes them", "[auth][message]") {
-    for (const auto& v : vector_list("json_strings")) {
-        const auto input = from_hex(v.at("input_hex"));
-        INFO("input: " << input);
-        CHECK(python_json_string(input) == from_hex(v.at("expected_hex")));
-    }
-}
-
-TEST_CASE("auth message: invalid UTF-8 is refused", "[auth][message]") {
-    for (const std::string bad : {"\x80", "a\xC3", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
-                                  "\xF8\x88\x80\x80\x80", "\xFF", "\xC3\x28"}) {
-        INFO("input: " << bad);
-        CHECK_THROWS_AS(python_json_string(bad), std::invalid_argument);
-    }
-}
-
-TEST_CASE("auth message: floats print as Python's repr", "[auth][message]") {
-    for (const auto& v : vector_list("floats")) {
-        const auto bits = std::stoull(text_of(v.at("bits")), nullptr, 16);
-        INFO("bits: " << text_of(v.at("bits")));
-        CHECK(python_float_repr(std::bit_cast<double>(bits)) == text_of(v.at("expected")));
-    }
-}
-
-TEST_CASE("auth message: json.dumps with indent=4, sorted and unsorted", "[auth][message]") {
-    for (const auto& item : vector_list("dumps")) {
-        const auto& v = item.as_object();
-        const bool sort_keys = v.at("sort_keys").as_bool();
-        INFO("input: " << text_of(v.at("input_json")) << " sort_keys: " << sort_keys);
-        CHECK(python_json_dumps_indent4(json::parse(v.at("input_json").as_string()), sort_keys) ==
-              from_hex(v.at("expected_hex")));
-    }
-}
 
 TEST_CASE("auth message: the url message of Gen 3 1.1.0", "[auth][message]") {
     CHECK(url_message("https://1.2.3.4:40123") == "{\n    \"url\": \"https://1.2.3.4:40123\"\n}");
@@ -129,7 +69,7 @@ TEST_CASE("auth b64decode: same bytes or same refusal as Python's base64.b64deco
 
 TEST_CASE("auth signature: both PEM forms accept what PyWorker accepts and nothing else", "[auth][signature]") {
     for (const char* pem_name : {"public_key_spki_pem", "public_key_pkcs1_pem"}) {
-        const auto verifier = SignatureVerifier::from_pem(vectors().at(pem_name).as_string());
+        const auto verifier = SignatureVerifier::from_pem(python_vectors().at(pem_name).as_string());
         for (const auto& item : vector_list("signatures")) {
             const auto& v = item.as_object();
             INFO(pem_name << ": " << text_of(v.at("name")));
@@ -139,7 +79,7 @@ TEST_CASE("auth signature: both PEM forms accept what PyWorker accepts and nothi
 }
 
 TEST_CASE("auth signature: a text that holds no RSA public key is refused with a reason", "[auth][signature]") {
-    const std::string spki = text_of(vectors().at("public_key_spki_pem"));
+    const std::string spki = text_of(python_vectors().at("public_key_spki_pem"));
     const std::vector<std::string> bad_pems = {"", "not a key", spki.substr(0, spki.size() / 2),
                                                "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"};
     for (const auto& bad : bad_pems) {
@@ -154,7 +94,7 @@ TEST_CASE("auth signature: a text that holds no RSA public key is refused with a
 }
 
 TEST_CASE("auth signature: a moved verifier checks from many threads at once", "[auth][signature]") {
-    auto original = SignatureVerifier::from_pem(vectors().at("public_key_spki_pem").as_string());
+    auto original = SignatureVerifier::from_pem(python_vectors().at("public_key_spki_pem").as_string());
     const SignatureVerifier verifier = std::move(original);
     const auto& cases = vector_list("signatures");
     std::vector<int> mismatches(4, 0);

@@ -46,11 +46,11 @@ TEST_CASE("envelope: an empty body is an empty payload", "[unit][envelope]") {
 TEST_CASE("envelope: bad JSON and bad fields are named", "[unit][envelope]") {
     CHECK(error_of("{") == R"({"error": "invalid JSON"})");
     CHECK(error_of("[1]") == R"({"error": "invalid JSON"})");
-    CHECK(error_of(R"({"auth_data": {}})") == R"({"payload":"field missing"})");
-    CHECK(error_of(R"({"payload": "text"})") == R"({"payload":{"data":"payload must be a dictionary"}})");
+    CHECK(error_of(R"({"auth_data": {}})") == R"({"payload": "field missing"})");
+    CHECK(error_of(R"({"payload": "text"})") == R"({"payload": {"data": "payload must be a dictionary"}})");
     CHECK(error_of(R"({"payload": 1, "auth_data": 2, "session_id": 3})") ==
-          R"({"auth_data":"auth_data must be a dictionary","payload":{"data":"payload must be a dictionary"},)"
-          R"("session_id":"session_id must be a string or null"})");
+          R"({"auth_data": "auth_data must be a dictionary", "payload": {"data": "payload must be a dictionary"},)"
+          R"( "session_id": "session_id must be a string or null"})");
 }
 
 TEST_CASE("envelope: without signature checks a bare object is the payload", "[unit][envelope]") {
@@ -59,13 +59,13 @@ TEST_CASE("envelope: without signature checks a bare object is the payload", "[u
 }
 
 TEST_CASE("envelope: with signature checks auth_data and each field are required", "[unit][envelope]") {
-    CHECK(error_of(R"({"amount": 1})", true) == R"({"auth_data":"field missing","payload":"field missing"})");
-    CHECK(error_of("", true) == R"({"auth_data":"field missing","payload":"field missing"})");
+    CHECK(error_of(R"({"amount": 1})", true) == R"({"auth_data": "field missing", "payload": "field missing"})");
+    CHECK(error_of("", true) == R"({"auth_data": "field missing", "payload": "field missing"})");
     CHECK(error_of(R"({"auth_data": {"url": "u", "cost": 1, "endpoint": "e"}, "payload": {}})", true) ==
-          R"({"auth_data":{"reqnum":"missing parameter","request_idx":"missing parameter",)"
-          R"("signature":"missing parameter"}})");
+          R"({"auth_data": {"reqnum": "missing parameter", "request_idx": "missing parameter",)"
+          R"( "signature": "missing parameter"}})");
     CHECK(error_of(R"({"auth_data": {"url": "u", "cost": 1, "endpoint": "e", "reqnum": "x", "request_idx": 1,)"
-                   R"( "signature": "s"}, "payload": {}})", true) == R"({"auth_data":{"reqnum":"must be an integer"}})");
+                   R"( "signature": "s"}, "payload": {}})", true) == R"({"auth_data": {"reqnum": "must be an integer"}})");
     auto e = ok(R"({"auth_data": {"url": "u", "cost": 1, "endpoint": "e", "reqnum": 1, "request_idx": 2,)"
                 R"( "signature": "s", "extra": true}, "payload": {}})", true);
     CHECK(e.who->request_idx == 2);

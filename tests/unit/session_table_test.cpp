@@ -8,16 +8,32 @@
 using namespace cppworker::sessions;
 namespace json = boost::json;
 
-TEST_CASE("sessions: ids are 13 letters and digits, and differ", "[unit][sessions]") {
+TEST_CASE("sessions: ids are 32 lowercase hex digits, and differ", "[unit][sessions]") {
     std::set<std::string> seen;
-    for (int i = 0; i < 200; ++i) {
+    // Each of the 32 positions takes every hex digit within a few hundred ids if the 128 bits are
+    // random; a generator with fewer bits of output, or a fixed pattern, leaves some out.
+    std::set<std::pair<std::size_t, char>> digits_at;
+    for (int i = 0; i < 400; ++i) {
         const auto id = new_session_id();
-        CHECK(id.size() == 13);
-        CHECK(id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
-              std::string::npos);
+        CHECK(id.size() == 32);
+        CHECK(id.find_first_not_of("0123456789abcdef") == std::string::npos);
         seen.insert(id);
+        for (std::size_t at = 0; at < id.size(); ++at) digits_at.emplace(at, id[at]);
     }
-    CHECK(seen.size() == 200);
+    CHECK(seen.size() == 400);
+    CHECK(digits_at.size() == 32 * 16);
+}
+
+TEST_CASE("sessions: the lifetime keeps the JSON number the client sent", "[unit][sessions]") {
+    SessionTable t(2);
+    const auto as_int = t.create(json::object{}, 30, nullptr, nullptr, 1000);
+    const auto as_float = t.create(json::object{}, 30.0, nullptr, nullptr, 1000);
+    REQUIRE(as_int);
+    REQUIRE(as_float);
+    CHECK(as_int->lifetime_as_sent.is_int64());
+    CHECK(as_float->lifetime_as_sent.is_double());
+    CHECK(as_int->lifetime == 30);
+    CHECK(as_int->expiration == 1030);
 }
 
 TEST_CASE("sessions: the limit, lookups, joins and expiry", "[unit][sessions]") {

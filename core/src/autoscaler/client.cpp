@@ -1,6 +1,7 @@
 #include "autoscaler/client.hpp"
 
 #include "async/sleep.hpp"
+#include "logging/error_text.hpp"
 #include "upstream/http_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -25,25 +26,57 @@ double disk_used_bytes() {
     return static_cast<double>(st.f_blocks - st.f_bfree) * static_cast<double>(st.f_frsize);
 }
 
+namespace {
+
+// A report that cannot be delivered is retried every couple of seconds; beyond the first failure
+// the log gets one line a minute per address, which says enough.
+constexpr auto failure_summary_interval = 60s;
+
+long long whole_seconds(Clock::duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); }
+
+void log_failure(logging::RepeatedFailure& failures, const std::string& what, const std::string& reason) {
+    const auto line = failures.failed(what, Clock::now());
+    if (!line) return;
+    if (line->kind == logging::RepeatedFailure::Line::Kind::first) {
+        spdlog::warn("{} failed: {} (while it keeps failing, one line a minute sums it up)", what, reason);
+    } else {
+        spdlog::warn("{}: {} more tries failed in the last {} s, the last with: {}", what, line->failures,
+                     whole_seconds(line->elapsed), reason);
+    }
+}
+
+void log_success(logging::RepeatedFailure& failures, const std::string& what) {
+    if (const auto line = failures.succeeded(what, Clock::now())) {
+        spdlog::info("{} works again, after {} failed tries in {} s", what, line->failures, whole_seconds(line->elapsed));
+    }
+}
+
+}  // namespace
+
 asio::awaitable<bool> post_with_failover(const std::vector<std::string>& addresses, const std::string& path,
-                                         const std::string& body) {
+                                         const std::string& body, logging::RepeatedFailure& failures) {
     for (const auto& address : addresses) {
         const auto url = upstream::parse_url(address + path);
         if (!url) {
             spdlog::warn("autoscaler address {} is not an http(s) URL; skipped", address);
             continue;
         }
+        const std::string what = "POST " + address + path;
         for (int attempt = 1; attempt <= 3; ++attempt) {
             std::string failure;
             try {
                 const auto r = co_await upstream::http_call(boost::beast::http::verb::post, *url, body,
                                                             "application/json", 10s);
-                if (r.status < 400) co_return true;
+                if (r.status < 400) {
+                    log_success(failures, what);
+                    co_return true;
+                }
                 failure = "status " + std::to_string(r.status);
             } catch (const std::exception& e) {
-                failure = e.what();
+                failure = logging::error_text(e);
             }
-            spdlog::warn("POST {}{} failed (try {}/3): {}", address, path, attempt, failure);
+            spdlog::debug("{} failed (try {}/3): {}", what, attempt, failure);
+            log_failure(failures, what, failure);
             co_await async::sleep_for(2s);
         }
     }
@@ -51,10 +84,12 @@ asio::awaitable<bool> post_with_failover(const std::vector<std::string>& address
 }
 
 asio::awaitable<void> report_status(server::ServerState& s, WorkerIdentity worker) {
+    static const std::string undelivered = "status report undelivered";
     const auto addresses = split_report_addrs(s.config.report_addr);
     std::optional<Clock::time_point> last_accepted;
     uint64_t reported_generation = s.ledger.generation();
     double disk_before = disk_used_bytes();
+    logging::RepeatedFailure failures(failure_summary_interval);
     for (;;) {
         co_await async::sleep_for(1s);
         const auto view = s.readiness.view();
@@ -73,15 +108,21 @@ asio::awaitable<void> report_status(server::ServerState& s, WorkerIdentity worke
             body = worker_status_body(worker, status);
         } catch (const std::exception& e) {
             // A string that is not UTF-8 (MASTER_TOKEN, say) cannot be sent; keep the loop alive.
-            spdlog::error("cannot build the status report: {}", e.what());
+            spdlog::error("cannot build the status report: {}", logging::error_text(e));
             continue;
         }
-        if (co_await post_with_failover(addresses, "/worker_status/", body)) {
+        if (co_await post_with_failover(addresses, "/worker_status/", body, failures)) {
             s.ledger.consume_interval(status.ledger);
             reported_generation = generation;
             last_accepted = Clock::now();
-        } else {
-            spdlog::error("no autoscaler took the status report; its figures go with the next one");
+            failures.succeeded(undelivered, Clock::now());
+        } else if (const auto line = failures.failed(undelivered, Clock::now())) {
+            if (line->failures == 1) {
+                spdlog::error("no autoscaler took the status report; its figures go with the next one taken");
+            } else {
+                spdlog::error("no autoscaler took the last {} status reports; their figures go with the next one taken",
+                              line->failures);
+            }
         }
     }
 }
@@ -94,6 +135,7 @@ asio::awaitable<void> report_deletes(server::ServerState& s, WorkerIdentity work
     // An outage can leave a million ids behind; after it they go in posts of a bounded size.
     constexpr std::size_t max_per_post = 10'000;
     uint64_t dropped_seen = 0;
+    logging::RepeatedFailure failures(failure_summary_interval);
     for (;;) {
         co_await async::sleep_for(1s);
         if (const auto dropped = s.ledger.totals().undelivered_dropped; dropped != dropped_seen) {
@@ -108,11 +150,13 @@ asio::awaitable<void> report_deletes(server::ServerState& s, WorkerIdentity work
         bool delivered = true;
         if (!succeeded.empty()) {
             delivered = co_await post_with_failover(addresses, "/delete_requests/",
-                                                    delete_requests_body(worker.id, worker.mtoken, succeeded, true));
+                                                    delete_requests_body(worker.id, worker.mtoken, succeeded, true),
+                                                    failures);
         }
         if (delivered && !failed.empty()) {
             delivered = co_await post_with_failover(addresses, "/delete_requests/",
-                                                    delete_requests_body(worker.id, worker.mtoken, failed, false));
+                                                    delete_requests_body(worker.id, worker.mtoken, failed, false),
+                                                    failures);
         }
         if (delivered) s.ledger.drop_deletes(batch);
     }
@@ -128,7 +172,7 @@ asio::awaitable<void> send_startup_error(std::vector<std::string> addresses, std
             const auto r = co_await upstream::http_call(boost::beast::http::verb::post, *url, body, "application/json", 10s);
             spdlog::info("start-up error reported to {} ({})", address, r.status);
         } catch (const std::exception& e) {
-            spdlog::warn("start-up error could not be reported to {}: {}", address, e.what());
+            spdlog::warn("start-up error could not be reported to {}: {}", address, logging::error_text(e));
         }
     }
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "autoscaler/report.hpp"
+#include "logging/repeated_failure.hpp"
 #include "server/server_state.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -11,9 +12,10 @@
 namespace cppworker::autoscaler {
 
 // POSTs `body` to `path` of the first address that takes it: 3 tries per address, 10 s each, 2 s
-// apart (protocol.md §2.1). True when one answered below 400.
+// apart (protocol.md §2.1). True when one answered below 400. Failures are logged through
+// `failures`: the first at once, then a summary a minute per address and path, then the recovery.
 boost::asio::awaitable<bool> post_with_failover(const std::vector<std::string>& addresses, const std::string& path,
-                                                const std::string& body);
+                                                const std::string& body, logging::RepeatedFailure& failures);
 
 // PyWorker Gen 3's reporting (§2.1, §2.2): /worker_status/ every second while something changed
 // and at least every 10 s, /delete_requests/ every second while requests are retired. Runs until

@@ -1,6 +1,7 @@
 #include "autoscaler/pubkey_fetch.hpp"
 
 #include "async/sleep.hpp"
+#include "logging/error_text.hpp"
 #include "upstream/http_client.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -34,7 +35,7 @@ boost::asio::awaitable<void> fetch_pubkey(std::string report_addr, auth::Authent
             }
             problem = "status " + std::to_string(result.status);
         } catch (const std::exception& e) {
-            problem = e.what();
+            problem = logging::error_text(e);
         }
         spdlog::warn("public key fetch {}/{} from {} failed: {}", attempt, attempts, address, problem);
         if (attempt == attempts) break;

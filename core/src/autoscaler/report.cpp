@@ -1,29 +1,29 @@
 #include "autoscaler/report.hpp"
 
-#include "auth/signature_message.hpp"
+#include "pyjson/dumps.hpp"
 
 #include <algorithm>
 
 namespace cppworker::autoscaler {
 namespace {
 
-using auth::python_float_repr;
-using auth::python_json_string;
+using pyjson::float_repr;
+using pyjson::json_string;
 
 // A JSON object in json.dumps' default layout, members in the order they are added.
 class ObjectWriter {
 public:
     ObjectWriter& literal(std::string_view key, std::string_view json) {
         out_ += out_.size() == 1 ? "" : ", ";
-        out_ += python_json_string(key);
+        out_ += json_string(key);
         out_ += ": ";
         out_ += json;
         return *this;
     }
     ObjectWriter& string(std::string_view key, std::string_view value) {
-        return literal(key, python_json_string(value));
+        return literal(key, json_string(value));
     }
-    ObjectWriter& number(std::string_view key, double value) { return literal(key, python_float_repr(value)); }
+    ObjectWriter& number(std::string_view key, double value) { return literal(key, float_repr(value)); }
     ObjectWriter& integer(std::string_view key, int64_t value) { return literal(key, std::to_string(value)); }
     ObjectWriter& boolean(std::string_view key, bool value) { return literal(key, value ? "true" : "false"); }
 

@@ -12,7 +12,7 @@
 // §2.2), byte for byte as Python's json.dumps prints them: aiohttp's json= uses the defaults,
 // separators ", " and ": " and ensure_ascii. Pure functions, so whoever sends them owns the I/O.
 // A Python str cannot hold invalid UTF-8, so neither may any string given here: the body builders
-// throw std::invalid_argument for it (auth::python_json_string), and text from outside (log lines,
+// throw std::invalid_argument for it (pyjson::json_string), and text from outside (log lines,
 // OS messages) has to be made valid before it becomes an error_msg.
 namespace cppworker::autoscaler {
 

@@ -1,6 +1,6 @@
 #include "readiness/benchmark.hpp"
 
-#include "auth/signature_message.hpp"
+#include "pyjson/dumps.hpp"
 #include "server/plugin_call.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -42,7 +42,7 @@ std::optional<double> read_benchmark_cache(const std::filesystem::path& file) {
 
 void write_benchmark_cache(const std::filesystem::path& file, double max_perf) {
     std::ofstream out(file);
-    out << auth::python_float_repr(max_perf);
+    out << pyjson::float_repr(max_perf);
     if (!out) spdlog::warn("cannot write the benchmark cache {}", file.string());
 }
 

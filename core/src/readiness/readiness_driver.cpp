@@ -4,6 +4,7 @@
 #include "readiness/log_matcher.hpp"
 #include "readiness/log_tail.hpp"
 #include "async/sleep.hpp"
+#include "logging/error_text.hpp"
 #include "upstream/http_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -36,7 +37,7 @@ asio::awaitable<void> probe_health(server::ServerState& s, upstream::Url url, st
                 failure = "Healthcheck failed with status: " + std::to_string(r.status);
             }
         } catch (const std::exception& e) {
-            failure = e.what();
+            failure = logging::error_text(e);
         }
         if (!failure.empty() && healthy->load()) {
             spdlog::error("{}", failure);
@@ -125,8 +126,8 @@ asio::awaitable<void> drive_readiness(server::ServerState& s) {
             co_await loaded_sequence(s);
         }
     } catch (const std::exception& e) {
-        spdlog::error("readiness: {}", e.what());
-        s.readiness.set_error(std::string("Benchmark failed with error: ") + e.what());
+        spdlog::error("readiness: {}", logging::error_text(e));
+        s.readiness.set_error("Benchmark failed with error: " + logging::error_text(e));
     }
 }
 

@@ -2,7 +2,10 @@
 
 #include "metrics/prometheus.hpp"
 #include "accounting/admission.hpp"
+#include "logging/error_text.hpp"
+#include "pyjson/dumps.hpp"
 #include "server/envelope.hpp"
+#include "server/http_date.hpp"
 #include "server/plugin_call.hpp"
 #include "server/session_endpoints.hpp"
 #include "requests/request_scope.hpp"
@@ -64,7 +67,7 @@ struct Reply {
 
 Reply json_reply(http::status status, std::string body) { return Reply{status, "application/json", std::move(body)}; }
 Reply error_reply(http::status status, std::string_view message) {
-    return json_reply(status, cppworker::json_error(message));
+    return json_reply(status, pyjson::error_body(message));
 }
 
 // Writes a whole answer; false when the client is gone.
@@ -74,6 +77,7 @@ template <class Stream>
 awaitable<bool> write_reply(Connection<Stream>& c, const Request& req, Reply& reply, bool keep_alive) {
     http::response<http::string_body> res{reply.status, req.version()};
     res.set(http::field::server, "cppworker");
+    res.set(http::field::date, http_date_now());
     if (!reply.content_type.empty()) res.set(http::field::content_type, reply.content_type);
     for (auto& [name, value] : reply.headers) res.set(name, value);
     res.body() = std::move(reply.body);
@@ -90,8 +94,9 @@ template <class Stream>
 awaitable<void> write_early_reply(Connection<Stream>& c, http::status status, const std::string& message) {
     http::response<http::string_body> res{status, 11};
     res.set(http::field::server, "cppworker");
+    res.set(http::field::date, http_date_now());
     res.set(http::field::content_type, "application/json");
-    res.body() = cppworker::json_error(message);
+    res.body() = pyjson::error_body(message);
     res.keep_alive(false);
     res.prepare_payload();
     c.tcp().expires_after(std::chrono::seconds(5));
@@ -210,6 +215,7 @@ awaitable<Relayed> relay_answer(Connection<Stream>& c, const Request& req, reque
             case requests::Event::Kind::stream_begin: {
                 head.emplace(static_cast<http::status>(e.answer.status), req.version());
                 head->set(http::field::server, "cppworker");
+                head->set(http::field::date, http_date_now());
                 head->set(http::field::content_type, e.answer.content_type);
                 for (auto& [name, value] : e.answer.headers) head->set(name, value);
                 head->keep_alive(keep_alive && !s.stopping);
@@ -526,8 +532,13 @@ awaitable<void> serve(ServerState& server, Stream stream) {
     }
     if (!id) {
         ++server.refused_connections;
-        if (const auto n = server.refused_log.note(Clock::now())) {
-            spdlog::warn("{} connection(s) refused with 503: --max-connections {} are open", *n,
+        std::optional<logging::RepeatedFailure::Line> line;
+        {
+            std::lock_guard lock(server.refused_log_mutex);
+            line = server.refused_log.failed("accept", Clock::now());
+        }
+        if (line) {
+            spdlog::warn("{} connection(s) refused with 503: --max-connections {} are open", line->failures,
                          server.config.max_connections);
         }
         co_await write_early_reply(*c, http::status::service_unavailable, "too many open connections");
@@ -542,7 +553,7 @@ awaitable<void> serve(ServerState& server, Stream stream) {
             if (!req || !co_await serve_request(*c, *req)) break;
         }
     } catch (const std::exception& e) {
-        spdlog::error("connection {}: {}", c->peer, e.what());
+        spdlog::error("connection {}: {}", c->peer, logging::error_text(e));
     }
     co_await close_connection(*c);
     server.connection_closed(*id);

@@ -1,5 +1,7 @@
 #include "server/envelope.hpp"
 
+#include "pyjson/dumps.hpp"
+
 #include <boost/json.hpp>
 
 namespace cppworker::server {
@@ -47,7 +49,7 @@ void take_auth(const json::value& auth, bool require_fields, json::object& probl
 
 std::variant<Envelope, EnvelopeError> parse_envelope(std::string_view body, bool require_auth) {
     if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
-        if (require_auth) return EnvelopeError{R"({"auth_data":"field missing","payload":"field missing"})"};
+        if (require_auth) return EnvelopeError{R"({"auth_data": "field missing", "payload": "field missing"})"};
         return Envelope{};
     }
 
@@ -84,7 +86,7 @@ std::variant<Envelope, EnvelopeError> parse_envelope(std::string_view body, bool
             problems["session_id"] = "session_id must be a string or null";
         }
     }
-    if (!problems.empty()) return EnvelopeError{json::serialize(problems)};
+    if (!problems.empty()) return EnvelopeError{pyjson::dumps(problems)};
     return out;
 }
 

@@ -4,7 +4,7 @@
 #include "accounting/request_ledger.hpp"
 #include "auth/authenticator.hpp"
 #include "config/config.hpp"
-#include "logging/repeat_limiter.hpp"
+#include "logging/repeated_failure.hpp"
 #include "metrics/route_metrics.hpp"
 #include "readiness/readiness_state.hpp"
 #include "plugin/loaded_plugin.hpp"
@@ -74,7 +74,8 @@ struct ServerState {
     uint64_t next_connection = 0;
     // Connections turned away over --max-connections, and how often that is logged.
     std::atomic<uint64_t> refused_connections{0};
-    logging::RepeatLimiter refused_log{std::chrono::seconds(10)};
+    std::mutex refused_log_mutex;
+    logging::RepeatedFailure refused_log{std::chrono::seconds(10)};
 
     // A new connection's id, or nothing when --max-connections are open already.
     std::optional<uint64_t> connection_opened(std::function<void()> close_if_idle);

@@ -1,5 +1,9 @@
 #include "server/session_endpoints.hpp"
 
+#include "logging/error_text.hpp"
+#include "pyjson/dumps.hpp"
+#include "server/envelope.hpp"
+#include "server/update_hook.hpp"
 #include "upstream/http_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -10,17 +14,14 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <fstream>
 
 namespace cppworker::server {
 namespace json = boost::json;
 
 namespace {
 
-CoreReply json_reply(unsigned status, const json::value& v) { return CoreReply{status, json::serialize(v)}; }
-CoreReply error_reply(unsigned status, std::string_view message) {
-    return json_reply(status, json::object{{"error", message}});
-}
+CoreReply json_reply(unsigned status, const json::value& v) { return CoreReply{status, pyjson::dumps(v)}; }
+CoreReply error_reply(unsigned status, std::string_view message) { return CoreReply{status, pyjson::error_body(message)}; }
 
 std::optional<double> as_number(const json::value* v) {
     if (v == nullptr || !v->is_number()) return std::nullopt;
@@ -31,6 +32,12 @@ CoreReply create(ServerState& s, std::string_view body) {
     json::error_code ec;
     const json::value doc = json::parse(body, ec);
     if (ec || !doc.is_object()) return error_reply(422, "invalid JSON");
+    // A session is a request the autoscaler routed here, so its auth_data passes the same checks as a
+    // plugin route's: PyWorker checks none, which lets anyone open sessions and hold capacity.
+    if (s.require_auth) {
+        auto envelope = parse_envelope(body, true);
+        if (auto* err = std::get_if<EnvelopeError>(&envelope)) return CoreReply{422, std::move(err->body)};
+    }
     const auto& obj = doc.as_object();
     const auto* auth = obj.if_contains("auth_data");
     const auto* payload = obj.if_contains("payload");
@@ -48,11 +55,19 @@ CoreReply create(ServerState& s, std::string_view body) {
     const auto request_idx = as_number(a.if_contains("request_idx"));
     if (reqnum && request_idx) who = accounting::RequestIdentity{static_cast<int64_t>(*reqnum), static_cast<int64_t>(*request_idx)};
 
-    double lifetime = 60;
+    // PyWorker's default is the float 60.0; a given lifetime is kept as the client wrote it.
+    json::value lifetime = 60.0;
     if (const auto* l = p.if_contains("lifetime"); l && !l->is_null()) {
         const auto n = as_number(l);
         if (!n || *n <= 0) return json_reply(422, json::object{{"payload", json::object{{"lifetime", "must be a positive number"}}}});
-        lifetime = *n;
+        lifetime = *l;
+    }
+    if (s.require_auth) {
+        if (const auto verdict = s.authenticator.check(a); verdict != auth::Verdict::accepted) {
+            s.ledger.reject(who, *cost);
+            spdlog::info("session refused: {}", auth::to_string(verdict));
+            return CoreReply{401, {}};
+        }
     }
     const auto* route = p.if_contains("on_close_route");
     const auto* close_payload = p.if_contains("on_close_payload");
@@ -64,7 +79,7 @@ CoreReply create(ServerState& s, std::string_view body) {
         return CoreReply{429, {}};
     }
     s.sessions.set_ledger_handle(session->id, s.ledger.open_session(who, *cost));
-    spdlog::info("session {} opened for {} s", session->id, lifetime);
+    spdlog::info("session {} opened for {} s", session->id, session->lifetime);
     return json_reply(201, json::object{{"session_id", session->id}, {"expiration", session->expiration}});
 }
 
@@ -94,7 +109,7 @@ CoreReply get_or_health(ServerState& s, std::string_view body, bool health) {
     if (health) return json_reply(200, json::object{{"ok", true}});
     return json_reply(200, json::object{{"session_id", session->id},
                                         {"auth_data", session->auth_data},
-                                        {"lifetime", session->lifetime},
+                                        {"lifetime", session->lifetime_as_sent},
                                         {"expiration", session->expiration},
                                         {"created_at", session->created_at},
                                         {"on_close_route", session->on_close_route},
@@ -114,25 +129,13 @@ CoreReply end(ServerState& s, std::string_view body) {
     return json_reply(200, json::object{{"ended", true}, {"removed_session", q.id}});
 }
 
-CoreReply pyworker_update(ServerState& s, std::string_view authorization) {
-    std::string_view token = authorization;
-    if (token.starts_with("Bearer ")) token.remove_prefix(7);
-    if (token != s.config.master_token) return error_reply(401, "unauthorized");
-    std::ofstream marker(s.config.force_update_file);
-    if (!marker) {
-        return error_reply(500, "failed to write file: cannot create " + s.config.force_update_file.string());
-    }
-    spdlog::info("update requested: created {}", s.config.force_update_file.string());
-    return json_reply(200, json::object{{"ok", true}});
-}
-
 boost::asio::awaitable<void> post_on_close(std::string session_id, upstream::Url url, std::string body) {
     try {
         const auto r = co_await upstream::http_call(boost::beast::http::verb::post, url, std::move(body),
                                                     "application/json", std::chrono::seconds(10));
         spdlog::info("session {}: on-close callback answered {}", session_id, r.status);
     } catch (const std::exception& e) {
-        spdlog::warn("session {}: on-close callback failed: {}", session_id, e.what());
+        spdlog::warn("session {}: on-close callback failed: {}", session_id, logging::error_text(e));
     }
 }
 
@@ -170,7 +173,8 @@ void close_session(ServerState& s, sessions::Session session) {
                      session.id, route);
         return;
     }
-    boost::asio::co_spawn(boost::asio::make_strand(s.io), post_on_close(session.id, *url, json::serialize(sessions::on_close_body(session))),
+    boost::asio::co_spawn(boost::asio::make_strand(s.io),
+                          post_on_close(session.id, *url, pyjson::dumps(sessions::on_close_body(session))),
                           boost::asio::detached);
 }
 

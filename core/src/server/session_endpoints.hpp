@@ -1,17 +1,12 @@
 #pragma once
 
+#include "server/core_reply.hpp"
 #include "server/server_state.hpp"
 
 #include <string>
 #include <string_view>
 
 namespace cppworker::server {
-
-// An answer the core makes without the plugin.
-struct CoreReply {
-    unsigned status;
-    std::string body;  // JSON, or empty
-};
 
 // POST paths the core answers itself: the session API (§4.5) and the self-update hook (§4.6).
 bool is_core_post_path(std::string_view path);

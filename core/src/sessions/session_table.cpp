@@ -1,19 +1,30 @@
 #include "sessions/session_table.hpp"
 
-#include <random>
+#include <openssl/rand.h>
+
+#include <array>
+#include <stdexcept>
 
 namespace cppworker::sessions {
 
 std::string new_session_id() {
-    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    std::uniform_int_distribution<std::size_t> pick(0, sizeof(alphabet) - 2);
-    std::string id(13, ' ');
-    for (auto& c : id) c = alphabet[pick(rng)];
+    std::array<unsigned char, 16> bytes{};
+    // A session id is the only credential /session/get and /session/end need besides auth_data, so
+    // it must not be guessable: the CSPRNG, never a seeded PRNG.
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+        throw std::runtime_error("the system's random generator failed; no session id");
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string id;
+    id.reserve(bytes.size() * 2);
+    for (const unsigned char b : bytes) {
+        id += hex[b >> 4];
+        id += hex[b & 0xF];
+    }
     return id;
 }
 
-std::optional<Session> SessionTable::create(boost::json::value auth_data, double lifetime,
+std::optional<Session> SessionTable::create(boost::json::value auth_data, boost::json::value lifetime,
                                             boost::json::value on_close_route, boost::json::value on_close_payload,
                                             double now) {
     std::lock_guard lock(mutex_);
@@ -23,9 +34,10 @@ std::optional<Session> SessionTable::create(boost::json::value auth_data, double
         s.id = new_session_id();
     } while (open_.count(s.id));
     s.auth_data = std::move(auth_data);
-    s.lifetime = lifetime;
+    s.lifetime = lifetime.to_number<double>();
+    s.lifetime_as_sent = std::move(lifetime);
     s.created_at = now;
-    s.expiration = now + lifetime;
+    s.expiration = now + s.lifetime;
     s.on_close_route = std::move(on_close_route);
     s.on_close_payload = std::move(on_close_payload);
     open_.emplace(s.id, s);

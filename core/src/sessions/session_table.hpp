@@ -17,6 +17,9 @@ struct Session {
     std::string id;
     boost::json::value auth_data;
     double lifetime = 60;
+    // The lifetime as the client's JSON had it, an integer or a float, since answers show it as
+    // PyWorker does: 30 stays 30 and 30.0 stays 30.0.
+    boost::json::value lifetime_as_sent = 60.0;
     double created_at = 0;  // epoch seconds
     double expiration = 0;  // epoch seconds
     boost::json::value on_close_route;  // string or null
@@ -32,8 +35,9 @@ public:
     // `max_sessions` <= 0: PyWorker's Backend default, which refuses every session.
     explicit SessionTable(int max_sessions) : max_sessions_(max_sessions) {}
 
-    // Empty when the table is full.
-    std::optional<Session> create(boost::json::value auth_data, double lifetime, boost::json::value on_close_route,
+    // Empty when the table is full. `lifetime` is a JSON number (checked by the caller).
+    std::optional<Session> create(boost::json::value auth_data, boost::json::value lifetime,
+                                  boost::json::value on_close_route,
                                   boost::json::value on_close_payload, double now);
     void set_ledger_handle(const std::string& id, uint64_t handle);
     std::optional<Session> get(const std::string& id) const;
@@ -56,7 +60,10 @@ private:
 // null, {"payload": x} otherwise; "session_id" added unless present.
 boost::json::object on_close_body(const Session& s);
 
-// A 13-character [A-Za-z0-9] identifier, as PyWorker's.
+// 128 bits from OpenSSL's CSPRNG as 32 lowercase hex digits. PyWorker draws 13 characters of
+// [A-Za-z0-9] from Python's Mersenne Twister, which can be predicted from outputs seen; Vast's
+// client treats the id as an opaque string and only sends it back in JSON bodies, so any length and
+// alphabet that survives JSON and URLs unchanged is compatible. Throws if the generator fails.
 std::string new_session_id();
 
 }  // namespace cppworker::sessions

@@ -1,5 +1,6 @@
 #include "upstream/forwarder.hpp"
 
+#include "logging/error_text.hpp"
 #include "upstream/answer_rules.hpp"
 #include "upstream/url.hpp"
 
@@ -308,7 +309,7 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         try {
             outcome = co_await exchange(op);
         } catch (const std::exception& e) {
-            outcome = Outcome{CPPW_ERROR, e.what()};
+            outcome = Outcome{CPPW_ERROR, logging::error_text(e)};
         }
         finish(op, std::move(outcome));
     }

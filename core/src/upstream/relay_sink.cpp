@@ -1,5 +1,6 @@
 #include "upstream/relay_sink.hpp"
 
+#include "pyjson/dumps.hpp"
 #include "upstream/answer_rules.hpp"
 
 #include <cppworker/plugin.hpp>
@@ -62,7 +63,7 @@ requests::Answer failed_forward_answer(cppw_status status, std::string_view mess
     requests::Answer a;
     a.status = status == CPPW_UPSTREAM_TIMEOUT ? 504 : status == CPPW_UPSTREAM_UNREACHABLE ? 502 : 500;
     a.content_type = "application/json";
-    a.body = cppworker::json_error(message);
+    a.body = pyjson::error_body(message);
     a.failed = true;
     return a;
 }
