@@ -118,7 +118,7 @@ TEST_CASE("the url scheme refuses all-fields signatures and accepts url-only one
     // Still refused with a reqnum never seen: not the replay window, the scheme itself.
     CHECK(w.increment(signed_auth(signer(), url, 3, 13, true)).status == 401);
     CHECK(w.increment(signed_auth(signer(), url, 4, 14)).body == R"({"value":2})");
-    CHECK(metric(w.worker.port(), "cppworker_requests_total{outcome=\"rejected\"}") == 2);
+    CHECK(wait_metric(w.worker.port(), "cppworker_requests_total{outcome=\"rejected\"}", 2));
 }
 
 TEST_CASE("auth_data must name every field PyWorker requires", "[integration][auth]") {
