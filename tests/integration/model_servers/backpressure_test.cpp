@@ -16,7 +16,6 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -134,8 +133,8 @@ TEST_CASE("backpressure: a plugin stream waits in stream_wait while the client d
     REQUIRE(res.body.size() == static_cast<std::size_t>(chunks * chunk_bytes));
     int misplaced = 0;
     for (std::int64_t i = 0; i < chunks; ++i) {
-        char index[16];
-        std::snprintf(index, sizeof index, "%012lld", static_cast<long long>(i));
+        std::string index = std::to_string(i);
+        index.insert(0, 12 - index.size(), '0');
         if (res.body.compare(static_cast<std::size_t>(i * chunk_bytes), 12, index) != 0) ++misplaced;
     }
     CHECK(misplaced == 0);
