@@ -245,6 +245,32 @@ def stream_disconnect(fake, path, body):
     check(st["completed"] == 0, "an abandoned stream is not completed", st)
 
 
+def dropped_stream(fake, path, body):
+    """With drop_after 2: two chunks, then the connection closes without the last chunk."""
+    fake.json("POST", "/_fake/reset")
+    check(fake.config(drop_after=2)["drop_after"] == 2, "drop_after in the config")
+    payload = json.dumps(body).encode()
+    s = socket.create_connection(("127.0.0.1", fake.port), timeout=10)
+    try:
+        s.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                  % (path.encode(), len(payload), payload))
+        raw = b""
+        while True:
+            data = s.recv(65536)
+            if not data:
+                break
+            raw += data
+    finally:
+        s.close()
+    _, _, rest = raw.partition(b"\r\n\r\n")
+    check(rest.count(b"data:") == 2 and not rest.endswith(b"0\r\n\r\n"), "a dropped stream is cut short", raw)
+    st = fake.wait_stats(lambda st: st["drops"] == 1 and st["in_flight"] == 0, what="the drop to be counted")
+    check(st["completed"] == 0 and st["disconnects"] == 0, "a dropped stream is neither completed nor a disconnect", st)
+    check(st["stream_bytes"] == len(rest), "stream_bytes counts what was sent", (st["stream_bytes"], len(rest)))
+    check(st["stalled_writers"] == 0, "no writer stalled after the stream", st)
+    check(fake.config(drop_after=None)["drop_after"] is None, "drop_after cleared")
+
+
 # ---------------------------------------------------------------------------------------------------
 def check_tgi():
     loaded = '"message":"Connected","target":"text_generation_router"'
@@ -292,6 +318,7 @@ def check_tgi():
         check(len(bad) == 1 and json.loads(bad[0][5:])["error_type"] == "validation",
               "TGI stream validation error as an SSE event", bad)
         stream_disconnect(f, "/generate_stream", {"inputs": "a", "parameters": {"max_new_tokens": 50}})
+        dropped_stream(f, "/generate_stream", {"inputs": "a", "parameters": {"max_new_tokens": 5}})
 
         # Runtime switches.
         f.config(token_delay=0.01, status_override=429)

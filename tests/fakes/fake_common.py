@@ -41,6 +41,10 @@ class Disconnected(Exception):
     """The client went away while its request was being served."""
 
 
+class Dropped(Exception):
+    """The fake closed the connection in the middle of a stream, as a crashing server would."""
+
+
 def compact_json(obj):
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -89,14 +93,16 @@ class State:
         self.token_delay = args.token_delay
         self.hang = args.hang
         self.status_override = args.status_override
+        self.drop_after = args.drop_after
         self.loaded = False
         self.start_failed = False
-        # A gauge, not a counter: a reset must not lose track of a request still finishing.
+        # Gauges, not counters: a reset must not lose track of a request still finishing.
         self.in_flight = 0
         # Bumped by every reset. A request counts its completion or disconnect only in the epoch it
         # began in: a client can read a whole answer and ask for a reset before the handler thread
         # that wrote it has counted it, and that late count must not land in the fresh counters.
         self.epoch = 0
+        self.stalled_writers = 0
         self.reset()
 
     def reset(self):
@@ -109,6 +115,9 @@ class State:
         self.idle_closes = 0
         self.in_flight_max = self.in_flight
         self.other_requests = 0
+        self.stream_bytes = 0
+        self.write_stalls = 0
+        self.drops = 0
         self.paths = {}
         self.last_body = None
         self.last_path = None
@@ -126,6 +135,10 @@ class State:
                 "idle_closes": self.idle_closes,
                 "in_flight_max": self.in_flight_max,
                 "other_requests": self.other_requests,
+                "stream_bytes": self.stream_bytes,
+                "write_stalls": self.write_stalls,
+                "stalled_writers": self.stalled_writers,
+                "drops": self.drops,
                 "paths": dict(self.paths),
                 "last_body": self.last_body,
                 "last_path": self.last_path,
@@ -137,7 +150,7 @@ class State:
 
     def _config(self):
         return {"token_delay": self.token_delay, "hang": self.hang, "status_override": self.status_override,
-                "loaded": self.loaded}
+                "drop_after": self.drop_after, "loaded": self.loaded}
 
 
 class ModelLog:
@@ -337,6 +350,8 @@ class Handler(BaseHTTPRequestHandler):
         self.is_model = False
         self.disconnect_counted = False
         self.answered = False
+        self.chunks_written = 0
+        self.drop_after = None
         try:
             self.body = self._read_body()
         except ValueError:
@@ -384,6 +399,7 @@ class Handler(BaseHTTPRequestHandler):
             st.last_path = self.url_path
             st.last_headers = {k.lower(): v for k, v in self.headers.items()}
             hang, override, loaded = st.hang, st.status_override, st.loaded
+            self.drop_after = st.drop_after
         try:
             if hang:
                 self.hang_until_disconnect()
@@ -397,6 +413,10 @@ class Handler(BaseHTTPRequestHandler):
             self.note_disconnect()
         except _DISCONNECT_ERRORS:
             self.note_disconnect()
+        except Dropped:
+            self.close_connection = True
+            with st.lock:
+                st.drops += 1
         finally:
             with st.lock:
                 st.in_flight -= 1
@@ -424,6 +444,9 @@ class Handler(BaseHTTPRequestHandler):
                         st.status_override = int(v) if v else None
                     if "loaded" in changes:
                         st.loaded = bool(changes["loaded"])
+                    if "drop_after" in changes:
+                        v = changes["drop_after"]
+                        st.drop_after = None if v is None else int(v)
             with st.lock:
                 cfg = st._config()
             self.send_json(200, cfg)
@@ -498,19 +521,57 @@ class Handler(BaseHTTPRequestHandler):
             raise Disconnected()
 
     def write_chunk(self, data):
-        """One chunk, sent at once. Raises Disconnected if the client is gone."""
+        """One chunk, sent at once. Raises Disconnected if the client is gone, Dropped when
+        drop_after chunks of this answer were sent (the connection is then closed, mid-stream)."""
         if isinstance(data, str):
             data = data.encode()
         if not data:
             return
+        if self.drop_after is not None and self.chunks_written >= self.drop_after:
+            self.drop_connection()
         try:
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self._send_all(b"%x\r\n%s\r\n" % (len(data), data))
         except _DISCONNECT_ERRORS:
             raise Disconnected()
+        self.chunks_written += 1
+
+    def _send_all(self, frame):
+        """Sends without blocking while it can; when the socket is full (the reader is not keeping
+        up), counts a stall and waits until it can write again, so a test can see the fake held."""
+        st = self.fake.state
+        view = memoryview(frame)
+        while view:
+            try:
+                n = self.connection.send(view, socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                with st.lock:
+                    st.write_stalls += 1
+                    st.stalled_writers += 1
+                try:
+                    while not select.select([], [self.connection], [], POLL_INTERVAL)[1]:
+                        if self.fake.stopping.is_set():
+                            raise Disconnected()
+                finally:
+                    with st.lock:
+                        st.stalled_writers -= 1
+                continue
+            view = view[n:]
+            with st.lock:
+                st.stream_bytes += n
+
+    def drop_connection(self):
+        """Closes the connection as a server that dies mid-answer does: no last chunk, just FIN."""
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        raise Dropped()
 
     def end_stream(self):
+        if self.drop_after is not None and self.chunks_written >= self.drop_after:
+            self.drop_connection()
         try:
-            self.wfile.write(b"0\r\n\r\n")
+            self._send_all(b"0\r\n\r\n")
         except _DISCONNECT_ERRORS:
             raise Disconnected()
         self._done()
@@ -588,6 +649,8 @@ def common_parser(description):
                    help="read model requests but never answer them, until the client disconnects")
     p.add_argument("--status-override", type=int, default=None, metavar="N",
                    help="answer every model request with HTTP N and the server's error JSON")
+    p.add_argument("--drop-after", type=int, default=None, metavar="N",
+                   help="close the connection after N chunks of a streamed answer, without its last chunk")
     p.add_argument("--keep-alive-timeout", type=float, default=0, metavar="S",
                    help="close a kept-alive connection idle for S seconds (uvicorn: 5); 0 = never (default)")
     p.add_argument("--exit-with-parent", action="store_true",

@@ -52,6 +52,8 @@ class FakeTGI(FakeServer):
                             help="input words + max_new_tokens allowed (default 4096)")
         parser.add_argument("--default-max-new-tokens", type=int, default=20,
                             help="max_new_tokens when the request has none (default 20)")
+        parser.add_argument("--token-padding", type=int, default=0, metavar="N",
+                            help="N '_' after each token's text, for streams of many bytes (default 0)")
 
     def setup_routes(self):
         self.route("GET", r"/health", self.health)
@@ -211,9 +213,11 @@ class FakeTGI(FakeServer):
                           f"Given: {n_in} `inputs` tokens and {max_new_tokens} `max_new_tokens`")
         return max_new_tokens, n_in
 
-    @staticmethod
-    def _token(i):
-        return {"id": 1000 + i, "text": token_text(i), "logprob": -0.1, "special": False}
+    def _text(self, i):
+        return token_text(i) + "_" * self.args.token_padding
+
+    def _token(self, i):
+        return {"id": 1000 + i, "text": self._text(i), "logprob": -0.1, "special": False}
 
     def _headers(self, h, n_in, n_out=None, elapsed=None):
         hs = [("x-compute-type", "gpu+optimized"), ("x-compute-characters", str(len(h.json.get("inputs", ""))))]
@@ -243,7 +247,7 @@ class FakeTGI(FakeServer):
         start = time.monotonic()
         h.wait(n * self.token_delay())
         elapsed = time.monotonic() - start
-        text = "".join(token_text(i) for i in range(n))
+        text = "".join(self._text(i) for i in range(n))
         if params.get("return_full_text"):
             text = inputs + text
         resp = {"generated_text": text}
@@ -303,7 +307,7 @@ class FakeTGI(FakeServer):
         text = []
         for i in range(n):
             h.wait(self.token_delay())
-            text.append(token_text(i))
+            text.append(self._text(i))
             last = i == n - 1
             event = {"index": i + 1, "token": self._token(i), "generated_text": None, "details": None}
             if last:

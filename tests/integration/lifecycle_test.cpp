@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
 #include <csignal>
 #include <future>
 #include <thread>
@@ -23,6 +26,26 @@ TEST_CASE("a broken plugin is refused at start with the reason", "[integration][
     std::tie(code, log) = WorkerProcess::run_to_exit("/nonexistent/plugin.so");
     CHECK(code == 3);
     CHECK_THAT(log, Catch::Contains("no such file"));
+}
+
+TEST_CASE("a port already in use stops the worker at start with exit code 1 and the reason", "[integration][lifecycle]") {
+    // Another worker on the port, chosen the way a deployment chooses it: WORKER_PORT.
+    WorkerProcess first(artifact(HELLO_WORLD_PLUGIN), {}, {{"UNSECURED", "true"}});
+    auto [code, log] = WorkerProcess::run_to_exit(artifact(HELLO_WORLD_PLUGIN), {},
+                                                  {{"UNSECURED", "true"}, {"WORKER_PORT", std::to_string(first.port())}});
+    CHECK(code == 1);
+    CHECK_THAT(log, Catch::Contains("cannot start") && Catch::Contains("Address already in use"));
+    CHECK_THAT(log, !Catch::Contains("listening on"));
+    // The first one is undisturbed.
+    CHECK(http(first.port(), "GET", "/healthz").status == 200);
+
+    // Any other listener, and the port given as a flag.
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor taken(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    std::tie(code, log) = WorkerProcess::run_to_exit(
+        artifact(HELLO_WORLD_PLUGIN), {"--port", std::to_string(taken.local_endpoint().port())}, {{"UNSECURED", "true"}});
+    CHECK(code == 1);
+    CHECK_THAT(log, Catch::Contains("cannot start") && Catch::Contains("Address already in use"));
 }
 
 TEST_CASE("the help text lists the flags with their environment variables", "[integration][lifecycle]") {

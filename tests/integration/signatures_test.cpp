@@ -1,13 +1,11 @@
 // Requests signed the way Vast's autoscaler signs them pass; everything else gets what PyWorker
 // answers (protocol.md §4.2, §6).
-#include "fake_http_server.hpp"
 #include "http_client.hpp"
 #include "signer.hpp"
 #include "worker_process.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 
@@ -111,6 +109,18 @@ TEST_CASE("the all-fields scheme refuses replays and reqnums far behind", "[inte
     CHECK(w.increment(signed_auth(signer(), url, 501, 4)).status == 401);         // url-only not allowed here
 }
 
+TEST_CASE("the url scheme refuses all-fields signatures and accepts url-only ones", "[integration][auth]") {
+    SecuredWorker w({"--auth-scheme", "url"});
+    const auto all_fields = w.increment(signed_auth(signer(), url, 1, 11, true));
+    CHECK(all_fields.status == 401);
+    CHECK(all_fields.body.empty());
+    CHECK(w.increment(signed_auth(signer(), url, 2, 12)).status == 200);
+    // Still refused with a reqnum never seen: not the replay window, the scheme itself.
+    CHECK(w.increment(signed_auth(signer(), url, 3, 13, true)).status == 401);
+    CHECK(w.increment(signed_auth(signer(), url, 4, 14)).body == R"({"value":2})");
+    CHECK(wait_metric(w.worker.port(), "cppworker_requests_total{outcome=\"rejected\"}", 2));
+}
+
 TEST_CASE("auth_data must name every field PyWorker requires", "[integration][auth]") {
     SecuredWorker w;
     auto r = http(w.worker.port(), "POST", "/increment",
@@ -133,24 +143,6 @@ TEST_CASE("a bad UNSECURED value stops the worker at start", "[integration][auth
     auto [code, log] = WorkerProcess::run_to_exit(artifact(HELLO_WORLD_PLUGIN), {"--unsecured", "maybe"});
     CHECK(code == 2);
     CHECK_THAT(log, Catch::Contains("maybe"));
-}
-
-TEST_CASE("the key is fetched from the first REPORT_ADDR, with retries", "[integration][auth]") {
-    std::atomic<int> asked{0};
-    FakeHttpServer autoscaler([&](const ReceivedRequest& r) {
-        if (r.target != "/pubkey/") return CannedAnswer{200, "{}"};  // status reports
-        // The first try fails, as an autoscaler still starting would.
-        return ++asked == 1 ? CannedAnswer{503, "not yet"} : CannedAnswer{200, signer().public_pem(), "text/plain"};
-    });
-    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), {"--external-port", "40123"},
-                    {{"REPORT_ADDR", autoscaler.url() + "/," + autoscaler.url()}, {"CONTAINER_ID", "7"},
-                     {"PUBLIC_IPADDR", "127.0.0.1"}});
-    // Until the key is there every request is refused.
-    REQUIRE(w.wait_for_log("public key loaded from " + autoscaler.url() + "/pubkey/", 10s));
-    CHECK(asked == 2);
-    CHECK(http(w.port(), "POST", "/increment",
-               R"({"auth_data": )" + signed_auth(signer(), url, 1, 1) + R"(, "payload": {"amount": 1}})")
-              .status == 200);
 }
 
 TEST_CASE("a session is opened only with a valid signature: a forged one gets 401 and opens nothing",

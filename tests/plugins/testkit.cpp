@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <chrono>
@@ -22,7 +23,7 @@ using namespace std::chrono_literals;
 class TestKit : public cppworker::Plugin {
 public:
     enum Route : uint32_t {
-        sleep, rendezvous, stream, late, fail, drop, fifo, bounded, pair, relay, wrap, tee, chain, fifo_stream
+        sleep, rendezvous, stream, late, fail, drop, fifo, bounded, pair, relay, wrap, tee, chain, fifo_stream, flood
     };
     static constexpr cppw_route routes[] = {
         cppworker::route(CPPW_METHOD_POST, "/sleep", {.blocking = true}),
@@ -40,6 +41,7 @@ public:
         cppworker::route(CPPW_METHOD_POST, "/chain"),
         // A stream holds its FIFO slot for as long as it runs, past any request timeout.
         cppworker::route(CPPW_METHOD_POST, "/fifo_stream", {.concurrency = CPPW_CONCURRENCY_FIFO}),
+        cppworker::route(CPPW_METHOD_POST, "/flood"),
     };
     // A model server of sorts: the tests write these lines to MODEL_LOG and serve the health path.
     static constexpr const char* loaded_lines[] = {"MODEL LOADED", nullptr};
@@ -109,6 +111,10 @@ public:
             return;
         }
         case chain: return do_chain(std::move(reply), string_at(p, "first"), string_at(p, "then"));
+        case flood:
+            return spawn([this, reply = std::move(reply), n = number("chunks", 16), bytes = number("bytes", 65536)]() mutable {
+                do_flood(std::move(reply), n, static_cast<std::size_t>(bytes));
+            });
         }
     }
 
@@ -216,6 +222,38 @@ private:
             }
         }
         reply.end();
+    }
+
+    // Streams as fast as the client takes it and no faster, as a well-behaved producer should:
+    // on CPPW_BACKPRESSURE it waits for the queue to drain. The log says when a wait ran out,
+    // so a test can see the producer held by a client that does not read.
+    void do_flood(Reply reply, int64_t chunks, std::size_t bytes) {
+        reply.begin_stream(200, "application/octet-stream");
+        int64_t waits = 0;
+        for (int64_t i = 0; i < chunks; ++i) {
+            // Each chunk starts with its index, so the client can check nothing was lost or reordered.
+            std::string chunk = std::to_string(i);
+            chunk.insert(0, 12 - std::min<std::size_t>(12, chunk.size()), '0');
+            chunk.resize(std::max<std::size_t>(bytes, 12), '.');
+            cppw_status st = reply.write(chunk);
+            bool reported = false;
+            while (st == CPPW_BACKPRESSURE) {
+                ++waits;
+                st = reply.wait_writable(100ms);
+                if (st == CPPW_BACKPRESSURE && !reported) {
+                    reported = true;
+                    host().info("flood: still waiting for the client at chunk " + std::to_string(i));
+                }
+            }
+            if (st == CPPW_CANCELLED) {
+                host().info("flood: cancelled at chunk " + std::to_string(i));
+                reply.end(CPPW_CANCELLED);
+                return;
+            }
+        }
+        reply.end();
+        host().info("flood: done, " + std::to_string(chunks) + " chunks after " + std::to_string(waits) +
+                    " wait(s)");
     }
 
     void do_late(Reply reply, std::chrono::milliseconds ms, bool fail) {

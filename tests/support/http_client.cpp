@@ -92,9 +92,33 @@ bh::request<bh::string_body> make_request(std::string_view method, std::string_v
 
 }  // namespace
 
-HttpConnection::HttpConnection(uint16_t port, std::chrono::milliseconds timeout) : impl_(std::make_unique<Impl>()) {
+HttpConnection::HttpConnection(uint16_t port, std::chrono::milliseconds timeout) : HttpConnection(port, timeout, 0) {}
+
+HttpConnection::HttpConnection(uint16_t port, std::chrono::milliseconds timeout, int receive_buffer)
+    : impl_(std::make_unique<Impl>()) {
+    impl_->socket.open(tcp::v4());
+    // Before connect: the window scale offered in the SYN follows from it.
+    if (receive_buffer > 0) impl_->socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
     impl_->socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
     set_read_timeout(impl_->socket, timeout);
+}
+
+void HttpConnection::set_receive_buffer(int bytes) {
+    impl_->socket.set_option(asio::socket_base::receive_buffer_size(bytes));
+}
+
+std::string HttpConnection::read_until_closed() {
+    std::string out(static_cast<const char*>(impl_->buffer.data().data()), impl_->buffer.size());
+    impl_->buffer.clear();
+    TimedReads reads{impl_->socket};
+    char piece[65536];
+    for (;;) {
+        beast::error_code ec;
+        const auto n = reads.read_some(asio::buffer(piece), ec);
+        out.append(piece, n);
+        if (ec == asio::error::eof || ec == asio::error::connection_reset) return out;
+        if (ec) throw boost::system::system_error(ec, "reading until the server closes");
+    }
 }
 
 HttpConnection::~HttpConnection() = default;

@@ -32,6 +32,9 @@ struct Chunk {
 class HttpConnection {
 public:
     explicit HttpConnection(uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+    // With SO_RCVBUF set before connecting (receive_buffer > 0): a client that can hold only that
+    // much unread, so that the server feels it at once when the client stops reading.
+    HttpConnection(uint16_t port, std::chrono::milliseconds timeout, int receive_buffer);
     ~HttpConnection();
     HttpConnection(const HttpConnection&) = delete;
     HttpConnection& operator=(const HttpConnection&) = delete;
@@ -55,6 +58,11 @@ public:
     // Raw access, for requests no well-behaved client would send.
     void send_raw(std::string_view bytes);
     HttpResponse read_response();
+    // Everything the server sends until it closes the connection, unparsed; throws if it has not
+    // closed within the read timeout. A reset after the data counts as closed, too.
+    std::string read_until_closed();
+    // SO_RCVBUF of the connected socket: a client that reads again at full speed.
+    void set_receive_buffer(int bytes);
     // True once the server closed the connection (reads EOF) within `wait`.
     bool closed_by_peer(std::chrono::milliseconds wait);
     void close();

@@ -9,6 +9,7 @@
 #include <boost/process/exe.hpp>
 #include <boost/process/io.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -56,7 +57,12 @@ struct WorkerProcess::Impl {
     std::optional<int> exit_code;
 
     explicit Impl(const WorkerOptions& o) : dir(make_temp_dir()), log_path(dir / "worker.log"), port_path(dir / "port") {
-        std::vector<std::string> args = {"--listen", "127.0.0.1", "--port", "0", "--port-file", port_path.string()};
+        std::vector<std::string> args = {"--listen", "127.0.0.1", "--port-file", port_path.string()};
+        // An ephemeral port unless the test chose one: a flag would override WORKER_PORT, and
+        // the worker refuses --port twice.
+        const bool port_chosen =
+            o.env.contains("WORKER_PORT") || std::find(o.args.begin(), o.args.end(), "--port") != o.args.end();
+        if (!port_chosen) args.insert(args.end(), {"--port", "0"});
         if (!o.plugin.empty()) args.insert(args.begin(), {"--plugin", o.plugin});
         args.insert(args.end(), o.args.begin(), o.args.end());
 

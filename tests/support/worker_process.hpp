@@ -23,8 +23,9 @@ struct WorkerOptions {
     std::map<std::string, std::string> env;  // added to the inherited environment
 };
 
-// The real cppworker binary, started on 127.0.0.1 with an ephemeral port, its log in a temporary
-// folder. Killed on destruction if still running.
+// The real cppworker binary, started on 127.0.0.1 with an ephemeral port (unless the arguments
+// hold --port or the environment WORKER_PORT), its log in a temporary folder. Killed on
+// destruction if still running.
 class WorkerProcess {
 public:
     // Starts the worker and waits until it listens; throws with the log if it does not.
