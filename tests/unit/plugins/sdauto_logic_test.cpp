@@ -76,6 +76,8 @@ TEST_CASE("img2img needs init_images and samples steps x denoising_strength", "[
 TEST_CASE("a txt2img hires pass adds its own pixels and steps", "[sdauto]") {
     // First pass 512x512x20 (100), then 1024x1024 at 20 steps (400).
     CHECK(work(R"({"steps": 20, "enable_hr": true})") == Approx(500));
+    // Every image of a batch gets its own hires pass.
+    CHECK(work(R"({"steps": 20, "enable_hr": true, "batch_size": 2, "n_iter": 3})") == Approx(6 * 500));
     CHECK(work(R"({"steps": 20, "enable_hr": true, "hr_second_pass_steps": 10, "hr_scale": 1.5})") ==
           Approx(100 + 100.0 * 768 * 768 * 10 / (512.0 * 512 * 20)));
     // Resize to a width only keeps the aspect.
