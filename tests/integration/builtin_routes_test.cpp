@@ -38,11 +38,14 @@ TEST_CASE("/metrics shows the plugin's own figures in Prometheus text", "[integr
     WorkerProcess w(artifact(HELLO_WORLD_PLUGIN));
     REQUIRE(http(w.port(), "POST", "/increment", R"({"payload": {"amount": 7}})").status == 200);
 
-    // A request is counted once its answer is written, just after the client may have read it.
+    // The route's sample (status and duration) is taken once its answer is written, just after the
+    // client may have read it.
     HttpResponse m;
     for (int i = 0; i < 100; ++i) {
         m = http(w.port(), "GET", "/metrics");
-        if (m.body.find("cppworker_requests_total{outcome=\"success\"} 1\n") != std::string::npos) break;
+        if (m.body.find("cppworker_request_duration_seconds_count{route=\"POST /increment\"} 1\n") != std::string::npos) {
+            break;
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     CHECK(m.status == 200);

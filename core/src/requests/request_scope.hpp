@@ -43,7 +43,8 @@ public:
     void hold(accounting::ConcurrencyGate& gate);
     // The plugin's handle hook gets it now: the plugin completes it, whatever happens here.
     void hand_to_plugin();
-    // The client has its answer (or is gone): the ledger learns how it ended, the slot is freed.
+    // How it ended is known (the answer is complete, failed, or its client gone): the ledger
+    // learns it and the slot is freed. Only the first call counts.
     void finish(accounting::Outcome outcome);
 
 private:

@@ -121,16 +121,6 @@ Reply builtin_reply(ServerState& s, std::string_view path) {
                      metrics::format_plugin_metrics(s.plugin.metrics())};
 }
 
-// How an accepted request ended, for the connection and for the ledger.
-struct Relayed {
-    bool reusable;
-    accounting::Outcome outcome;
-};
-
-Relayed written(bool ok, bool keep_alive) {
-    return Relayed{ok && keep_alive, ok ? accounting::Outcome::success : accounting::Outcome::cancel};
-}
-
 // Waits for the next wake-up of `wake`, watching the client meanwhile unless told not to. False
 // when the client hung up; a pipelined request's bytes are kept and watching stops.
 template <class Stream>
@@ -184,10 +174,13 @@ awaitable<Turn> wait_turn(Connection<Stream>& c, accounting::ConcurrencyGate& ga
 // Sends what the plugin produces for one accepted request, until it completed it, the client
 // left, or a deadline passed: `deadline` for the answer to begin, then --stream-idle-timeout
 // between the writes of a plugin's own stream (a relayed one has the forwarder's timeouts).
+// The outcome goes to `scope` as soon as it is known, before the last write: a client that has
+// its answer finds it counted, as PyWorker counts a response once its handler returns it.
+// Returns whether the connection can carry another request.
 template <class Stream>
-awaitable<Relayed> relay_answer(Connection<Stream>& c, const Request& req, requests::PendingRequest& pending,
-                                asio::steady_timer& wake, bool keep_alive, bool& watch_client,
-                                Clock::time_point deadline) {
+awaitable<bool> relay_answer(Connection<Stream>& c, const Request& req, requests::RequestScope& scope,
+                             requests::PendingRequest& pending, asio::steady_timer& wake, bool keep_alive,
+                             bool& watch_client, Clock::time_point deadline) {
     auto& s = c.server;
     using accounting::Outcome;
     std::optional<http::response<http::empty_body>> head;
@@ -203,14 +196,13 @@ awaitable<Relayed> relay_answer(Connection<Stream>& c, const Request& req, reque
                 const bool failed = e.answer.failed;
                 Reply reply{static_cast<http::status>(e.answer.status), std::move(e.answer.content_type),
                             std::move(e.answer.body), std::move(e.answer.headers)};
-                const bool ok = co_await write_reply(c, req, reply, keep_alive);
-                if (ok && failed) co_return Relayed{keep_alive, Outcome::error};
-                co_return written(ok, keep_alive);
+                scope.finish(failed ? Outcome::error : Outcome::success);
+                co_return co_await write_reply(c, req, reply, keep_alive) && keep_alive;
             }
             case requests::Event::Kind::refused: {
                 auto reply = error_reply(http::status::internal_server_error, e.data);
-                const bool ok = co_await write_reply(c, req, reply, keep_alive);
-                co_return Relayed{ok && keep_alive, Outcome::error};
+                scope.finish(Outcome::error);
+                co_return co_await write_reply(c, req, reply, keep_alive) && keep_alive;
             }
             case requests::Event::Kind::stream_begin: {
                 head.emplace(static_cast<http::status>(e.answer.status), req.version());
@@ -241,17 +233,20 @@ awaitable<Relayed> relay_answer(Connection<Stream>& c, const Request& req, reque
                 if (e.end_status != CPPW_OK) {
                     spdlog::warn("request {}: the plugin ended its stream with status {}{}{}; cutting the answer short",
                                  pending.id(), static_cast<int>(e.end_status), e.data.empty() ? "" : ": ", e.data);
-                    co_return Relayed{false, Outcome::error};
+                    scope.finish(Outcome::error);
+                    co_return false;
                 }
+                scope.finish(Outcome::success);
                 c.tcp().expires_after(s.config.read_timeout);
                 auto [ec, n] = co_await asio::async_write(c.stream, http::make_chunk_last(), tuple_awaitable);
-                co_return written(!ec, keep_alive);
+                co_return !ec && keep_alive;
             }
             }
             // A write failed: the client is gone.
             spdlog::debug("request {}: client {} went away while the answer was sent", pending.id(), c.peer);
             pending.cancel();
-            co_return Relayed{false, Outcome::cancel};
+            scope.finish(Outcome::cancel);
+            co_return false;
         }
 
         if (pending.cancelled()) {
@@ -260,30 +255,33 @@ awaitable<Relayed> relay_answer(Connection<Stream>& c, const Request& req, reque
                              "backpressure; stream cut short",
                              pending.id(), req.target(),
                              requests::PendingRequest::hard_limit_factor * s.config.stream_high_water);
-                if (head) co_return Relayed{false, Outcome::error};
+                scope.finish(Outcome::error);
+                if (head) co_return false;
                 // Cut before its head went out: the client still gets an answer.
                 auto reply = error_reply(http::status::internal_server_error, "the plugin's stream overran its buffer");
                 co_await write_reply(c, req, reply, false);
-                co_return Relayed{false, Outcome::error};
+                co_return false;
             }
             // Its session closed: PyWorker aborts the connection rather than answer.
             spdlog::info("request {} ({}): aborted", pending.id(), req.target());
-            co_return Relayed{false, Outcome::cancel};
+            scope.finish(Outcome::cancel);
+            co_return false;
         }
         const bool plugin_stream = head && pending.plugin_may_answer();
         if (plugin_stream && Clock::now() >= last_write + s.config.stream_idle_timeout) {
             pending.cancel();
             spdlog::warn("request {} ({}): the plugin's stream wrote nothing for {} ms; cut short", pending.id(),
                          req.target(), s.config.stream_idle_timeout.count());
-            co_return Relayed{false, Outcome::error};
+            scope.finish(Outcome::error);
+            co_return false;
         }
         if (!head && Clock::now() >= deadline) {
             pending.cancel();
             spdlog::warn("request {} ({}): the plugin did not answer within {} ms; answering 504", pending.id(),
                          req.target(), s.config.request_timeout.count());
             auto reply = error_reply(http::status::gateway_timeout, "the backend did not answer in time");
-            const bool ok = co_await write_reply(c, req, reply, keep_alive);
-            co_return Relayed{ok && keep_alive, Outcome::error};
+            scope.finish(Outcome::error);
+            co_return co_await write_reply(c, req, reply, keep_alive) && keep_alive;
         }
 
         if (pending.has_events()) continue;
@@ -293,7 +291,8 @@ awaitable<Relayed> relay_answer(Connection<Stream>& c, const Request& req, reque
         if (!co_await wait_watching(c, wake, watch_client)) {
             spdlog::info("request {} ({}): client {} disconnected; cancelled", pending.id(), req.target(), c.peer);
             pending.cancel();
-            co_return Relayed{false, Outcome::cancel};
+            scope.finish(Outcome::cancel);
+            co_return false;
         }
     }
 }
@@ -371,9 +370,8 @@ awaitable<bool> serve_plugin_route(Connection<Stream>& c, const Request& req, ui
             spdlog::warn("request {} ({}): still queued after {} ms; answering 504", pending->id(), path,
                          s.config.request_timeout.count());
             auto reply = error_reply(http::status::gateway_timeout, "the request waited in its queue too long");
-            const bool ok = co_await write_reply(c, req, reply, keep_alive);
             scope.finish(accounting::Outcome::error);
-            co_return ok && keep_alive;
+            co_return co_await write_reply(c, req, reply, keep_alive) && keep_alive;
         }
         }
     }
@@ -381,9 +379,7 @@ awaitable<bool> serve_plugin_route(Connection<Stream>& c, const Request& req, ui
     // Not awaited: the connection keeps watching its client while the plugin works.
     scope.hand_to_plugin();
     start_handle(s, call, pending);
-    const auto relayed = co_await relay_answer(c, req, *pending, *wake, keep_alive, watch_client, deadline);
-    scope.finish(relayed.outcome);
-    co_return relayed.reusable;
+    co_return co_await relay_answer(c, req, scope, *pending, *wake, keep_alive, watch_client, deadline);
 }
 
 // Answers one request; false when the connection must close afterwards.
