@@ -17,11 +17,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const Signer& signer() {
-    static const Signer s;
-    return s;
-}
-
 const std::string url = "http://127.0.0.1:40123";
 
 std::string signed_increment(long reqnum) {

@@ -14,11 +14,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const Signer& signer() {
-    static const Signer s;
-    return s;
-}
-
 // A worker that checks signatures with the test key, given as a file.
 struct SecuredWorker {
     std::filesystem::path key_file = std::filesystem::temp_directory_path() /

@@ -75,4 +75,9 @@ std::string signed_auth(const Signer& signer, std::string_view url, long reqnum,
            "\", \"__request_id\": \"r-" + std::to_string(request_idx) + "\"}";
 }
 
+const Signer& signer() {
+    static const Signer s;
+    return s;
+}
+
 }  // namespace cppworker::test

@@ -29,6 +29,9 @@ private:
     std::unique_ptr<Key> key_;
 };
 
+// One key for a whole test binary: making an RSA key costs more than most tests.
+const Signer& signer();
+
 // auth_data as /route/ returns it, signed over the url (Gen 3 1.1.0) or over all fields (1.0.0).
 std::string signed_auth(const Signer& signer, std::string_view url, long reqnum, long request_idx,
                         bool all_fields = false, double cost = 100.0);

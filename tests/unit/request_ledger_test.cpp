@@ -136,6 +136,19 @@ TEST_CASE("ledger: past max_undelivered the oldest delete entries go, counted", 
     CHECK(left[2].request_idx == 70);
 }
 
+TEST_CASE("ledger: delete entries keep their index and outcome however large", "[unit][ledger]") {
+    RequestLedger l(10);
+    const int64_t large = int64_t{1} << 61;
+    l.reject(RequestIdentity{1, large}, 1);
+    l.finish(l.start(RequestIdentity{2, 0}, 1, true), Outcome::success);
+    l.finish(l.start(RequestIdentity{3, -7}, 1, true), Outcome::cancel);
+    const auto d = l.pending_deletes().entries;
+    REQUIRE(d.size() == 3);
+    CHECK((d[0].request_idx == large && !d[0].success));
+    CHECK((d[1].request_idx == 0 && d[1].success));
+    CHECK((d[2].request_idx == -7 && d[2].success));
+}
+
 TEST_CASE("ledger: without an autoscaler no delete entry is kept", "[unit][ledger]") {
     RequestLedger l(0);
     l.finish(l.start(RequestIdentity{1, 10}, 1, true), Outcome::success);

@@ -8,6 +8,11 @@ void RequestLedger::count_received(const std::optional<RequestIdentity>& who) {
     if (who) ++received_;
 }
 
+namespace {
+uint64_t pack(DeleteEntry e) { return static_cast<uint64_t>(e.request_idx) << 1 | (e.success ? 1u : 0u); }
+DeleteEntry unpack(uint64_t v) { return DeleteEntry{static_cast<int64_t>(v) >> 1, (v & 1u) != 0}; }
+}  // namespace
+
 void RequestLedger::queue_delete(DeleteEntry entry) {
     if (max_undelivered_ == 0) return;
     if (deletes_.size() == max_undelivered_) {
@@ -15,7 +20,7 @@ void RequestLedger::queue_delete(DeleteEntry entry) {
         ++first_delete_;
         ++totals_.undelivered_dropped;
     }
-    deletes_.push_back(entry);
+    deletes_.push_back(pack(entry));
 }
 
 uint64_t RequestLedger::start(std::optional<RequestIdentity> who, double workload, bool tracked) {
@@ -117,8 +122,12 @@ uint64_t RequestLedger::generation() const {
 
 RequestLedger::DeleteBatch RequestLedger::pending_deletes(std::size_t n) const {
     std::lock_guard lock(mutex_);
-    const auto end = deletes_.begin() + static_cast<std::ptrdiff_t>(std::min(n, deletes_.size()));
-    return DeleteBatch{first_delete_, std::vector<DeleteEntry>(deletes_.begin(), end)};
+    DeleteBatch batch{first_delete_, {}};
+    batch.entries.reserve(std::min(n, deletes_.size()));
+    for (auto it = deletes_.begin(); it != deletes_.end() && batch.entries.size() < n; ++it) {
+        batch.entries.push_back(unpack(*it));
+    }
+    return batch;
 }
 
 void RequestLedger::drop_deletes(const DeleteBatch& delivered) {
