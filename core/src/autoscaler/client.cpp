@@ -15,6 +15,8 @@
 
 #include <sys/statvfs.h>
 
+#include <optional>
+
 namespace cppworker::autoscaler {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -132,17 +134,23 @@ asio::awaitable<void> report_deletes(server::ServerState& s, WorkerIdentity work
     for (auto& a : split_report_addrs(s.config.report_addr)) {
         if (!skip_for_deletes(a)) addresses.push_back(std::move(a));
     }
-    // An outage can leave a million ids behind; after it they go in posts of a bounded size.
+    // An outage can leave a million ids behind; after it they go in posts of a bounded size, one
+    // right after the other.
     constexpr std::size_t max_per_post = 10'000;
     uint64_t dropped_seen = 0;
+    std::optional<Clock::time_point> dropped_told;
     logging::RepeatedFailure failures(failure_summary_interval);
+    bool backlog = false;
     for (;;) {
-        co_await async::sleep_for(1s);
-        if (const auto dropped = s.ledger.totals().undelivered_dropped; dropped != dropped_seen) {
+        if (!backlog) co_await async::sleep_for(1s);
+        backlog = false;
+        const auto dropped = s.ledger.totals().undelivered_dropped;
+        if (dropped != dropped_seen && (!dropped_told || Clock::now() - *dropped_told >= failure_summary_interval)) {
             spdlog::warn("{} finished request id(s) dropped undelivered: more than --max-undelivered {} waited for "
                          "the autoscaler",
                          dropped - dropped_seen, s.config.max_undelivered);
             dropped_seen = dropped;
+            dropped_told = Clock::now();
         }
         const auto batch = s.ledger.pending_deletes(max_per_post);
         if (batch.entries.empty()) continue;
@@ -158,6 +166,7 @@ asio::awaitable<void> report_deletes(server::ServerState& s, WorkerIdentity work
                                                     delete_requests_body(worker.id, worker.mtoken, failed, false),
                                                     failures);
         }
+        backlog = delivered && batch.entries.size() == max_per_post;
         if (delivered) s.ledger.drop_deletes(batch);
     }
 }
