@@ -157,7 +157,8 @@ std::pair<HttpResponse, std::vector<Chunk>> HttpConnection::stream(std::string_v
 }
 
 HttpConnection::StreamedAnswer HttpConnection::read_stream() {
-    bh::response_parser<bh::empty_body> parser;
+    // A string body for an answer that is not chunked after all (an error the server wrote whole).
+    bh::response_parser<bh::string_body> parser;
     parser.body_limit(boost::none);
     StreamedAnswer answer;
     // Beast keeps a reference to the callback: it must outlive the reads.
@@ -175,6 +176,7 @@ HttpConnection::StreamedAnswer HttpConnection::read_stream() {
         throw beast::system_error(ec);  // a timeout: the server neither finished nor closed
     }
     answer.complete = parser.is_done();
+    if (!parser.chunked()) answer.body = parser.get().body();
     return answer;
 }
 

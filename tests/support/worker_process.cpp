@@ -81,7 +81,13 @@ struct WorkerProcess::Impl {
         // Each worker benchmarks afresh unless a test says otherwise.
         env["BENCHMARK_CACHE"] = (dir / "has_benchmark").string();
         for (const auto& [k, v] : o.env) env[k] = v;
-        child = bp::child(bp::exe = CPPWORKER_BINARY, bp::args = args, env, bp::std_in < bp::null,
+        std::string exe = CPPWORKER_BINARY;
+        if (!o.launcher.empty()) {
+            args.insert(args.begin(), exe);
+            args.insert(args.begin(), o.launcher.begin() + 1, o.launcher.end());
+            exe = o.launcher.front();
+        }
+        child = bp::child(bp::exe = exe, bp::args = args, env, bp::std_in < bp::null,
                           (bp::std_out & bp::std_err) > log_path.string());
     }
 
@@ -104,8 +110,13 @@ struct WorkerProcess::Impl {
     }
 };
 
-WorkerProcess::WorkerProcess(std::string plugin, std::vector<std::string> args, std::map<std::string, std::string> env)
-    : impl_(std::make_unique<Impl>(WorkerOptions(std::move(plugin), std::move(args), std::move(env)))) {
+WorkerProcess::WorkerProcess(std::string plugin, std::vector<std::string> args, std::map<std::string, std::string> env,
+                             std::vector<std::string> launcher)
+    : impl_(std::make_unique<Impl>([&] {
+          WorkerOptions o(std::move(plugin), std::move(args), std::move(env));
+          o.launcher = std::move(launcher);
+          return o;
+      }())) {
     const auto deadline = std::chrono::steady_clock::now() + 20s;
     while (std::chrono::steady_clock::now() < deadline) {
         if (fs::exists(impl_->port_path)) {

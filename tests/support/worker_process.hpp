@@ -21,6 +21,7 @@ struct WorkerOptions {
     std::string plugin;                      // path of the .so; empty: BACKEND decides
     std::vector<std::string> args;           // extra command-line flags
     std::map<std::string, std::string> env;  // added to the inherited environment
+    std::vector<std::string> launcher;       // a command the worker runs under (it execs its last argument on)
 };
 
 // The real cppworker binary, started on 127.0.0.1 with an ephemeral port (unless the arguments
@@ -30,7 +31,7 @@ class WorkerProcess {
 public:
     // Starts the worker and waits until it listens; throws with the log if it does not.
     explicit WorkerProcess(std::string plugin, std::vector<std::string> args = {},
-                           std::map<std::string, std::string> env = {});
+                           std::map<std::string, std::string> env = {}, std::vector<std::string> launcher = {});
     ~WorkerProcess();
     WorkerProcess(const WorkerProcess&) = delete;
     WorkerProcess& operator=(const WorkerProcess&) = delete;

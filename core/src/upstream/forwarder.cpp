@@ -2,6 +2,7 @@
 
 #include "logging/error_text.hpp"
 #include "upstream/answer_rules.hpp"
+#include "upstream/resolve.hpp"
 #include "upstream/url.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -82,16 +83,13 @@ struct Op {
     std::shared_ptr<requests::PendingRequest> pending;
     UpstreamCall call;
     std::unique_ptr<AnswerSink> sink;
-    std::optional<tcp::resolver> resolver;  // while the model server's name is looked up
     std::optional<tcp::socket> socket;
     asio::steady_timer watchdog;
     bool finished = false;   // the sink heard done
     bool cancelled = false;  // the request finished first
     bool timed_out = false;
 
-    // Ends whatever the connection is waiting for: the name lookup, the connect, or I/O.
     void close_socket() {
-        if (resolver) resolver->cancel();
         if (!socket) return;
         boost::system::error_code ec;
         socket->shutdown(tcp::socket::shutdown_both, ec);
@@ -142,18 +140,23 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
     }
 
     asio::awaitable<Outcome> connect(const std::shared_ptr<Op>& op) {
-        // The name is looked up inside the connect timeout: a resolver that hangs is a model server
-        // that cannot be reached.
-        op->resolver.emplace(op->strand);
-        arm(op, settings.connect_timeout);
-        auto [rec, endpoints] = co_await op->resolver->async_resolve(base->host, base->port, tuple_awaitable);
-        op->resolver.reset();
+        // The name is looked up inside the connect timeout: a name server that does not answer
+        // makes a model server that cannot be reached.
+        const auto started = std::chrono::steady_clock::now();
+        const auto resolved = co_await resolve_within(op->strand, base->host, base->port, settings.connect_timeout);
         if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};
-        if (op->timed_out) {
+        if (!resolved) {
             co_return Outcome{CPPW_UPSTREAM_TIMEOUT, fmt::format("looking up the model server's name {} took over {} ms",
                                                                  base->host, settings.connect_timeout.count())};
         }
-        if (rec) co_return Outcome{CPPW_UPSTREAM_UNREACHABLE, fmt::format("cannot resolve {}: {}", base->host, rec.message())};
+        if (resolved->error) {
+            co_return Outcome{CPPW_UPSTREAM_UNREACHABLE,
+                              fmt::format("cannot resolve {}: {}", base->host, resolved->error.message())};
+        }
+        const auto endpoints = resolved->endpoints;
+        arm(op, std::max(std::chrono::milliseconds(1),
+                         settings.connect_timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                        std::chrono::steady_clock::now() - started)));
         op->socket.emplace(io);
         auto [ec, endpoint] = co_await asio::async_connect(*op->socket, endpoints, tuple_awaitable);
         if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};

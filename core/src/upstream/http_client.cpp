@@ -1,9 +1,10 @@
 #include "upstream/http_client.hpp"
 
+#include "upstream/resolve.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -53,17 +54,14 @@ asio::awaitable<HttpResult> exchange(Stream& stream, http::verb method, const Ur
 asio::awaitable<HttpResult> http_call(http::verb method, Url url, std::string body, std::string content_type,
                                       std::chrono::milliseconds timeout) {
     const auto executor = co_await asio::this_coro::executor;
-    asio::ip::tcp::resolver resolver(executor);
+    // The name lookup counts against the deadline too.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const auto resolved = co_await resolve_within(executor, url.host, url.port, timeout);
+    if (!resolved) throw boost::system::system_error(asio::error::timed_out, "looking up " + url.host);
+    if (resolved->error) throw boost::system::system_error(resolved->error, "looking up " + url.host);
+    const auto endpoints = resolved->endpoints;
     beast::tcp_stream tcp(executor);
-    tcp.expires_after(timeout);
-    // The stream's deadline does not cover the name lookup; this one does. Both run on the
-    // caller's executor, a strand.
-    asio::steady_timer lookup_limit(executor, timeout);
-    lookup_limit.async_wait([&resolver](boost::system::error_code ec) {
-        if (!ec) resolver.cancel();
-    });
-    const auto endpoints = co_await resolver.async_resolve(url.host, url.port, use_awaitable);
-    lookup_limit.cancel();
+    tcp.expires_at(deadline);
     co_await tcp.async_connect(endpoints, use_awaitable);
 
     if (url.scheme == "http") {

@@ -9,6 +9,8 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
+#include <filesystem>
 #include <cerrno>
 #include <fstream>
 #include <stdexcept>
@@ -23,6 +25,7 @@
 using namespace cppworker::test;
 using namespace std::chrono_literals;
 namespace json = boost::json;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -96,7 +99,56 @@ std::string stream_request(int tokens) {
         {"body", {{"inputs", "What is deep learning?"}, {"parameters", {{"max_new_tokens", tokens}}}}}});
 }
 
+// A name server on 127.0.0.1:53 that takes every query and answers none, counting them. Port 53
+// needs root, as the worker's own mount namespace below does: the suite runs as root (README).
+class SilentNameServer {
+public:
+    SilentNameServer() {
+        auto addr = loopback(53);
+        if (::bind(socket_.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+            throw std::runtime_error("cannot bind 127.0.0.1:53 (root needed, and the port free)");
+        }
+        timeval tick{0, 100'000};
+        ::setsockopt(socket_.fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
+        reader_ = std::jthread([this](std::stop_token stop) {
+            char packet[512];
+            while (!stop.stop_requested()) {
+                if (::recv(socket_.fd, packet, sizeof packet, 0) > 0) ++queries_;
+            }
+        });
+    }
+    int queries() const { return queries_; }
+
+private:
+    Fd socket_{::socket(AF_INET, SOCK_DGRAM, 0)};
+    std::atomic<int> queries_{0};
+    std::jthread reader_;
+};
+
 }  // namespace
+
+TEST_CASE("forwarding: the model server's name is looked up within --upstream-connect-timeout",
+          "[integration][forward]") {
+    SilentNameServer dns;
+    const auto resolv = fs::temp_directory_path() / ("cppworker-resolv-" + std::to_string(::getpid()));
+    std::ofstream(resolv) << "nameserver 127.0.0.1\noptions timeout:5 attempts:2\n";
+    // The worker runs in its own mount namespace, where /etc/resolv.conf names only the silent
+    // server: left to itself, the C library would wait 5 s a try, twice.
+    WorkerProcess w(artifact(TESTKIT_PLUGIN), {"--upstream-connect-timeout", "0.5", "--upstream-timeout", "60"},
+                    {{"UNSECURED", "true"}, {"MODEL_SERVER_URL", "http://model-server.test:8080"},
+                     {"MODEL_HEALTH_ENDPOINT", "none"}},
+                    {"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                     "mount --bind " + resolv.string() + " /etc/resolv.conf && exec \"$0\" \"$@\""});
+    HttpConnection c(w.port(), 15s);
+    const auto started = std::chrono::steady_clock::now();
+    const auto res = c.request("POST", "/relay", stream_request(2));
+    const auto took = std::chrono::steady_clock::now() - started;
+    fs::remove(resolv);
+    CHECK(res.status == 504);
+    CHECK_THAT(res.body, Catch::Contains("looking up the model server's name model-server.test took over 500 ms"));
+    CHECK(took < 4s);
+    CHECK(dns.queries() >= 1);  // the lookup did go to the silent server
+}
 
 TEST_CASE("forwarding: a connect that does not complete within --upstream-connect-timeout gets 504",
           "[integration][forward]") {
