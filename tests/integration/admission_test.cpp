@@ -92,7 +92,7 @@ TEST_CASE("a running client that leaves is counted as cancelled and frees its sl
         const std::string body = R"({"payload": {"tag": 0, "ms": 5000, "workload": 2}})";
         leaver.send_raw("POST /fifo HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
                         "\r\n\r\n" + body);
-        REQUIRE(wait_metric(w.port(), "cppworker_requests_working", 1));
+        REQUIRE(w.wait_for_log("fifo request 0 started"));  // in the plugin, holding the FIFO slot
     }
     CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"cancelled\"}", 1));
     CHECK(wait_metric(w.port(), "cppworker_requests_working", 0));

@@ -194,6 +194,7 @@ private:
     // order they were sent in.
     void do_fifo(Reply reply, int64_t tag, std::chrono::milliseconds ms) {
         const int64_t started = fifo_started_++;
+        host().info("fifo request " + std::to_string(tag) + " started");
         std::this_thread::sleep_for(ms);
         reply.json(200, json::serialize(json::object{{"tag", tag}, {"started", started}}));
     }
