@@ -60,13 +60,14 @@ cppw_status PendingRequest::stream_begin(Answer head) {
 
 cppw_status PendingRequest::stream_write(std::string chunk) {
     const auto size = chunk.size();
+    bool overflow;
     {
         std::lock_guard lock(mutex_);
         if (state_ != State::streaming) return CPPW_WRONG_STATE;
         if (cancelled_) return CPPW_CANCELLED;
-        overflowed_ = queued_bytes_ + size > hard_limit_factor * high_water_;
+        overflow = overflowed_ = queued_bytes_ + size > hard_limit_factor * high_water_;
     }
-    if (overflowed()) {
+    if (overflow) {
         cancel();
         return CPPW_CANCELLED;
     }
