@@ -8,6 +8,7 @@ void Authenticator::set_key(SignatureVerifier key) {
     auto shared = std::make_shared<const SignatureVerifier>(std::move(key));
     std::lock_guard lock(mutex_);
     key_ = std::move(shared);
+    verified_urls_.clear();
 }
 
 std::shared_ptr<const SignatureVerifier> Authenticator::key() const {
@@ -18,21 +19,31 @@ std::shared_ptr<const SignatureVerifier> Authenticator::key() const {
 bool Authenticator::has_key() const { return key() != nullptr; }
 
 Verdict Authenticator::check(const boost::json::object& auth_data) {
-    const auto verifier = key();
-    if (!verifier) return Verdict::no_key;
     const auto* signature = auth_data.if_contains("signature");
-    const auto* url = auth_data.if_contains("url");
-    if (signature == nullptr || !signature->is_string()) return Verdict::bad_signature;
+    const auto* url_field = auth_data.if_contains("url");
+    const bool url_scheme = scheme_ != Scheme::fields && url_field != nullptr && url_field->is_string();
+    const std::string_view url = url_scheme ? std::string_view(url_field->get_string()) : std::string_view();
+    std::shared_ptr<const SignatureVerifier> verifier;
+    {
+        std::lock_guard lock(mutex_);
+        verifier = key_;
+        if (!verifier) return Verdict::no_key;
+        if (signature == nullptr || !signature->is_string()) return Verdict::bad_signature;
+        if (url_scheme && verified_urls_.contains(url, signature->get_string())) return Verdict::accepted;
+    }
     const std::string_view sig = signature->get_string();
+    const auto digest = verifier->signed_digest(sig);
+    if (!digest) return Verdict::bad_signature;
 
-    if (scheme_ != Scheme::fields && url != nullptr && url->is_string() &&
-        verifier->verify(url_message(url->get_string()), sig)) {
+    if (url_scheme && *digest == SignatureVerifier::sha256(url_message(url))) {
+        std::lock_guard lock(mutex_);
+        if (key_ == verifier) verified_urls_.add(url, sig);
         return Verdict::accepted;
     }
     if (scheme_ == Scheme::url) return Verdict::bad_signature;
 
     const std::string message = all_fields_message(auth_data);
-    if (!verifier->verify(message, sig)) return Verdict::bad_signature;
+    if (*digest != SignatureVerifier::sha256(message)) return Verdict::bad_signature;
     const auto* reqnum = auth_data.if_contains("reqnum");
     if (reqnum == nullptr || !reqnum->is_number()) return Verdict::bad_signature;
     std::lock_guard lock(mutex_);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -25,7 +26,7 @@ struct ContextFree {
     void operator()(EVP_PKEY_CTX* ctx) const noexcept { EVP_PKEY_CTX_free(ctx); }
 };
 
-constexpr std::size_t sha256_size = 32;
+constexpr std::size_t sha256_size = std::tuple_size_v<SignatureVerifier::Digest>;
 
 // The DER DigestInfo prefixes for SHA-256, with and without the NULL algorithm parameters. Signers
 // differ here (RFC 5754 asks verifiers to accept both); PyCryptodome's pkcs1_15 accepts both, so do we.
@@ -45,16 +46,21 @@ std::string take_openssl_error() {
     return text.data();
 }
 
-bool refuse() {
+std::nullopt_t refuse() {
     ERR_clear_error();
-    return false;
+    return std::nullopt;
 }
 
+// The digest a recovered DigestInfo carries, if it is a SHA-256 one with this prefix.
 template <std::size_t N>
-bool is_digest_info(const std::vector<unsigned char>& recovered, const std::array<unsigned char, N>& prefix,
-                    const std::array<unsigned char, sha256_size>& digest) {
-    return recovered.size() == N + sha256_size && std::equal(prefix.begin(), prefix.end(), recovered.begin()) &&
-           std::equal(digest.begin(), digest.end(), recovered.begin() + N);
+std::optional<SignatureVerifier::Digest> digest_after(const std::vector<unsigned char>& recovered,
+                                                      const std::array<unsigned char, N>& prefix) {
+    if (recovered.size() != N + sha256_size || !std::equal(prefix.begin(), prefix.end(), recovered.begin())) {
+        return std::nullopt;
+    }
+    SignatureVerifier::Digest digest{};
+    std::copy(recovered.begin() + N, recovered.end(), digest.begin());
+    return digest;
 }
 
 }  // namespace
@@ -76,14 +82,26 @@ SignatureVerifier SignatureVerifier::from_pem(std::string_view pem) {
     return SignatureVerifier(std::move(key));
 }
 
+SignatureVerifier::Digest SignatureVerifier::sha256(std::string_view message) {
+    Digest digest{};
+    if (EVP_Digest(message.data(), message.size(), digest.data(), nullptr, EVP_sha256(), nullptr) != 1) {
+        throw std::runtime_error("SHA-256 failed: " + take_openssl_error());
+    }
+    return digest;
+}
+
 bool SignatureVerifier::verify(std::string_view message, std::string_view signature_base64) const {
+    const auto digest = signed_digest(signature_base64);
+    return digest && *digest == sha256(message);
+}
+
+std::optional<SignatureVerifier::Digest> SignatureVerifier::signed_digest(std::string_view signature_base64) const {
     const auto signature = python_b64decode(signature_base64);
     // PyCryptodome refuses a signature that is not exactly as long as the modulus; OpenSSL would read
     // a shorter one as a number with leading zeros.
-    if (!signature || signature->size() != static_cast<std::size_t>(EVP_PKEY_get_size(key_.get()))) return false;
-
-    std::array<unsigned char, sha256_size> digest{};
-    if (EVP_Digest(message.data(), message.size(), digest.data(), nullptr, EVP_sha256(), nullptr) != 1) return refuse();
+    if (!signature || signature->size() != static_cast<std::size_t>(EVP_PKEY_get_size(key_.get()))) {
+        return std::nullopt;
+    }
 
     // Recovering the DigestInfo (instead of EVP_DigestVerify, which insists on the NULL parameters)
     // lets us accept exactly the encodings PyCryptodome accepts.
@@ -99,8 +117,8 @@ bool SignatureVerifier::verify(std::string_view message, std::string_view signat
         return refuse();
     }
     recovered.resize(recovered_size);
-    return is_digest_info(recovered, digest_info_with_null, digest) ||
-           is_digest_info(recovered, digest_info_without_null, digest);
+    if (auto digest = digest_after(recovered, digest_info_with_null)) return digest;
+    return digest_after(recovered, digest_info_without_null);
 }
 
 }  // namespace cppworker::auth

@@ -2,7 +2,9 @@
 
 #include <openssl/types.h>
 
+#include <array>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 namespace cppworker::auth {
@@ -12,6 +14,8 @@ namespace cppworker::auth {
 // verify may be called from several threads at once; each call works on its own OpenSSL context.
 class SignatureVerifier {
 public:
+    using Digest = std::array<unsigned char, 32>;
+
     // Reads a PEM public key in either form PyCryptodome's RSA.import_key reads: "BEGIN PUBLIC KEY"
     // (SubjectPublicKeyInfo) or "BEGIN RSA PUBLIC KEY" (PKCS#1). Throws std::runtime_error carrying
     // OpenSSL's reason when the text holds no RSA public key.
@@ -21,6 +25,12 @@ public:
     // signature of SHA-256(message). Undecodable base64, a signature of the wrong length and every
     // OpenSSL error are false.
     bool verify(std::string_view message, std::string_view signature_base64) const;
+
+    // The SHA-256 digest that signature_base64 signs, by the same rules as verify; empty when it
+    // signs none. One RSA operation then checks a signature against several candidate messages.
+    std::optional<Digest> signed_digest(std::string_view signature_base64) const;
+
+    static Digest sha256(std::string_view message);
 
 private:
     struct KeyFree {
