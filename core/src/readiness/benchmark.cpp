@@ -56,7 +56,7 @@ asio::awaitable<RunResult> one_run(server::ServerState& s, uint32_t route, std::
     auto result = std::make_shared<RunResult>();
     const auto started = Clock::now();
     for (auto& payload : payloads) {
-        // Completions run on this coroutine's strand, so the counters need no lock.
+        // Completions run on this coroutine's executor (the primary loop, one thread), so the counters need no lock.
         asio::co_spawn(executor, server::run_internal_request(s, route, std::move(payload)),
                        [remaining, result, all_done](std::exception_ptr, server::InternalOutcome o) {
                            if (o.status == 200) result->successful_workload += o.workload;

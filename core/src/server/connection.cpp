@@ -46,7 +46,7 @@ struct Connection {
     ServerState& server;
     Stream stream;
     beast::flat_buffer buffer;
-    bool idle = true;  // between requests; only touched on the connection's strand
+    bool idle = true;  // between requests; only touched on the connection's event loop
     std::string peer;
     unsigned last_status = 0;  // of the answer last written, for the route metrics
 

@@ -1,6 +1,5 @@
 #include "server/server.hpp"
 
-#include "requests/io_thread.hpp"
 #include "autoscaler/client.hpp"
 #include "autoscaler/pubkey_fetch.hpp"
 #include "readiness/readiness_driver.hpp"
@@ -11,12 +10,10 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <spdlog/spdlog.h>
 
 #include <csignal>
-#include <thread>
 
 namespace cppworker::server {
 namespace asio = boost::asio;
@@ -38,9 +35,9 @@ ServerState::ServerState(const config::Config& c, plugin::LoadedPlugin& p, reque
     : config(c), plugin(p), registry(r), ledger(l), authenticator(a), router(p.shape().routes),
       require_auth(!c.unsecured && (!c.report_addr.empty() || c.pubkey_file)), sessions(c.max_sessions),
       readiness(started), route_metrics(route_labels(p.shape().routes)),
-      blocking_pool(c.blocking_threads), control(asio::make_strand(io)), acceptor(control), signals(control),
+      loops(c.io_threads), blocking_pool(c.blocking_threads), control(loops.primary().get_executor()), acceptor(control), signals(control),
       drain_timer(control), session_gc_timer(control),
-      forwarder(io, upstream::ForwarderSettings{c.model_server_url, c.upstream_connect_timeout, c.upstream_timeout}) {
+      forwarder(loops, upstream::ForwarderSettings{c.model_server_url, c.upstream_connect_timeout, c.upstream_timeout}) {
     for (const auto& route : p.shape().routes) {
         route_gates.push_back(route.concurrency == CPPW_CONCURRENCY_LIMIT
                                   ? std::make_unique<accounting::ConcurrencyGate>(route.limit)
@@ -74,14 +71,14 @@ void ServerState::connection_closed(uint64_t id) {
     connections.erase(id);
     if (stopping && connections.empty()) {
         // Last one out: background work (key fetch, session expiry, callbacks) ends with the loop.
-        io.stop();
+        loops.stop();
     }
 }
 
 namespace {
 
 void accept_next(ServerState& s) {
-    s.acceptor.async_accept(asio::make_strand(s.io), [&s](boost::system::error_code ec, tcp::socket socket) {
+    s.acceptor.async_accept(s.loops.at(s.loops.next_index()), [&s](boost::system::error_code ec, tcp::socket socket) {
         if (ec) {
             if (!s.stopping) spdlog::error("accept failed: {}", ec.message());
             if (s.stopping || ec == asio::error::operation_aborted) return;
@@ -109,7 +106,7 @@ void begin_shutdown(ServerState& s, int signal) {
                      s.connections.size(), s.config.drain_timeout.count());
         for (auto& [id, close_if_idle] : s.connections) idle_closers.push_back(close_if_idle);
         if (s.connections.empty()) {
-            s.io.stop();
+            s.loops.stop();
             return;
         }
     }
@@ -119,7 +116,7 @@ void begin_shutdown(ServerState& s, int signal) {
         if (ec) return;  // drained in time
         std::lock_guard lock(s.connections_mutex);
         spdlog::warn("drain timeout: closing {} connection(s) with requests still in flight", s.connections.size());
-        s.io.stop();
+        s.loops.stop();
     });
 }
 
@@ -160,24 +157,17 @@ void Server::run(std::optional<autoscaler::WorkerIdentity> worker_identity) {
         // PyWorker fetches from the whole REPORT_ADDR string, which fails for a list; the first
         // address is what it means.
         const auto addresses = autoscaler::split_report_addrs(s.config.report_addr);
-        asio::co_spawn(asio::make_strand(s.io),
+        asio::co_spawn(s.loops.primary().get_executor(),
                        autoscaler::fetch_pubkey(addresses.empty() ? "" : addresses.front(), s.authenticator),
                        asio::detached);
     }
-    asio::co_spawn(asio::make_strand(s.io), readiness::drive_readiness(s), asio::detached);
+    asio::co_spawn(s.loops.primary().get_executor(), readiness::drive_readiness(s), asio::detached);
     if (worker_identity) {
-        asio::co_spawn(asio::make_strand(s.io), autoscaler::report_status(s, *worker_identity), asio::detached);
-        asio::co_spawn(asio::make_strand(s.io), autoscaler::report_deletes(s, *worker_identity), asio::detached);
+        asio::co_spawn(s.loops.primary().get_executor(), autoscaler::report_status(s, *worker_identity), asio::detached);
+        asio::co_spawn(s.loops.primary().get_executor(), autoscaler::report_deletes(s, *worker_identity), asio::detached);
     }
 
-    std::vector<std::thread> threads;
-    for (unsigned i = 0; i < s.config.io_threads; ++i) {
-        threads.emplace_back([&s] {
-            requests::mark_io_thread();
-            s.io.run();
-        });
-    }
-    for (auto& t : threads) t.join();
+    s.loops.run();
     // Requests still open are abandoned: the plugin's later calls for them become no-ops, and its
     // forwards end now, while it is still there to hear it.
     s.forwarder.abandon_all();

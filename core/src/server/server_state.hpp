@@ -1,6 +1,7 @@
 #pragma once
 
 #include "accounting/concurrency_gate.hpp"
+#include "async/event_loops.hpp"
 #include "accounting/request_ledger.hpp"
 #include "auth/authenticator.hpp"
 #include "config/config.hpp"
@@ -18,7 +19,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
@@ -53,15 +53,16 @@ struct ServerState {
 
     accounting::ConcurrencyGate* gate_for(uint32_t route_index);
 
-    boost::asio::io_context io;
+    async::EventLoops loops;
     boost::asio::thread_pool blocking_pool;
-    // Accepting, signals and the drain timer share one strand, so shutdown never races an accept.
-    boost::asio::strand<boost::asio::io_context::executor_type> control;
+    // Accepting, signals and the drain timer share the primary loop's one thread, so shutdown never
+    // races an accept.
+    boost::asio::io_context::executor_type control;
     boost::asio::ip::tcp::acceptor acceptor;
     boost::asio::signal_set signals;
     boost::asio::steady_timer drain_timer;
     boost::asio::steady_timer session_gc_timer;
-    // The model-server client; after `io`, so its sockets go before the loop they belong to.
+    // The model-server client; after `loops`, so its sockets go before the loops they belong to.
     upstream::Forwarder forwarder;
     // USE_SSL: every connection speaks TLS with this.
     std::optional<boost::asio::ssl::context> tls;

@@ -8,7 +8,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/json.hpp>
 
 #include <spdlog/spdlog.h>
@@ -173,7 +172,7 @@ void close_session(ServerState& s, sessions::Session session) {
                      session.id, route);
         return;
     }
-    boost::asio::co_spawn(boost::asio::make_strand(s.io),
+    boost::asio::co_spawn(s.loops.primary().get_executor(),
                           post_on_close(session.id, *url, pyjson::dumps(sessions::on_close_body(session))),
                           boost::asio::detached);
 }

@@ -1,19 +1,19 @@
 #include "upstream/forwarder.hpp"
 
+#include "async/event_loops.hpp"
+
 #include "logging/error_text.hpp"
 #include "upstream/answer_rules.hpp"
 #include "upstream/resolve.hpp"
 #include "upstream/url.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -37,7 +37,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-using Strand = asio::strand<asio::io_context::executor_type>;
+using LoopExecutor = asio::io_context::executor_type;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t read_piece = 64 * 1024;
 
@@ -72,14 +72,15 @@ struct Outcome {
 
 }  // namespace
 
-// One forward in flight. Everything but `finished` at shutdown is touched on `strand` only.
+// One forward in flight. Everything but `finished` at shutdown is touched on its loop's thread only.
 struct Op {
-    Op(Strand s, uint64_t i, std::shared_ptr<requests::PendingRequest> p, UpstreamCall c,
+    Op(std::size_t l, uint64_t i, LoopExecutor e, std::shared_ptr<requests::PendingRequest> p, UpstreamCall c,
        std::unique_ptr<AnswerSink> k)
-        : strand(s), id(i), pending(std::move(p)), call(std::move(c)), sink(std::move(k)), watchdog(s) {}
+        : loop(l), id(i), executor(e), pending(std::move(p)), call(std::move(c)), sink(std::move(k)), watchdog(e) {}
 
-    Strand strand;
+    std::size_t loop;
     uint64_t id;
+    LoopExecutor executor;
     std::shared_ptr<requests::PendingRequest> pending;
     UpstreamCall call;
     std::unique_ptr<AnswerSink> sink;
@@ -97,53 +98,62 @@ struct Op {
     }
 };
 
-struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
-    Impl(asio::io_context& i, ForwarderSettings s) : io(i), settings(std::move(s)), base(parse_url(settings.base_url)) {}
+// What one event loop's forwards share: its kept-alive connections (sockets of that loop) and
+// its forwards in flight. Only that loop's thread takes the lock, but for stats and shutdown.
+struct LoopPool {
+    std::mutex mutex;
+    std::vector<tcp::socket> idle;
+    std::unordered_map<uint64_t, std::shared_ptr<Op>> live;
+    bool stopped = false;  // abandon_all ran: nothing will run a new forward
+};
 
-    asio::io_context& io;
+struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
+    Impl(async::EventLoops& l, ForwarderSettings s)
+        : loops(l), settings(std::move(s)), base(parse_url(settings.base_url)), pools(l.size()) {}
+
+    async::EventLoops& loops;
     const ForwarderSettings settings;
     const std::optional<Url> base;
 
-    mutable std::mutex mutex;
-    std::vector<tcp::socket> idle;
-    std::unordered_map<uint64_t, std::shared_ptr<Op>> live;
-    uint64_t next_id = 0;
-    bool stopped = false;  // abandon_all ran: nothing will run a new forward
+    std::vector<LoopPool> pools;  // one per event loop
+    std::atomic<uint64_t> next_id{0};
     std::atomic<uint64_t> requests{0};
     std::atomic<uint64_t> failures{0};
     std::atomic<uint64_t> connections_opened{0};
 
-    std::optional<tcp::socket> take_idle() {
-        std::lock_guard lock(mutex);
-        while (!idle.empty()) {
-            tcp::socket s = std::move(idle.back());
-            idle.pop_back();
+    std::optional<tcp::socket> take_idle(std::size_t loop) {
+        auto& pool = pools[loop];
+        std::lock_guard lock(pool.mutex);
+        while (!pool.idle.empty()) {
+            tcp::socket s = std::move(pool.idle.back());
+            pool.idle.pop_back();
             if (still_open(s)) return s;
         }
         return std::nullopt;
     }
 
-    void give_back(tcp::socket s) {
-        std::lock_guard lock(mutex);
-        if (idle.size() < settings.max_idle_connections) idle.push_back(std::move(s));
+    void give_back(std::size_t loop, tcp::socket s) {
+        auto& pool = pools[loop];
+        std::lock_guard lock(pool.mutex);
+        if (pool.idle.size() < settings.max_idle_connections) pool.idle.push_back(std::move(s));
     }
 
     // Closes the connection when `after` passes; re-arming replaces the previous deadline.
     static void arm(const std::shared_ptr<Op>& op, std::chrono::milliseconds after) {
         op->watchdog.expires_after(after);
-        op->watchdog.async_wait(asio::bind_executor(op->strand, [weak = std::weak_ptr(op)](boost::system::error_code ec) {
+        op->watchdog.async_wait([weak = std::weak_ptr(op)](boost::system::error_code ec) {
             auto o = weak.lock();
             if (ec || !o || o->finished) return;
             o->timed_out = true;
             o->close_socket();
-        }));
+        });
     }
 
     asio::awaitable<Outcome> connect(const std::shared_ptr<Op>& op) {
         // The name is looked up inside the connect timeout: a name server that does not answer
         // makes a model server that cannot be reached.
         const auto started = std::chrono::steady_clock::now();
-        const auto resolved = co_await resolve_within(op->strand, base->host, base->port, settings.connect_timeout);
+        const auto resolved = co_await resolve_within(op->executor, base->host, base->port, settings.connect_timeout);
         if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};
         if (!resolved) {
             co_return Outcome{CPPW_UPSTREAM_TIMEOUT, fmt::format("looking up the model server's name {} took over {} ms",
@@ -157,7 +167,7 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         arm(op, std::max(std::chrono::milliseconds(1),
                          settings.connect_timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
                                                         std::chrono::steady_clock::now() - started)));
-        op->socket.emplace(io);
+        op->socket.emplace(op->executor);
         auto [ec, endpoint] = co_await asio::async_connect(*op->socket, endpoints, tuple_awaitable);
         if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};
         if (op->timed_out) {
@@ -191,9 +201,9 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
     // Pauses reading while the client is behind with what it was sent.
     static asio::awaitable<void> wait_for_client(const std::shared_ptr<Op>& op) {
         if (!op->pending->over_high_water()) co_return;
-        auto wake = std::make_shared<asio::steady_timer>(op->strand, asio::steady_timer::time_point::max());
-        op->pending->when_drained([weak = std::weak_ptr(wake), strand = op->strand] {
-            asio::post(strand, [weak] {
+        auto wake = std::make_shared<asio::steady_timer>(op->executor, asio::steady_timer::time_point::max());
+        op->pending->when_drained([weak = std::weak_ptr(wake), executor = op->executor] {
+            asio::post(executor, [weak] {
                 if (auto timer = weak.lock()) timer->cancel();
             });
         });
@@ -228,7 +238,7 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         // A kept-alive connection may have been closed by the model server just as we took it: then
         // the request goes again, once, on a new connection.
         for (int attempt = 0;; ++attempt) {
-            op->socket = take_idle();
+            op->socket = take_idle(op->loop);
             const bool reused = op->socket.has_value();
             if (!reused) {
                 auto connected = co_await connect(op);
@@ -285,7 +295,7 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         }
         op->watchdog.cancel();
         if (parser->keep_alive() && !op->cancelled && !op->timed_out) {
-            give_back(std::move(*op->socket));
+            give_back(op->loop, std::move(*op->socket));
             op->socket.reset();
         }
         co_return Outcome{CPPW_OK, {}};
@@ -295,8 +305,9 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         op->watchdog.cancel();
         op->close_socket();
         {
-            std::lock_guard lock(mutex);
-            live.erase(op->id);
+            auto& pool = pools[op->loop];
+            std::lock_guard lock(pool.mutex);
+            pool.live.erase(op->id);
             if (op->finished) return;  // abandoned at shutdown
             op->finished = true;
         }
@@ -318,23 +329,27 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
     }
 };
 
-Forwarder::Forwarder(asio::io_context& io, ForwarderSettings settings)
-    : impl_(std::make_shared<Impl>(io, std::move(settings))) {}
+Forwarder::Forwarder(async::EventLoops& loops, ForwarderSettings settings)
+    : impl_(std::make_shared<Impl>(loops, std::move(settings))) {}
 
 Forwarder::~Forwarder() = default;
 
 void Forwarder::start(std::shared_ptr<requests::PendingRequest> pending, UpstreamCall call,
                       std::unique_ptr<AnswerSink> sink) {
     auto& impl = *impl_;
+    // On the calling connection's own loop, when a connection's thread calls.
+    const std::size_t loop = impl.loops.here_or_next();
+    auto& pool = impl.pools[loop];
     std::shared_ptr<Op> op;
     {
-        std::lock_guard lock(impl.mutex);
-        if (impl.stopped) {
+        std::lock_guard lock(pool.mutex);
+        if (pool.stopped) {
             sink->done(CPPW_CANCELLED, "the worker shut down");
             return;
         }
-        op = std::make_shared<Op>(asio::make_strand(impl.io), impl.next_id++, pending, std::move(call), std::move(sink));
-        impl.live.emplace(op->id, op);
+        op = std::make_shared<Op>(loop, impl.next_id++, impl.loops.at(loop).get_executor(), pending, std::move(call),
+                                  std::move(sink));
+        pool.live.emplace(op->id, op);
     }
     ++impl.requests;
     // The moment the request is completed or its client leaves, the model server sees the
@@ -342,34 +357,37 @@ void Forwarder::start(std::shared_ptr<requests::PendingRequest> pending, Upstrea
     const auto abort = [weak = std::weak_ptr(op)] {
         auto o = weak.lock();
         if (!o) return;
-        asio::post(o->strand, [o] {
+        asio::post(o->executor, [o] {
             if (o->finished) return;
             o->cancelled = true;
             o->close_socket();
         });
     };
     if (!pending->on_finish(abort)) abort();
-    asio::co_spawn(op->strand, impl.run(op), asio::detached);
+    asio::co_spawn(op->executor, impl.run(op), asio::detached);
 }
 
 void Forwarder::abandon_all() {
     std::vector<std::shared_ptr<Op>> left;
-    {
-        std::lock_guard lock(impl_->mutex);
-        impl_->stopped = true;
-        for (auto& [id, op] : impl_->live) {
+    for (auto& pool : impl_->pools) {
+        std::lock_guard lock(pool.mutex);
+        pool.stopped = true;
+        for (auto& [id, op] : pool.live) {
             if (!op->finished) left.push_back(op);
             op->finished = true;
         }
-        impl_->live.clear();
+        pool.live.clear();
     }
     for (auto& op : left) op->sink->done(CPPW_CANCELLED, "the worker shut down");
 }
 
 ForwarderStats Forwarder::stats() const {
-    std::lock_guard lock(impl_->mutex);
-    return ForwarderStats{impl_->requests.load(), impl_->failures.load(), impl_->connections_opened.load(),
-                          impl_->idle.size()};
+    std::size_t idle = 0;
+    for (auto& pool : impl_->pools) {
+        std::lock_guard lock(pool.mutex);
+        idle += pool.idle.size();
+    }
+    return ForwarderStats{impl_->requests.load(), impl_->failures.load(), impl_->connections_opened.load(), idle};
 }
 
 }  // namespace cppworker::upstream

@@ -4,7 +4,6 @@
 
 #include <cppworker/plugin.h>
 
-#include <boost/asio/io_context.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -14,6 +13,10 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+namespace cppworker::async {
+class EventLoops;
+}
 
 namespace cppworker::upstream {
 
@@ -34,7 +37,7 @@ struct UpstreamHead {
 };
 
 // Where a forward's answer goes: to the client (relay) or to the plugin's callbacks. Called on
-// the forward's strand, in order: head, data..., done (exactly once; done alone when no answer
+// the forward's event loop, in order: head, data..., done (exactly once; done alone when no answer
 // came).
 class AnswerSink {
 public:
@@ -61,19 +64,20 @@ struct ForwarderStats {
     std::size_t idle_connections = 0;
 };
 
-// The worker's client to the model server: kept-alive connections on the worker's event loop,
+// The worker's client to the model server: kept-alive connections on each of the worker's event loops,
 // answers streamed to a sink with the client's backpressure, and the upstream connection closed
 // the moment its request is completed or cancelled.
 class Forwarder {
 public:
-    Forwarder(boost::asio::io_context& io, ForwarderSettings settings);
+    Forwarder(async::EventLoops& loops, ForwarderSettings settings);
     ~Forwarder();
     Forwarder(const Forwarder&) = delete;
     Forwarder& operator=(const Forwarder&) = delete;
 
-    // Returns at once; the sink hears the rest on the event loop.
+    // Returns at once; the sink hears the rest on the calling thread's event loop (another's, if the
+    // caller is no I/O thread).
     void start(std::shared_ptr<requests::PendingRequest> pending, UpstreamCall call, std::unique_ptr<AnswerSink> sink);
-    // Once the event loop has stopped: ends every forward still running with CPPW_CANCELLED, so
+    // Once the event loops have stopped: ends every forward still running with CPPW_CANCELLED, so
     // no plugin callback is left owed when the plugin is finalized.
     void abandon_all();
     ForwarderStats stats() const;

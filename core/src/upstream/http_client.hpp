@@ -16,7 +16,7 @@ struct HttpResult {
 };
 
 // One request on a fresh connection, http or https (system CAs, host name checked), with one
-// deadline for the whole exchange, the name lookup included. Run it on a strand. Throws boost::system::system_error on any failure; a status
+// deadline for the whole exchange, the name lookup included. Run it on a strand or a one-thread loop. Throws boost::system::system_error on any failure; a status
 // is not a failure.
 boost::asio::awaitable<HttpResult> http_call(boost::beast::http::verb method, Url url, std::string body,
                                              std::string content_type, std::chrono::milliseconds timeout);
