@@ -130,8 +130,10 @@ inline void size_messages(const json::value* messages, Sizing& s) {
 
 // Reads a request body; throws std::invalid_argument (422) naming the field when it is not one.
 inline Sizing read_request(std::string_view payload, Api api, const Defaults& defaults = {}) {
+    unsigned char buffer[4096];  // a typical payload parses without touching the heap
+    json::monotonic_resource scratch(buffer, sizeof buffer);
     boost::system::error_code ec;
-    const json::value v = json::parse(payload, ec);
+    const json::value v = json::parse(payload, ec, &scratch);
     if (ec || !v.is_object()) throw std::invalid_argument("payload must be a JSON object");
     const auto& o = v.get_object();
     Sizing s;
@@ -195,7 +197,8 @@ inline std::string benchmark_payload(uint32_t index, std::string_view model,
 inline uint64_t output_chunks(std::string_view event_data) noexcept {
     try {
         boost::system::error_code ec;
-        json::monotonic_resource scratch;
+        unsigned char buffer[2048];  // a typical chunk parses without touching the heap
+        json::monotonic_resource scratch(buffer, sizeof buffer);
         const json::value v = json::parse(event_data, ec, &scratch);
         if (ec || !v.is_object()) return 0;
         const auto* choices = v.get_object().if_contains("choices");

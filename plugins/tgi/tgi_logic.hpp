@@ -42,8 +42,10 @@ inline uint64_t positive_u32(const json::value& v) {
 // The tokens a generate request asks for; throws std::invalid_argument (422) naming the field
 // when the payload is not a TGI GenerateRequest.
 inline uint64_t max_new_tokens(std::string_view payload, uint64_t fallback = default_max_new_tokens) {
+    unsigned char buffer[4096];  // a typical payload parses without touching the heap
+    json::monotonic_resource scratch(buffer, sizeof buffer);
     boost::system::error_code ec;
-    const json::value v = json::parse(payload, ec);
+    const json::value v = json::parse(payload, ec, &scratch);
     if (ec || !v.is_object()) throw std::invalid_argument("payload must be a JSON object");
     const auto& request = v.get_object();
     const auto* inputs = request.if_contains("inputs");
@@ -75,7 +77,8 @@ inline std::string benchmark_payload(uint32_t index) {
 inline uint64_t token_events(std::string_view event_data) noexcept {
     try {
         boost::system::error_code ec;
-        json::monotonic_resource scratch;
+        unsigned char buffer[1024];
+        json::monotonic_resource scratch(buffer, sizeof buffer);
         const json::value v = json::parse(event_data, ec, &scratch);
         if (ec || !v.is_object()) return 0;
         const auto* token = v.get_object().if_contains("token");

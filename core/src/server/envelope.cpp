@@ -41,7 +41,7 @@ void take_auth(const json::value& auth, bool require_fields, json::object& probl
         problems["auth_data"] = std::move(missing);
         return;
     }
-    out.auth_data = a;
+    out.auth_data.emplace(a, json::storage_ptr());  // out of the parse's arena
     if (reqnum_value && idx_value) out.who = accounting::RequestIdentity{*reqnum_value, *idx_value};
 }
 
@@ -53,8 +53,12 @@ std::variant<Envelope, EnvelopeError> parse_envelope(std::string_view body, bool
         return Envelope{};
     }
 
+    // Parsed into a buffer on the stack: what the request keeps is copied out, so reading a
+    // typical envelope costs no heap allocation.
+    unsigned char scratch[4096];
+    json::monotonic_resource arena(scratch, sizeof scratch);
     json::error_code ec;
-    json::value doc = json::parse(body, ec);
+    const json::value doc = json::parse(body, ec, &arena);
     if (ec || !doc.is_object()) return EnvelopeError{R"({"error": "invalid JSON"})"};
     const auto& obj = doc.get_object();
 

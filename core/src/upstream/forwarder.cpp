@@ -40,6 +40,7 @@ using tcp = asio::ip::tcp;
 using LoopExecutor = asio::io_context::executor_type;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t read_piece = 64 * 1024;
+constexpr std::size_t spare_pieces_per_loop = 4;
 
 http::verb verb_of(cppw_method m) {
     switch (m) {
@@ -104,6 +105,8 @@ struct LoopPool {
     std::mutex mutex;
     std::vector<tcp::socket> idle;
     std::unordered_map<uint64_t, std::shared_ptr<Op>> live;
+    // Read buffers of finished forwards: the next one takes one instead of a fresh 64 KiB.
+    std::vector<std::unique_ptr<char[]>> spare_pieces;
     bool stopped = false;  // abandon_all ran: nothing will run a new forward
 };
 
@@ -136,6 +139,27 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         auto& pool = pools[loop];
         std::lock_guard lock(pool.mutex);
         if (pool.idle.size() < settings.max_idle_connections) pool.idle.push_back(std::move(s));
+    }
+
+    std::unique_ptr<char[]> take_piece(std::size_t loop) {
+        auto& pool = pools[loop];
+        {
+            std::lock_guard lock(pool.mutex);
+            if (!pool.spare_pieces.empty()) {
+                auto piece = std::move(pool.spare_pieces.back());
+                pool.spare_pieces.pop_back();
+                return piece;
+            }
+        }
+        // Not zero-filled: it is written before it is read.
+        return std::make_unique_for_overwrite<char[]>(read_piece);
+    }
+
+    void give_back_piece(std::size_t loop, std::unique_ptr<char[]> piece) {
+        if (!piece) return;
+        auto& pool = pools[loop];
+        std::lock_guard lock(pool.mutex);
+        if (pool.spare_pieces.size() < spare_pieces_per_loop) pool.spare_pieces.push_back(std::move(piece));
     }
 
     // Closes the connection when `after` passes; re-arming replaces the previous deadline.
@@ -265,19 +289,24 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         auto& res = parser->get();
         UpstreamHead head;
         head.status = res.result_int();
-        head.content_type = std::string(res[http::field::content_type]);
+        head.content_type = res[http::field::content_type];
         for (const auto& field : res) head.headers.emplace_back(field.name_string(), field.value());
         head.streaming = is_streaming_answer(head.content_type, parser->chunked());
         op->sink->head(head);
         const bool whole = op->sink->keeps_whole_body();
 
-        // Not zero-filled, and not at all for a body-less answer: this runs once per forward.
-        std::unique_ptr<char[]> piece;
-        if (!parser->is_done()) piece = std::make_unique_for_overwrite<char[]>(read_piece);
+        // None at all for a body-less answer.
+        struct PieceLease {
+            Impl& impl;
+            std::size_t loop;
+            std::unique_ptr<char[]> piece;
+            ~PieceLease() { impl.give_back_piece(loop, std::move(piece)); }
+        } lease{*this, op->loop, parser->is_done() ? nullptr : take_piece(op->loop)};
+        char* const piece = lease.piece.get();
         std::size_t total = 0;
         while (!parser->is_done()) {
             arm(op, settings.response_timeout);
-            res.body().data = piece.get();
+            res.body().data = piece;
             res.body().size = read_piece;
             auto [ec, n] = co_await http::async_read_some(*op->socket, buffer, *parser, tuple_awaitable);
             if (ec == http::error::need_buffer) ec = {};
@@ -289,7 +318,7 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
                 co_return Outcome{CPPW_ERROR, fmt::format("the model server's answer is over {} bytes",
                                                           settings.max_body_bytes)};
             }
-            op->sink->data(std::string_view(piece.get(), got));
+            op->sink->data(std::string_view(piece, got));
             if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};
             co_await wait_for_client(op);
         }

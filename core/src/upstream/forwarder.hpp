@@ -29,11 +29,12 @@ struct UpstreamCall {
     std::string body;
 };
 
+// Views into the parser's fields: valid only during AnswerSink::head.
 struct UpstreamHead {
     unsigned status = 0;
     bool streaming = false;
-    std::string content_type;
-    std::vector<std::pair<std::string, std::string>> headers;  // all of them, as received
+    std::string_view content_type;
+    std::vector<std::pair<std::string_view, std::string_view>> headers;  // all of them, as received
 };
 
 // Where a forward's answer goes: to the client (relay) or to the plugin's callbacks. Called on

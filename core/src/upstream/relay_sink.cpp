@@ -19,7 +19,7 @@ public:
         answer_.status = static_cast<uint16_t>(head.status);
         answer_.content_type = head.content_type;
         for (const auto& [name, value] : head.headers) {
-            if (is_relayed_header(name)) answer_.headers.emplace_back(name, value);
+            if (is_relayed_header(name)) answer_.headers.emplace_back(std::string(name), std::string(value));
         }
         streaming_ = head.streaming;
         if (streaming_) {
