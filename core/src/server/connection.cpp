@@ -13,7 +13,7 @@
 #include <cppworker/plugin.hpp>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -33,7 +33,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using asio::awaitable;
 using asio::use_awaitable;
-using namespace asio::experimental::awaitable_operators;
 constexpr auto tuple_awaitable = asio::as_tuple(use_awaitable);
 
 using Request = http::request<http::string_body>;
@@ -130,15 +129,21 @@ awaitable<bool> wait_watching(Connection<Stream>& c, asio::steady_timer& wake, b
         co_await wake.async_wait(tuple_awaitable);
         co_return true;
     }
-    auto woken = co_await (wake.async_wait(tuple_awaitable) ||
-                           c.stream.async_read_some(c.buffer.prepare(4096), tuple_awaitable));
-    if (woken.index() == 1) {
-        auto [ec, n] = std::get<1>(woken);
-        if (ec) co_return false;
+    // The two operations themselves, not coroutines around them: no frames to allocate. Whichever
+    // ends first cancels the other, and both have ended when this resumes.
+    // (Functions taking the group's handler: Beast's TLS stream predates asio::deferred.)
+    auto [order, wait_ec, read_ec, n] =
+        co_await asio::experimental::make_parallel_group(
+            [&](auto handler) { return wake.async_wait(std::move(handler)); },
+            [&](auto handler) { return c.stream.async_read_some(c.buffer.prepare(4096), std::move(handler)); })
+            .async_wait(asio::experimental::wait_for_one(), use_awaitable);
+    // Bytes that arrived as the wake-up won are kept all the same.
+    if (n > 0) {
         c.buffer.commit(n);
         watch_client = false;
+        co_return true;
     }
-    co_return true;
+    co_return order[0] == 0 || read_ec == asio::error::operation_aborted;
 }
 
 enum class Turn { came, client_left, timed_out };
