@@ -15,6 +15,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 
 namespace cppworker::readiness {
@@ -47,13 +48,17 @@ asio::awaitable<void> probe_health(server::ServerState& s, upstream::Url url, st
     }
 }
 
-// Waits up to `limit` for `condition`, polling; false when it did not come.
+// Waits up to `limit` for `condition`, polling: soon at first (a model server already up is
+// healthy within milliseconds, and start-to-ready is what an autoscaled instance waits for), then
+// every 100 ms. False when it did not come.
 template <class Condition>
 asio::awaitable<bool> wait_until(Condition condition, std::chrono::milliseconds limit) {
     const auto deadline = Clock::now() + limit;
+    std::chrono::milliseconds pause = 2ms;
     while (!condition()) {
         if (Clock::now() >= deadline) co_return false;
-        co_await async::sleep_for(100ms);
+        co_await async::sleep_for(pause);
+        pause = std::min(2 * pause, std::chrono::milliseconds(100ms));
     }
     co_return true;
 }
