@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages cppworker builds and tests with. Idempotent: it asks apt only
-# for what is missing, so the README's commands stay fast on a machine that already has them.
+# Installs the Debian 12 packages cppworker builds and tests with, and any packages named as
+# arguments (launch/bench.sh adds its load generator and reference proxy). Idempotent: it asks
+# apt only for what is missing, so the README's commands stay fast on a machine that has them.
 set -euo pipefail
 
 packages=(
@@ -8,6 +9,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libfmt-dev libspdlog-dev libcli11-dev catch2 libssl-dev libmimalloc-dev
   curl openssl python3 python3-pycryptodome
+  "$@"
 )
 
 missing=()
