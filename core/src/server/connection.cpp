@@ -176,6 +176,33 @@ awaitable<Turn> wait_turn(Connection<Stream>& c, accounting::ConcurrencyGate& ga
     co_return Turn::came;
 }
 
+// The head of a chunked answer as bytes, to go out in one write with the chunks that follow it.
+std::string chunked_head_bytes(http::response<http::empty_body>& head) {
+    http::response_serializer<http::empty_body> serializer(head);
+    serializer.split(true);
+    std::string bytes;
+    boost::system::error_code ec;
+    while (!ec && !serializer.is_header_done()) {
+        serializer.next(ec, [&](boost::system::error_code&, const auto& buffers) {
+            for (const auto buffer : beast::buffers_range_ref(buffers)) {
+                bytes.append(static_cast<const char*>(buffer.data()), buffer.size());
+            }
+            serializer.consume(beast::buffer_bytes(buffers));
+        });
+    }
+    if (ec) throw boost::system::system_error(ec, "serializing a stream's head");
+    return bytes;
+}
+
+// One chunk of a chunked body, framed as Beast frames it (no extensions). An empty piece would
+// read as the last chunk, so there is none.
+void append_chunk(std::string& out, std::string_view piece) {
+    if (piece.empty()) return;
+    fmt::format_to(std::back_inserter(out), "{:x}\r\n", piece.size());
+    out.append(piece);
+    out += "\r\n";
+}
+
 // Sends what the plugin produces for one accepted request, until it completed it, the client
 // left, or a deadline passed: `deadline` for the answer to begin, then --stream-idle-timeout
 // between the writes of a plugin's own stream (a relayed one has the forwarder's timeouts).
@@ -189,70 +216,79 @@ awaitable<bool> relay_answer(Connection<Stream>& c, const Request& req, requests
     auto& s = c.server;
     using accounting::Outcome;
     std::optional<http::response<http::empty_body>> head;
-    std::optional<http::response_serializer<http::empty_body>> serializer;
     Clock::time_point last_write;
 
     for (;;) {
-        // Named, not a range-for temporary: GCC 12 coroutines mishandle its lifetime.
+        // A stream's events that are waiting go out in few writes: head, chunks and the last chunk
+        // together when the plugin had them all ready (a relayed SSE answer that came whole), in
+        // writes of at most about 64 KiB, so a backlog is not copied whole.
+        constexpr std::size_t max_write_bytes = 64 * 1024;
+        std::optional<bool> ended;  // the stream ended: whether the connection goes on
         auto events = pending.take_events();
-        for (auto& e : events) {
-            switch (e.kind) {
-            case requests::Event::Kind::respond: {
-                const bool failed = e.answer.failed;
-                Reply reply{static_cast<http::status>(e.answer.status), std::move(e.answer.content_type),
-                            std::move(e.answer.body), std::move(e.answer.headers)};
-                scope.finish(failed ? Outcome::error : Outcome::success);
-                co_return co_await write_reply(c, req, reply, keep_alive) && keep_alive;
-            }
-            case requests::Event::Kind::refused: {
-                auto reply = error_reply(http::status::internal_server_error, e.data);
-                scope.finish(Outcome::error);
-                co_return co_await write_reply(c, req, reply, keep_alive) && keep_alive;
-            }
-            case requests::Event::Kind::stream_begin: {
-                head.emplace(static_cast<http::status>(e.answer.status), req.version());
-                head->set(http::field::server, "cppworker");
-                head->set(http::field::date, http_date_now());
-                head->set(http::field::content_type, e.answer.content_type);
-                for (auto& [name, value] : e.answer.headers) head->set(name, value);
-                head->keep_alive(keep_alive && !s.stopping);
-                head->chunked(true);
-                serializer.emplace(*head);
-                c.last_status = head->result_int();
-                last_write = Clock::now();
-                c.tcp().expires_after(s.config.read_timeout);
-                auto [ec, n] = co_await http::async_write_header(c.stream, *serializer, tuple_awaitable);
-                if (ec) break;
-                continue;
-            }
-            case requests::Event::Kind::stream_data: {
-                last_write = Clock::now();
-                c.tcp().expires_after(s.config.read_timeout);
-                auto [ec, n] = co_await asio::async_write(c.stream, http::make_chunk(asio::buffer(e.data)),
-                                                          tuple_awaitable);
-                pending.sent(e.data.size());
-                if (ec) break;
-                continue;
-            }
-            case requests::Event::Kind::stream_end: {
-                if (e.end_status != CPPW_OK) {
-                    spdlog::warn("request {}: the plugin ended its stream with status {}{}{}; cutting the answer short",
-                                 pending.id(), static_cast<int>(e.end_status), e.data.empty() ? "" : ": ", e.data);
+        std::size_t next = 0;
+        do {
+            std::string out;
+            std::size_t out_payload = 0;
+            for (; next < events.size() && !ended && out.size() < max_write_bytes; ++next) {
+                auto& e = events[next];
+                switch (e.kind) {
+                case requests::Event::Kind::respond: {
+                    const bool failed = e.answer.failed;
+                    Reply reply{static_cast<http::status>(e.answer.status), std::move(e.answer.content_type),
+                                std::move(e.answer.body), std::move(e.answer.headers)};
+                    scope.finish(failed ? Outcome::error : Outcome::success);
+                    co_return co_await write_reply(c, req, reply, keep_alive) && keep_alive;
+                }
+                case requests::Event::Kind::refused: {
+                    auto reply = error_reply(http::status::internal_server_error, e.data);
                     scope.finish(Outcome::error);
+                    co_return co_await write_reply(c, req, reply, keep_alive) && keep_alive;
+                }
+                case requests::Event::Kind::stream_begin:
+                    head.emplace(static_cast<http::status>(e.answer.status), req.version());
+                    head->set(http::field::server, "cppworker");
+                    head->set(http::field::date, http_date_now());
+                    head->set(http::field::content_type, e.answer.content_type);
+                    for (auto& [name, value] : e.answer.headers) head->set(name, value);
+                    head->keep_alive(keep_alive && !s.stopping);
+                    head->chunked(true);
+                    c.last_status = head->result_int();
+                    out += chunked_head_bytes(*head);
+                    break;
+                case requests::Event::Kind::stream_data:
+                    append_chunk(out, e.data);
+                    out_payload += e.data.size();
+                    break;
+                case requests::Event::Kind::stream_end:
+                    if (e.end_status != CPPW_OK) {
+                        spdlog::warn("request {}: the plugin ended its stream with status {}{}{}; cutting the "
+                                     "answer short",
+                                     pending.id(), static_cast<int>(e.end_status), e.data.empty() ? "" : ": ", e.data);
+                        scope.finish(Outcome::error);
+                        ended = false;
+                    } else {
+                        scope.finish(Outcome::success);
+                        out += "0\r\n\r\n";
+                        ended = keep_alive;
+                    }
+                    break;
+                }
+            }
+            if (!out.empty()) {
+                last_write = Clock::now();
+                c.tcp().expires_after(s.config.read_timeout);
+                auto [ec, n] = co_await asio::async_write(c.stream, asio::buffer(out), tuple_awaitable);
+                pending.sent(out_payload);
+                if (ec) {
+                    // The client is gone.
+                    spdlog::debug("request {}: client {} went away while the answer was sent", pending.id(), c.peer);
+                    pending.cancel();
+                    scope.finish(Outcome::cancel);
                     co_return false;
                 }
-                scope.finish(Outcome::success);
-                c.tcp().expires_after(s.config.read_timeout);
-                auto [ec, n] = co_await asio::async_write(c.stream, http::make_chunk_last(), tuple_awaitable);
-                co_return !ec && keep_alive;
             }
-            }
-            // A write failed: the client is gone.
-            spdlog::debug("request {}: client {} went away while the answer was sent", pending.id(), c.peer);
-            pending.cancel();
-            scope.finish(Outcome::cancel);
-            co_return false;
-        }
+        } while (next < events.size() && !ended);
+        if (ended) co_return *ended;
 
         if (pending.cancelled()) {
             if (pending.overflowed()) {
