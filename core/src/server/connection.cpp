@@ -1,5 +1,6 @@
 #include "server/connection.hpp"
 
+#include "http1/head.hpp"
 #include "metrics/prometheus.hpp"
 #include "accounting/admission.hpp"
 #include "logging/error_text.hpp"
@@ -21,6 +22,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+
+#include <array>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -69,22 +72,45 @@ Reply error_reply(http::status status, std::string_view message) {
     return json_reply(status, pyjson::error_body(message));
 }
 
-// Writes a whole answer; false when the client is gone.
+// 1xx, 204 and 304 answers carry no body, and so no Content-Length.
+bool bodiless(unsigned status) { return status < 200 || status == 204 || status == 304; }
+
+// Writes a whole answer; false when the client is gone. The head is written straight into one
+// buffer and goes out with the body in one write (Beast's serializer cost more than the answer).
+// Framing and the connection are the core's: a reply's own Content-Length, Transfer-Encoding or
+// Connection header is not sent.
 // Takes the reply by reference: GCC 12 mishandles temporaries inside co_await expressions, so
 // callers name their Reply first.
 template <class Stream>
 awaitable<bool> write_reply(Connection<Stream>& c, const Request& req, Reply& reply, bool keep_alive) {
-    http::response<http::string_body> res{reply.status, req.version()};
-    res.set(http::field::server, "cppworker");
-    res.set(http::field::date, http_date_now());
-    if (!reply.content_type.empty()) res.set(http::field::content_type, reply.content_type);
-    for (auto& [name, value] : reply.headers) res.set(name, value);
-    res.body() = std::move(reply.body);
-    res.keep_alive(keep_alive && !c.server.stopping);
-    res.prepare_payload();
+    const auto status = static_cast<unsigned>(reply.status);
+    http1::Fields fields;
+    fields.set("Server", "cppworker");
+    fields.set("Date", http_date_now());
+    if (!reply.content_type.empty()) fields.set("Content-Type", reply.content_type);
+    for (const auto& [name, value] : reply.headers) {
+        if (http1::same_name(name, "Content-Length") || http1::same_name(name, "Transfer-Encoding") ||
+            http1::same_name(name, "Connection")) {
+            continue;
+        }
+        fields.set(name, value);
+    }
+    std::string length;
+    if (bodiless(status)) {
+        reply.body.clear();
+    } else {
+        length = std::to_string(reply.body.size());
+        fields.set("Content-Length", length);
+    }
+    const bool keep = keep_alive && !c.server.stopping;
+    if (req.version() >= 11 && !keep) fields.set("Connection", "close");
+    if (req.version() < 11 && keep) fields.set("Connection", "keep-alive");
+    const std::string head =
+        http1::response_head(req.version(), status, http::obsolete_reason(reply.status), fields);
     c.tcp().expires_after(c.server.config.read_timeout);
-    c.last_status = res.result_int();
-    auto [ec, n] = co_await http::async_write(c.stream, res, tuple_awaitable);
+    c.last_status = status;
+    const std::array<asio::const_buffer, 2> answer{asio::buffer(head), asio::buffer(reply.body)};
+    auto [ec, n] = co_await asio::async_write(c.stream, answer, tuple_awaitable);
     co_return !ec;
 }
 

@@ -2,6 +2,7 @@
 
 #include "async/event_loops.hpp"
 
+#include "http1/head.hpp"
 #include "logging/error_text.hpp"
 #include "upstream/answer_rules.hpp"
 #include "upstream/resolve.hpp"
@@ -15,6 +16,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
@@ -23,6 +25,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <memory>
@@ -70,6 +73,30 @@ struct Outcome {
     cppw_status status;
     std::string message;
 };
+
+// The request's head as bytes. The framing and the connection are the host's (plugin.h says so):
+// a plugin's Host, Content-Length, Transfer-Encoding or Connection header is not sent.
+std::string request_head(const UpstreamCall& call, const Url& base) {
+    const std::string host = base.host + ":" + base.port;
+    http1::Fields fields;
+    fields.set("Host", host);
+    fields.set("User-Agent", "cppworker");
+    for (const auto& [name, value] : call.headers) {
+        if (http1::same_name(name, "Host") || http1::same_name(name, "Content-Length") ||
+            http1::same_name(name, "Transfer-Encoding") || http1::same_name(name, "Connection")) {
+            continue;
+        }
+        fields.set(name, value);
+    }
+    std::string length;
+    if (!call.body.empty() || call.method == CPPW_METHOD_POST || call.method == CPPW_METHOD_PUT ||
+        call.method == CPPW_METHOD_PATCH) {
+        fields.set("Content-Type", call.content_type.empty() ? std::string_view("application/json") : call.content_type);
+        length = std::to_string(call.body.size());
+        fields.set("Content-Length", length);
+    }
+    return http1::request_head(http::to_string(verb_of(call.method)), join_target(base.target, call.target), fields);
+}
 
 }  // namespace
 
@@ -244,18 +271,8 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         if (base->scheme != "http") {
             co_return Outcome{CPPW_UPSTREAM_UNREACHABLE, "forwarding speaks plain http to the model server, not https"};
         }
-        http::request<http::string_body> req{verb_of(op->call.method), join_target(base->target, op->call.target), 11};
-        req.set(http::field::host, base->host + ":" + base->port);
-        req.set(http::field::user_agent, "cppworker");
-        for (auto& [name, value] : op->call.headers) req.set(name, value);
-        if (!op->call.body.empty() || op->call.method == CPPW_METHOD_POST || op->call.method == CPPW_METHOD_PUT ||
-            op->call.method == CPPW_METHOD_PATCH) {
-            req.set(http::field::content_type,
-                    op->call.content_type.empty() ? std::string("application/json") : op->call.content_type);
-            req.body() = std::move(op->call.body);
-        }
-        req.keep_alive(true);
-        req.prepare_payload();
+        const std::string request_bytes = request_head(op->call, *base);
+        const std::array<asio::const_buffer, 2> request{asio::buffer(request_bytes), asio::buffer(op->call.body)};
 
         beast::flat_buffer buffer;
         std::optional<http::response_parser<http::buffer_body>> parser;
@@ -270,7 +287,7 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
             }
             if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};
             arm(op, settings.response_timeout);
-            auto [wec, wn] = co_await http::async_write(*op->socket, req, tuple_awaitable);
+            auto [wec, wn] = co_await asio::async_write(*op->socket, request, tuple_awaitable);
             parser.emplace();
             parser->body_limit(boost::none);
             parser->header_limit(64 * 1024);

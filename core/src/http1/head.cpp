@@ -1,0 +1,55 @@
+#include "http1/head.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+namespace cppworker::http1 {
+
+bool same_name(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+               return std::tolower(x) == std::tolower(y);
+           });
+}
+
+void Fields::set(std::string_view name, std::string_view value) {
+    std::erase_if(fields_, [&](const auto& field) { return same_name(field.first, name); });
+    fields_.emplace_back(name, value);
+}
+
+bool Fields::contains(std::string_view name) const {
+    return std::any_of(fields_.begin(), fields_.end(), [&](const auto& field) { return same_name(field.first, name); });
+}
+
+void Fields::append_to(std::string& out) const {
+    for (const auto& [name, value] : fields_) {
+        out.append(name);
+        out.append(": ");
+        out.append(value);
+        out.append("\r\n");
+    }
+}
+
+std::string request_head(std::string_view method, std::string_view target, const Fields& fields) {
+    std::string out;
+    out.reserve(256);
+    out.append(method);
+    out.push_back(' ');
+    out.append(target);
+    out.append(" HTTP/1.1\r\n");
+    fields.append_to(out);
+    out.append("\r\n");
+    return out;
+}
+
+std::string response_head(unsigned version, unsigned status, std::string_view reason, const Fields& fields) {
+    std::string out;
+    out.reserve(256);
+    fmt::format_to(std::back_inserter(out), "HTTP/{}.{} {} {}\r\n", version / 10, version % 10, status, reason);
+    fields.append_to(out);
+    out.append("\r\n");
+    return out;
+}
+
+}  // namespace cppworker::http1

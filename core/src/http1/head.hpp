@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cppworker::http1 {
+
+// The header fields of one HTTP/1.1 head, in the order they go out. Views: what they point at
+// must outlive the head's bytes being built. Names and values are checked by whoever took them
+// from a plugin or the model server (no CR or LF).
+class Fields {
+public:
+    // Replaces every field of the same name (compared without case), as Beast's set does.
+    void set(std::string_view name, std::string_view value);
+    bool contains(std::string_view name) const;
+
+    // "Name: value\r\n" per field.
+    void append_to(std::string& out) const;
+
+private:
+    std::vector<std::pair<std::string_view, std::string_view>> fields_;
+};
+
+bool same_name(std::string_view a, std::string_view b);
+
+// "METHOD target HTTP/1.1\r\n", the fields, "\r\n": written straight into one buffer, which goes
+// out in one write with the body (Beast's serializer costs more than the request it writes).
+std::string request_head(std::string_view method, std::string_view target, const Fields& fields);
+
+// "HTTP/1.x status reason\r\n", the fields, "\r\n". `version` is Beast's: 11 or 10.
+std::string response_head(unsigned version, unsigned status, std::string_view reason, const Fields& fields);
+
+}  // namespace cppworker::http1
