@@ -27,7 +27,7 @@ struct Defaults {
     uint64_t chat_max_tokens = 256;
 };
 
-// The benchmark (§11 vLLM: 250 random words, max_tokens 500, concurrency 100, runs 2).
+// The benchmark (core/protocol.md §11 vLLM: 250 random words, max_tokens 500, concurrency 100, runs 2).
 inline constexpr uint32_t benchmark_words = 250;
 inline constexpr uint64_t benchmark_max_tokens = 500;
 
@@ -155,8 +155,9 @@ inline Sizing read_request(std::string_view payload, Api api, const Defaults& de
     return s;
 }
 
-// Workload in tokens (§11): the prompt's estimated tokens plus the tokens it may generate, for
-// every prompt and every sequence asked for.
+// Workload in tokens: the prompt's estimated tokens plus the tokens it may generate, for every
+// prompt and every sequence asked for. PyWorker's OpenAI workers count tokens (core/protocol.md
+// §11) without saying which; counting both is this plugin's choice.
 inline double workload(const Sizing& s) {
     return static_cast<double>(s.prompt_tokens + s.prompts * s.choices * s.max_tokens);
 }

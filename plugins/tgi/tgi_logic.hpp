@@ -21,7 +21,7 @@ namespace json = boost::json;
 // default_max_new_tokens), 20 before. Configurable, see README.md.
 inline constexpr uint64_t default_max_new_tokens = 100;
 
-// The benchmark (§11: max_new_tokens 128, concurrency 50; prompts of random words).
+// The benchmark (core/protocol.md §11: max_new_tokens 128, concurrency 50; prompts of random words).
 inline constexpr uint32_t benchmark_words = 250;
 inline constexpr uint64_t benchmark_max_new_tokens = 128;
 
@@ -60,7 +60,8 @@ inline uint64_t max_new_tokens(std::string_view payload, uint64_t fallback = def
     return tokens;
 }
 
-// The workload unit is the generated token (§11: parameters.max_new_tokens), as PyWorker's TGI worker.
+// The workload unit is the generated token (core/protocol.md §11: parameters.max_new_tokens), as
+// PyWorker's TGI worker.
 inline double workload(std::string_view payload, uint64_t fallback = default_max_new_tokens) {
     return static_cast<double>(max_new_tokens(payload, fallback));
 }

@@ -1,4 +1,4 @@
-// Admission and queues (protocol.md §9): 429 over the queue estimate, FIFO order, and a client
+// Admission and queues (core/protocol.md §9): 429 over the queue estimate, FIFO order, and a client
 // that leaves frees its place and is counted as cancelled.
 #include "http_client.hpp"
 #include "worker_process.hpp"

@@ -1,4 +1,4 @@
-// The worker reports to a fake autoscaler exactly what PyWorker Gen 3 would (protocol.md §2).
+// The worker reports to a fake autoscaler exactly what PyWorker Gen 3 would (core/protocol.md §2).
 #include "fake_http_server.hpp"
 #include "http_client.hpp"
 #include "worker_process.hpp"

@@ -1,5 +1,5 @@
 // Without --pubkey-file the worker fetches the autoscaler's key from REPORT_ADDR's /pubkey/ at
-// start (protocol.md §2.3, §6): from the first address only, retried after failures, and every
+// start (core/protocol.md §2.3, §6): from the first address only, retried after failures, and every
 // signed request is refused until the key is there.
 #include "fake_http_server.hpp"
 #include "http_client.hpp"

@@ -1,4 +1,4 @@
-// Readiness from the model log, the benchmark and its cache, and the health probe (§8).
+// Readiness from the model log, the benchmark and its cache, and the health probe (core/protocol.md §8).
 #include "fake_http_server.hpp"
 #include "http_client.hpp"
 #include "worker_process.hpp"

@@ -1,4 +1,4 @@
-// Sessions (protocol.md §4.5) and the self-update hook (§4.6).
+// Sessions (core/protocol.md §4.5) and the self-update hook (§4.6).
 #include "fake_http_server.hpp"
 #include "http_client.hpp"
 #include "worker_process.hpp"

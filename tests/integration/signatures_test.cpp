@@ -1,5 +1,5 @@
 // Requests signed the way Vast's autoscaler signs them pass; everything else gets what PyWorker
-// answers (protocol.md §4.2, §6).
+// answers (core/protocol.md §4.2, §6).
 #include "http_client.hpp"
 #include "signer.hpp"
 #include "worker_process.hpp"

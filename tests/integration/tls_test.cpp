@@ -1,4 +1,4 @@
-// USE_SSL: the worker serves HTTPS with the instance's certificate (protocol.md §7.2).
+// USE_SSL: the worker serves HTTPS with the instance's certificate (core/protocol.md §7.2).
 #include "http_client.hpp"
 #include "worker_process.hpp"
 

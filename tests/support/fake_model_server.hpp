@@ -77,7 +77,7 @@ private:
     uint16_t port_ = 0;
 };
 
-// A cached benchmark result (protocol.md §8.3), so that a worker not under test for readiness sends
+// A cached benchmark result (core/protocol.md §8.3), so that a worker not under test for readiness sends
 // the fake nothing of its own. Removed on destruction.
 struct CachedBenchmark {
     CachedBenchmark();

@@ -6,7 +6,7 @@ using namespace cppworker::readiness;
 
 namespace {
 
-// The actions of PyWorker's examples (protocol.md §11).
+// The actions of PyWorker's examples (core/protocol.md §11).
 LogMatcher tgi() {
     return LogMatcher({R"("message":"Connected","target":"text_generation_router")"},
                       {"Error: WebserverFailed", "Error: DownloadError", "Error: ShardCannotStart"}, {});

@@ -47,7 +47,7 @@ struct DeleteEntry {
 
 enum class Outcome { success, error, cancel };
 
-// PyWorker Gen 3's request accounting (protocol.md §9), one instance per worker, thread-safe.
+// PyWorker Gen 3's request accounting (core/protocol.md §9), one instance per worker, thread-safe.
 // A request is started once, then finished once with its outcome; or rejected instead of started.
 // Nothing is kept of a finished request but its delete entry, and that only while an autoscaler
 // is there to take it (`max_undelivered` > 0), up to that many: past it the oldest are dropped.

@@ -20,7 +20,7 @@ enum class Scheme {
 
 enum class Verdict { accepted, no_key, bad_signature, replayed };
 
-// Decides whether auth_data was signed by the autoscaler (protocol.md §6). Thread-safe. The key
+// Decides whether auth_data was signed by the autoscaler (core/protocol.md §6). Thread-safe. The key
 // may arrive after requests do (it is fetched at start); until then every check says no_key.
 // A check costs at most one RSA operation, whichever scheme signed the message, and none for a
 // url-scheme pair seen before.

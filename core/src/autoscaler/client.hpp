@@ -12,18 +12,18 @@
 namespace cppworker::autoscaler {
 
 // POSTs `body` to `path` of the first address that takes it: 3 tries per address, 10 s each, 2 s
-// apart (protocol.md §2.1). True when one answered below 400. Failures are logged through
+// apart (core/protocol.md §2.1). True when one answered below 400. Failures are logged through
 // `failures`: the first at once, then a summary a minute per address and path, then the recovery.
 boost::asio::awaitable<bool> post_with_failover(const std::vector<std::string>& addresses, const std::string& path,
                                                 const std::string& body, logging::RepeatedFailure& failures);
 
-// PyWorker Gen 3's reporting (§2.1, §2.2): /worker_status/ every second while something changed
+// PyWorker Gen 3's reporting (core/protocol.md §2.1, §2.2): /worker_status/ every second while something changed
 // and at least every 10 s, /delete_requests/ every second while requests are retired. Runs until
 // the worker stops.
 boost::asio::awaitable<void> report_status(server::ServerState& s, WorkerIdentity worker);
 boost::asio::awaitable<void> report_deletes(server::ServerState& s, WorkerIdentity worker);
 
-// The start-up error beacon (§2.1.4): one try per REPORT_ADDR address, on a loop of its own, before
+// The start-up error beacon (core/protocol.md §2.1.4): one try per REPORT_ADDR address, on a loop of its own, before
 // the worker exits. Does nothing when standalone.
 void report_startup_error(const config::Config& c, const std::string& message);
 

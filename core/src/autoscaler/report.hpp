@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-// The bodies PyWorker Gen 3 (worker 1.1.0) posts to the autoscaler (protocol.md §2.1, §2.1.4,
-// §2.2), byte for byte as Python's json.dumps prints them: aiohttp's json= uses the defaults,
+// The bodies PyWorker Gen 3 (worker 1.1.0) posts to the autoscaler (core/protocol.md §2.1, §2.1.4,
+// core/protocol.md §2.2), byte for byte as Python's json.dumps prints them: aiohttp's json= uses the defaults,
 // separators ", " and ": " and ensure_ascii. Pure functions, so whoever sends them owns the I/O.
 // A Python str cannot hold invalid UTF-8, so neither may any string given here: the body builders
 // throw std::invalid_argument for it (pyjson::json_string), and text from outside (log lines,
@@ -36,7 +36,7 @@ struct StatusInput {
     accounting::LedgerSnapshot ledger;
 };
 
-// The 17 fields of §2.1 in PyWorker's order.
+// The 17 fields of core/protocol.md §2.1 in PyWorker's order.
 std::string worker_status_body(const WorkerIdentity& worker, const StatusInput& status);
 
 std::string delete_requests_body(int64_t worker_id, std::string_view mtoken, const std::vector<int64_t>& request_idxs,
@@ -45,7 +45,7 @@ std::string delete_requests_body(int64_t worker_id, std::string_view mtoken, con
 // PyWorker sends one /delete_requests/ per outcome: (successful idxs, failed idxs), order kept.
 std::pair<std::vector<int64_t>, std::vector<int64_t>> split_deletes(const std::vector<accounting::DeleteEntry>& entries);
 
-// The minimal /worker_status/ of start_server.sh's report_error_and_exit (§2.1.4), for failures
+// The minimal /worker_status/ of start_server.sh's report_error_and_exit (core/protocol.md §2.1.4), for failures
 // before the worker can report normally.
 std::string startup_error_body(int64_t id, std::string_view mtoken, std::string_view version,
                                std::string_view error_msg, std::string_view url);

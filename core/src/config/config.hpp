@@ -34,7 +34,7 @@ struct Config {
     std::optional<std::filesystem::path> port_file;
     std::string log_level = "info";
 
-    // Request path (protocol.md §4, §6).
+    // Request path (core/protocol.md §4, §6).
     bool unsecured = false;                       // UNSECURED: no signature checks, bare payloads allowed
     std::optional<std::filesystem::path> pubkey_file;  // else fetched from REPORT_ADDR/pubkey/
     std::string auth_scheme = "any";              // "url" (Gen 3 1.1.0), "fields" (1.0.0 / Gen 2) or "any"
@@ -47,7 +47,7 @@ struct Config {
     std::chrono::milliseconds upstream_connect_timeout{10'000};  // then 504
     std::chrono::milliseconds upstream_timeout{600'000};         // for an answer to start, then between reads
 
-    // Autoscaler reporting and readiness (protocol.md §2, §7, §8).
+    // Autoscaler reporting and readiness (core/protocol.md §2, §7, §8).
     std::optional<int64_t> container_id;          // CONTAINER_ID: the worker's id in reports
     std::string public_ip;                        // PUBLIC_IPADDR
     std::string external_port;                    // VAST_TCP_PORT_<WORKER_PORT>

@@ -25,8 +25,8 @@ std::optional<double> read_benchmark_cache(const std::filesystem::path& file);
 void write_benchmark_cache(const std::filesystem::path& file, double max_perf);
 
 // Plugin-made payloads through the plugin's request path: one warm-up, then runs x concurrency
-// (protocol.md §8.3). Uses the cache when there is one. Sets an error and returns 0 when nothing
-// succeeded or the plugin has no benchmark.
+// (core/protocol.md §8.3). Uses the cache when there is one. Sets an error and returns 0 when nothing
+// succeeded; a plugin without a benchmark gets 0 and a warning (it is never sent work).
 boost::asio::awaitable<double> run_benchmark(server::ServerState& s);
 
 }  // namespace cppworker::readiness

@@ -10,7 +10,7 @@ enum class LogAction { none, loaded, error, info };
 
 // The worker's log actions (PyWorker's LogActionConfig): which model-log line means "loaded",
 // "errored" or "worth echoing". Matching is by substring containment, not by prefix as the docs
-// say (protocol.md §14 item 1), testing every on_load pattern, then every on_error, then every
+// say (core/protocol.md §14 item 1), testing every on_load pattern, then every on_error, then every
 // on_info, in the order given.
 //
 // Only the first hit is reported. PyWorker keeps testing after a load or info hit and stops only

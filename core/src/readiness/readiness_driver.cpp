@@ -25,7 +25,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Probes the model server every 10 s (§8.4). Failures before the first success are the model
+// Probes the model server every 10 s (core/protocol.md §8.4). Failures before the first success are the model
 // still starting; after it, they are an error.
 asio::awaitable<void> probe_health(server::ServerState& s, upstream::Url url, std::shared_ptr<std::atomic<bool>> healthy) {
     for (;;) {

@@ -6,7 +6,7 @@
 
 namespace cppworker::readiness {
 
-// Brings the backend to "loaded" the way PyWorker does (protocol.md §8): from the model log's
+// Brings the backend to "loaded" the way PyWorker does (core/protocol.md §8): from the model log's
 // load line when the plugin gives patterns and MODEL_LOG is set, else from the plugin's `ready`
 // hook; then the benchmark, the first healthy probe, the public key; then loadtime and max_perf.
 // Keeps watching the log for error lines and probing health afterwards. Runs until the worker

@@ -6,7 +6,7 @@
 
 namespace cppworker::readiness {
 
-// What the autoscaler is told about the backend (protocol.md §2.1, §8): loaded with its load
+// What the autoscaler is told about the backend (core/protocol.md §2.1, §8): loaded with its load
 // time and benchmarked throughput, or failed with a message that, once set, stays. Thread-safe.
 class ReadinessState {
 public:

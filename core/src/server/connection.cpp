@@ -374,7 +374,7 @@ awaitable<bool> refuse(Connection<Stream>& c, const Request& req, requests::Requ
     co_return co_await write_reply(c, req, reply, keep_alive);
 }
 
-// The request path of protocol.md §4.2: envelope, workload, session, signature, admission, queue,
+// The request path of core/protocol.md §4.2: envelope, workload, session, signature, admission, queue,
 // then the plugin. Everything the request holds belongs to its scope.
 template <class Stream>
 awaitable<bool> serve_plugin_route(Connection<Stream>& c, const Request& req, uint32_t route_index, std::string_view path,

@@ -8,7 +8,7 @@
 
 namespace cppworker::server {
 
-// POST paths the core answers itself: the session API (§4.5) and the self-update hook (§4.6).
+// POST paths the core answers itself: the session API (core/protocol.md §4.5) and the self-update hook (§4.6).
 bool is_core_post_path(std::string_view path);
 CoreReply answer_core_post(ServerState& s, std::string_view path, std::string_view body,
                            std::string_view authorization);

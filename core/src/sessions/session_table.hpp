@@ -29,7 +29,7 @@ struct Session {
     std::vector<std::weak_ptr<requests::PendingRequest>> requests;
 };
 
-// Open sessions (protocol.md §4.5). Thread-safe; time is passed in, so tests control it.
+// Open sessions (core/protocol.md §4.5). Thread-safe; time is passed in, so tests control it.
 class SessionTable {
 public:
     // `max_sessions` <= 0: PyWorker's Backend default, which refuses every session.
@@ -56,7 +56,7 @@ private:
     std::map<std::string, Session> open_;
 };
 
-// The JSON the on-close callback POSTs (§4.5): a copy of the payload if it is an object, {} for
+// The JSON the on-close callback POSTs (core/protocol.md §4.5): a copy of the payload if it is an object, {} for
 // null, {"payload": x} otherwise; "session_id" added unless present.
 boost::json::object on_close_body(const Session& s);
 

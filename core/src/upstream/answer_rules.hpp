@@ -4,7 +4,7 @@
 
 namespace cppworker::upstream {
 
-// Whether the model server's answer streams, by PyWorker's rules (protocol.md §4.4): an SSE,
+// Whether the model server's answer streams, by PyWorker's rules (core/protocol.md §4.4): an SSE,
 // NDJSON or JSON-lines content type, one that names "stream", or chunked transfer.
 bool is_streaming_answer(std::string_view content_type, bool chunked);
 

@@ -69,7 +69,7 @@ TEST_CASE("forwarding: a whole answer keeps the model server's status and body, 
         CHECK(res.header("content-type").starts_with("application/json"));
         CHECK(json::parse(res.body).as_object().at("generated_text").as_string() == " tok0 tok1 tok2");
     }
-    // The model server's own refusal passes through, and counts as served (protocol.md §4.3).
+    // The model server's own refusal passes through, and counts as served (core/protocol.md §4.3).
     const auto invalid = http(w.port(), "POST", "/relay", R"({"target": "/generate", "body": {"inputs": "x", "parameters": {"max_new_tokens": 0}}})");
     CHECK(invalid.status == 422);
     CHECK(json::parse(invalid.body).as_object().at("error_type") == "validation");

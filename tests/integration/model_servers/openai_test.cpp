@@ -144,7 +144,7 @@ TEST_CASE("openai: ready after vLLM's start-up line and a benchmark through /v1/
                     {{"UNSECURED", "true"}, {"MODEL_SERVER_URL", fake.url()}, {"MODEL_LOG", fake.log_path().string()}});
     CHECK(http(w.port(), "GET", "/readyz").status == 503);
     REQUIRE(wait_ready(w.port(), 200));
-    // A warm-up and 2 runs of 100 (§11), 250 random words and max_tokens 500 each.
+    // A warm-up and 2 runs of 100 (core/protocol.md §11), 250 random words and max_tokens 500 each.
     const auto stats = fake.stats();
     CHECK(stat(stats, "requests") == 1 + 2 * 100);
     CHECK(stat(stats.at("paths").as_object(), "/v1/completions") == 1 + 2 * 100);

@@ -151,7 +151,7 @@ TEST_CASE("tgi: ready after TGI's Connected line and a benchmark through /genera
     CHECK(http(w.port(), "GET", "/readyz").status == 503);
     REQUIRE(wait_ready(w.port(), 200));
     CHECK(w.log().find("model log says loaded") != std::string::npos);
-    // A warm-up and 8 runs of 50 (§11), each 128 tokens of random words, all through the plugin.
+    // A warm-up and 8 runs of 50 (core/protocol.md §11), each 128 tokens of random words, all through the plugin.
     const auto stats = fake.stats();
     CHECK(stat(stats, "requests") == 1 + 8 * 50);
     CHECK(stat(stats.at("paths").as_object(), "/generate") == 1 + 8 * 50);
