@@ -1,15 +1,38 @@
 #!/usr/bin/env bash
-# Installs the build into a scratch prefix, builds tests/package/echo against that install only,
-# and serves one request with the installed worker and the out-of-tree plugin.
+# Installs the build into a scratch prefix and checks what a third party gets from it:
+# find_package(cppworker 0.3) takes the package and refuses other minor versions; an out-of-tree
+# plugin (tests/package/echo, no C++ standard of its own) builds against that install only and is
+# served by the installed worker; the installed worker runs its default plugin with no arguments.
 # Usage: check_package.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1 src=$2
 scratch=$(mktemp -d)
 worker_pid=
-cleanup() { [ -n "$worker_pid" ] && kill "$worker_pid" 2>/dev/null; rm -rf "$scratch"; }
+stop_worker() {
+  if [ -n "$worker_pid" ]; then kill "$worker_pid" 2>/dev/null || true; wait "$worker_pid" 2>/dev/null || true; fi
+  worker_pid=
+}
+cleanup() { stop_worker; rm -rf "$scratch"; }
 trap cleanup EXIT
 
 cmake --install "$build" --prefix "$scratch/prefix" >/dev/null
+
+for plugin in hello_world hello_c tgi openai comfyui sdauto; do
+  [ -f "$scratch/prefix/lib/cppworker/plugins/$plugin.so" ] || { echo "not installed: $plugin.so" >&2; exit 1; }
+done
+
+# Another minor version is refused: before 1.0 a minor release may break the package.
+for wanted in 0.2 0.4; do
+  mkdir -p "$scratch/wants-$wanted"
+  printf 'cmake_minimum_required(VERSION 3.25)\nproject(wants LANGUAGES CXX)\nfind_package(cppworker %s REQUIRED)\n' \
+    "$wanted" >"$scratch/wants-$wanted/CMakeLists.txt"
+  if cmake -S "$scratch/wants-$wanted" -B "$scratch/wants-$wanted/build" -DCMAKE_PREFIX_PATH="$scratch/prefix" \
+    >/dev/null 2>&1; then
+    echo "find_package(cppworker $wanted) accepted the installed package" >&2
+    exit 1
+  fi
+done
+
 cmake -S "$src/tests/package/echo" -B "$scratch/echo" -G Ninja -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null
 cmake --build "$scratch/echo" >/dev/null
 plugin="$scratch/echo/echo.so"
@@ -20,16 +43,32 @@ if [ "$exports" != "cppworker_plugin " ]; then
   exit 1
 fi
 
-"$scratch/prefix/bin/cppworker" --plugin "$plugin" --listen 127.0.0.1 --port 0 \
-  --port-file "$scratch/port" 2>"$scratch/log" &
-worker_pid=$!
-for _ in $(seq 100); do [ -s "$scratch/port" ] && break; sleep 0.1; done
-[ -s "$scratch/port" ] || { echo "worker did not start:" >&2; cat "$scratch/log" >&2; exit 1; }
+# start_worker PORT_FILE ARGS...: the installed worker in the background, once it listens.
+start_worker() {
+  local port_file=$1; shift
+  env -u BACKEND -u PLUGIN_PATH -u CPPWORKER_PLUGIN_DIR "$scratch/prefix/bin/cppworker" --listen 127.0.0.1 --port 0 \
+    --port-file "$port_file" "$@" 2>"$port_file.log" &
+  worker_pid=$!
+  for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.1; done
+  [ -s "$port_file" ] || { echo "worker did not start:" >&2; cat "$port_file.log" >&2; exit 1; }
+}
 
-answer=$(curl -s -X POST "http://127.0.0.1:$(cat "$scratch/port")/echo" -d '{"payload": {"said": "hi"}}')
-if [ "$answer" != '{"said":"hi"}' ]; then
-  echo "unexpected answer: $answer" >&2
-  cat "$scratch/log" >&2
-  exit 1
-fi
-echo "out-of-tree echo plugin served: $answer"
+# expect NAME PORT_FILE PATH BODY ANSWER
+expect() {
+  local answer
+  answer=$(curl -s -X POST "http://127.0.0.1:$(cat "$2")$3" -d "$4")
+  if [ "$answer" != "$5" ]; then
+    echo "$1: unexpected answer: $answer" >&2
+    cat "$2.log" >&2
+    exit 1
+  fi
+  echo "$1: $answer"
+}
+
+start_worker "$scratch/echo-port" --plugin "$plugin"
+expect "out-of-tree echo plugin" "$scratch/echo-port" /echo '{"payload": {"said": "hi"}}' '{"said":"hi"}'
+stop_worker
+
+start_worker "$scratch/default-port"
+expect "installed worker with its defaults" "$scratch/default-port" /increment '{"payload": {"amount": 2}}' \
+  '{"value":2}'
