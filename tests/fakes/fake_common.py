@@ -98,6 +98,10 @@ class State:
         self.start_failed = False
         # Gauges, not counters: a reset must not lose track of a request still finishing.
         self.in_flight = 0
+        # Jobs a fake with a job queue holds from their arrival until their answer is ready, before
+        # it is written: the overlap the model server's queue sees. in_flight also covers writing
+        # the answer, which a client that already has it does not wait for.
+        self.jobs = 0
         # Bumped by every reset. A request counts its completion or disconnect only in the epoch it
         # began in: a client can read a whole answer and ask for a reset before the handler thread
         # that wrote it has counted it, and that late count must not land in the fresh counters.
@@ -114,6 +118,7 @@ class State:
         self.connections_total = 0
         self.idle_closes = 0
         self.in_flight_max = self.in_flight
+        self.jobs_max = self.jobs
         self.other_requests = 0
         self.stream_bytes = 0
         self.write_stalls = 0
@@ -134,6 +139,7 @@ class State:
                 "connections_total": self.connections_total,
                 "idle_closes": self.idle_closes,
                 "in_flight_max": self.in_flight_max,
+                "jobs_max": self.jobs_max,
                 "other_requests": self.other_requests,
                 "stream_bytes": self.stream_bytes,
                 "write_stalls": self.write_stalls,

@@ -305,6 +305,9 @@ class FakeSDAuto(FakeServer):
 
         with self.progress_lock:
             self.job_count += 1
+        with self.state.lock:
+            self.state.jobs += 1
+            self.state.jobs_max = max(self.state.jobs_max, self.state.jobs)
         try:
             if not self.queue_lock.acquire(gone):
                 raise Disconnected()
@@ -327,6 +330,8 @@ class FakeSDAuto(FakeServer):
         finally:
             with self.progress_lock:
                 self.job_count -= 1
+            with self.state.lock:
+                self.state.jobs -= 1
 
         seed = req["seed"] if req["seed"] not in (None, -1) else random.randint(0, 2**32 - 1)
         subseed = req["subseed"] if req["subseed"] not in (None, -1) else random.randint(0, 2**32 - 1)
