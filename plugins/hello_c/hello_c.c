@@ -1,14 +1,19 @@
-/* The hello_world counter in plain C99: proof that the plugin ABI needs no C++. */
+/* The hello_world counter in C99, with a POSIX mutex: proof that the plugin ABI needs no C++, and
+ * that a C plugin validates and reads its payload through the host's json_get, with no JSON
+ * library of its own and no limit on the payload's size. */
 #include <cppworker/plugin.h>
 
-#include <stdatomic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+enum route { increment, value };
+
 typedef struct counter {
     const cppw_host_services* host;
-    atomic_llong value;
+    pthread_mutex_t lock;
+    long long value;
 } counter;
 
 static cppw_str str(const char* s) {
@@ -17,64 +22,81 @@ static cppw_str str(const char* s) {
 }
 
 static cppw_status init(const cppw_host_services* host, void** state, cppw_error_buf error) {
+    if (!CPPW_HAS_SERVICE(host, json_get)) {
+        snprintf(error.data, error.capacity, "hello_c needs a host with ABI 1.3 (json_get); this one has 1.%u",
+                 (unsigned)host->abi_minor);
+        return CPPW_UNSUPPORTED;
+    }
     counter* c = malloc(sizeof *c);
-    if (c == NULL) {
+    if (c == NULL || pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(c);
         snprintf(error.data, error.capacity, "out of memory");
         return CPPW_ERROR;
     }
     c->host = host;
-    atomic_init(&c->value, 0);
+    c->value = 0;
     *state = c;
     host->log(host->host, CPPW_LOG_INFO, str("hello_c ready"));
     return CPPW_OK;
 }
 
-static cppw_status answer_value(counter* c, cppw_request_id id, long long value) {
+/* The payload's "amount", if it is an integer. */
+static int read_amount(const counter* c, cppw_str payload, long long* amount) {
+    cppw_json_value v;
+    v.struct_size = sizeof v;
+    if (c->host->json_get(payload, str("/amount"), &v, NULL, 0) != CPPW_OK) return 0;
+    if (v.type != CPPW_JSON_NUMBER || !v.is_integer) return 0;
+    *amount = v.integer;
+    return 1;
+}
+
+/* Runs before the request is admitted, and a refusal here is a 422: so it also validates. */
+static cppw_status workload(void* state, const cppw_request_info* request, double* work, cppw_error_buf error) {
+    long long amount;
+    *work = 1.0;
+    if (request->route_index == increment && !read_amount(state, request->payload, &amount)) {
+        snprintf(error.data, error.capacity, "payload needs \"amount\" as an integer");
+        return CPPW_INVALID_ARGUMENT;
+    }
+    return CPPW_OK;
+}
+
+static long long add(counter* c, long long amount) {
+    pthread_mutex_lock(&c->lock);
+    c->value += amount;
+    const long long now = c->value;
+    pthread_mutex_unlock(&c->lock);
+    return now;
+}
+
+static cppw_status answer_value(const counter* c, cppw_request_id id, long long value_now) {
     char body[64];
-    const int n = snprintf(body, sizeof body, "{\"value\": %lld}", value);
+    const int n = snprintf(body, sizeof body, "{\"value\": %lld}", value_now);
     cppw_response r = {sizeof r, 200, 0, str("application/json"), NULL, 0, {body, (size_t)n}};
     return c->host->respond(c->host->host, id, &r);
 }
 
-/* Finds "amount": <integer> in the payload; enough JSON for a counter. */
-static int parse_amount(cppw_str payload, long long* amount) {
-    char text[256];
-    if (payload.size >= sizeof text) return 0;
-    memcpy(text, payload.data, payload.size);
-    text[payload.size] = '\0';
-    const char* key = strstr(text, "\"amount\"");
-    if (key == NULL) return 0;
-    const char* colon = strchr(key, ':');
-    if (colon == NULL) return 0;
-    char* end;
-    *amount = strtoll(colon + 1, &end, 10);
-    return end != colon + 1;
-}
-
 static cppw_status handle(void* state, const cppw_request_info* request, cppw_error_buf error) {
     counter* c = state;
-    if (request->route_index == 1) return answer_value(c, request->id, atomic_load(&c->value)), CPPW_OK;
-    long long amount;
-    if (!parse_amount(request->payload, &amount)) {
-        snprintf(error.data, error.capacity, "payload needs an integer \"amount\"");
+    long long amount = 0;
+    if (request->route_index == increment && !read_amount(c, request->payload, &amount)) {
+        snprintf(error.data, error.capacity, "payload needs \"amount\" as an integer");  /* workload checked it */
         return CPPW_INVALID_ARGUMENT;
     }
-    answer_value(c, request->id, atomic_fetch_add(&c->value, amount) + amount);
+    answer_value(c, request->id, add(c, amount));
     return CPPW_OK;
 }
 
-static void finalize(void* state) { free(state); }
+static void finalize(void* state) {
+    counter* c = state;
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
 
 static const cppw_route routes[] = {
-    {sizeof(cppw_route), CPPW_METHOD_POST, "/increment", CPPW_CONCURRENCY_PARALLEL, 0, 0, -1.0},
-    {sizeof(cppw_route), CPPW_METHOD_GET, "/value", CPPW_CONCURRENCY_PARALLEL, 0, 0, -1.0},
+    CPPW_ROUTE(CPPW_METHOD_POST, "/increment"),
+    CPPW_ROUTE(CPPW_METHOD_GET, "/value"),
 };
 
-CPPW_DEFINE_PLUGIN = {
-    CPPW_PLUGIN_MAGIC, CPPW_ABI_MAJOR, CPPW_ABI_MINOR, sizeof(cppw_plugin_descriptor),
-    sizeof routes / sizeof routes[0], routes, sizeof(cppw_route), 0,
-    "hello_c", "1.0.0",
-    init, NULL, NULL, handle, NULL, finalize,
-    NULL, NULL,
-    NULL,
-};
+CPPW_DEFINE_PLUGIN = CPPW_PLUGIN("hello_c", "1.1.0", routes, .init = init, .workload = workload, .handle = handle,
+                                 .finalize = finalize);

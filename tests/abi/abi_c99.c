@@ -35,6 +35,26 @@ CPPW_DEFINE_PLUGIN = {
     NULL,
 };
 
+/* The C helpers build, in C99, what the positional initializers above spell out. */
+static const cppw_route helper_routes[] = {
+    CPPW_ROUTE(CPPW_METHOD_POST, "/run"),
+    CPPW_ROUTE_WITH(CPPW_METHOD_GET, "/slow", CPPW_CONCURRENCY_LIMIT, 2, CPPW_ROUTE_BLOCKING, 30.0),
+};
+static const cppw_plugin_descriptor made_with_helpers =
+    CPPW_PLUGIN("abi_c99", "1.0.0", helper_routes, .handle = handle);
+
+static int helpers_agree(void) {
+    const cppw_route* slow = &made_with_helpers.routes[1];
+    return made_with_helpers.magic == CPPW_PLUGIN_MAGIC && made_with_helpers.abi_major == CPPW_ABI_MAJOR &&
+           made_with_helpers.abi_minor == CPPW_ABI_MINOR &&
+           made_with_helpers.struct_size == sizeof(cppw_plugin_descriptor) && made_with_helpers.route_count == 2 &&
+           made_with_helpers.route_struct_size == sizeof(cppw_route) && made_with_helpers.handle == handle &&
+           made_with_helpers.init == NULL && strcmp(made_with_helpers.name, "abi_c99") == 0 &&
+           memcmp(&made_with_helpers.routes[0], &routes[0], sizeof(cppw_route)) == 0 &&
+           slow->method == CPPW_METHOD_GET && slow->concurrency == CPPW_CONCURRENCY_LIMIT && slow->limit == 2 &&
+           slow->flags == CPPW_ROUTE_BLOCKING && slow->max_queue_time == 30.0;
+}
+
 #define ABI_C_ENTRY(expr) expr,
 #define ABI_NAME_ENTRY(expr) #expr,
 static const size_t c_layout[] = {CPPW_ABI_LAYOUT(ABI_C_ENTRY)};
@@ -46,6 +66,10 @@ int main(void) {
     /* A host identifies a plugin by these bytes in memory, whatever the machine's byte order. */
     if (memcmp(&cppworker_plugin.magic, "CPPWRKR\1", 8) != 0) {
         fprintf(stderr, "the descriptor does not start with \"CPPWRKR\\1\" in memory\n");
+        ++failures;
+    }
+    if (!helpers_agree()) {
+        fprintf(stderr, "CPPW_PLUGIN / CPPW_ROUTE built another descriptor than the one spelled out\n");
         ++failures;
     }
     if (cppw_abi_cpp_layout_count != sizeof c_layout / sizeof c_layout[0]) {

@@ -55,6 +55,14 @@
     X(offsetof(cppw_host_services, is_cancelled))           \
     X(offsetof(cppw_host_services, forward))                \
     X(offsetof(cppw_host_services, payload))                \
+    X(offsetof(cppw_host_services, json_get))               \
+    X(sizeof(cppw_json_value))                              \
+    X(offsetof(cppw_json_value, type))                      \
+    X(offsetof(cppw_json_value, boolean))                   \
+    X(offsetof(cppw_json_value, is_integer))                \
+    X(offsetof(cppw_json_value, integer))                   \
+    X(offsetof(cppw_json_value, number))                    \
+    X(offsetof(cppw_json_value, text_size))                 \
     X(sizeof(cppw_readiness))                               \
     X(offsetof(cppw_readiness, benchmark_runs))             \
     X(offsetof(cppw_readiness, load_patterns))              \

@@ -41,16 +41,43 @@ TEST_CASE("hello_c, written in plain C, serves the same counter", "[integration]
     CHECK(http(w.port(), "POST", "/increment", R"({"payload": {"amount": 5}})").body == R"({"value": 5})");
     CHECK(http(w.port(), "POST", "/increment", R"({"payload": {"amount": -2}})").body == R"({"value": 3})");
     CHECK(http(w.port(), "GET", "/value").body == R"({"value": 3})");
+}
 
-    auto bad = http(w.port(), "POST", "/increment", R"({"payload": {"count": 1}})");
-    CHECK(bad.status == 500);
-    CHECK_THAT(bad.body, Catch::Contains("needs an integer"));
+TEST_CASE("hello_c refuses a payload without an integer amount with 422, before it is admitted",
+          "[integration][hello]") {
+    WorkerProcess w(artifact(HELLO_C_PLUGIN));
+    for (const char* body : {R"({"payload": {"count": 1}})", R"({"payload": {"amount": "two"}})",
+                             R"({"payload": {"amount": 1.5}})", R"({"payload": {"amount": null}})"}) {
+        INFO(body);
+        const auto bad = http(w.port(), "POST", "/increment", body);
+        CHECK(bad.status == 422);
+        CHECK_THAT(bad.body, Catch::Contains(R"(payload needs \"amount\" as an integer)"));
+    }
+    CHECK(http(w.port(), "GET", "/value").body == R"({"value": 0})");
+}
+
+TEST_CASE("hello_c takes a payload of any size", "[integration][hello]") {
+    WorkerProcess w(artifact(HELLO_C_PLUGIN));
+    // The amount comes after 3 kB of other fields (the old plugin read at most 255 bytes).
+    const std::string padding(3000, 'x');
+    const auto r = http(w.port(), "POST", "/increment",
+                        R"({"payload": {"note": ")" + padding + R"(", "amount": 7}})");
+    CHECK(r.status == 200);
+    CHECK(r.body == R"({"value": 7})");
+}
+
+TEST_CASE("a plugin built against ABI 1.2 loads and serves on a 1.3 host", "[integration][abi]") {
+    WorkerProcess w(artifact(ZOO_ABI_1_2_PLUGIN));
+    CHECK(w.log().find("plugin zoo_abi_1_2 1.2.0") != std::string::npos);
+    const auto r = http(w.port(), "POST", "/run", R"({"payload": {}})");
+    CHECK(r.status == 200);
+    CHECK(r.body == R"({"host_abi": "1.3"})");
 }
 
 TEST_CASE("BACKEND picks the plugin by name from the plugin directory", "[integration][config]") {
     const auto dir = std::filesystem::path(artifact(HELLO_C_PLUGIN)).parent_path().string();
     WorkerProcess w("", {}, {{"BACKEND", "hello_c"}, {"CPPWORKER_PLUGIN_DIR", dir}});
-    CHECK(w.log().find("plugin hello_c 1.0.0") != std::string::npos);
+    CHECK(w.log().find("plugin hello_c 1.1.0") != std::string::npos);
     CHECK(http(w.port(), "GET", "/value").body == R"({"value": 0})");
 }
 

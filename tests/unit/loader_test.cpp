@@ -185,7 +185,7 @@ TEST_CASE("loader: hello_c loads with its routes and answers through the host", 
     Worker w("hello_c", HELLO_C);
     const auto& shape = w.plugin->shape();
     CHECK(shape.name == "hello_c");
-    CHECK(shape.version == "1.0.0");
+    CHECK(shape.version == "1.1.0");
     CHECK(shape.abi_minor == CPPW_ABI_MINOR);
     REQUIRE(shape.routes.size() == 2);
     CHECK(shape.routes[0].method == CPPW_METHOD_POST);
@@ -201,6 +201,14 @@ TEST_CASE("loader: hello_c loads with its routes and answers through the host", 
     REQUIRE(events.size() == 1);
     CHECK(events[0].answer.status == 200);
     CHECK(events[0].answer.body == R"({"value": 2})");
+
+    // It sizes and validates in its workload hook, through the host's json_get.
+    double workload = 0;
+    CHECK_FALSE(w.plugin->workload(request_info(request->id(), 0, "/increment", R"({"amount": 2})"), workload));
+    CHECK(workload == 1.0);
+    const auto refused = w.plugin->workload(request_info(request->id(), 0, "/increment", R"({"amount": "2"})"), workload);
+    REQUIRE(refused.has_value());
+    CHECK(*refused == R"(payload needs "amount" as an integer)");
 }
 
 TEST_CASE("loader: hello_world loads with its routes", "[loader]") {

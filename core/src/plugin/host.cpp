@@ -1,5 +1,6 @@
 #include "plugin/host.hpp"
 
+#include "plugin/json_pointer.hpp"
 #include "plugin/plugin_sink.hpp"
 #include "upstream/relay_sink.hpp"
 
@@ -213,7 +214,8 @@ Host::Host(std::string plugin_name, std::map<std::string, std::string, std::less
                                    &plugin::is_cancelled,
                                    &plugin::forward,
                                    &plugin::metric,
-                                   &plugin::payload};
+                                   &plugin::payload,
+                                   &plugin::json_get};
 }
 
 const std::string* Host::config(std::string_view key) {

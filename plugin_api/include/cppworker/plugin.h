@@ -1,5 +1,5 @@
 /*
- * cppworker plugin ABI, version 1 (minor 2).
+ * cppworker plugin ABI, version 1 (minor 3).
  *
  * A backend plugin is a shared object that exports exactly one symbol, the data object
  * `cppworker_plugin` of type `cppw_plugin_descriptor`. The host reads and checks that descriptor
@@ -56,7 +56,7 @@ extern "C" {
 #endif
 
 #define CPPW_ABI_MAJOR 1
-#define CPPW_ABI_MINOR 2
+#define CPPW_ABI_MINOR 3
 
 /* "CPPWRKR\1": the first eight bytes of every descriptor. */
 #define CPPW_PLUGIN_MAGIC UINT64_C(0x01524B5257505043)
@@ -278,6 +278,30 @@ typedef struct cppw_forward {
 } cppw_forward;
 
 /* ---------------------------------------------------------------------------------------------- */
+/* Reading JSON without a JSON library (ABI 1.3)                                                  */
+
+typedef enum cppw_json_type {
+    CPPW_JSON_MISSING = 0, /* nothing at that pointer */
+    CPPW_JSON_NULL = 1,
+    CPPW_JSON_BOOL = 2,
+    CPPW_JSON_NUMBER = 3,
+    CPPW_JSON_STRING = 4,
+    CPPW_JSON_ARRAY = 5,
+    CPPW_JSON_OBJECT = 6
+} cppw_json_type;
+
+/* What json_get found. Set struct_size to sizeof(cppw_json_value) before the call. */
+typedef struct cppw_json_value {
+    uint32_t struct_size;
+    uint32_t type;             /* a cppw_json_type */
+    int32_t boolean;           /* BOOL: 0 or 1 */
+    int32_t is_integer;        /* NUMBER: 1 when it is a whole number that fits in int64_t */
+    int64_t integer;           /* NUMBER with is_integer */
+    double number;             /* NUMBER, integers included */
+    size_t text_size;          /* bytes of the value's text (see json_get), without the NUL */
+} cppw_json_value;
+
+/* ---------------------------------------------------------------------------------------------- */
 /* Host services                                                                                  */
 
 typedef struct cppw_host_services {
@@ -333,7 +357,25 @@ typedef struct cppw_host_services {
 
     /* ABI 1.1. Used inside the `benchmark` hook only: the JSON text of one request payload. */
     cppw_status (*payload)(cppw_payload_sink* sink, cppw_str json);
+
+    /* ABI 1.3 (absent before: check with CPPW_HAS_SERVICE). Read the value at `pointer` (RFC 6901:
+     * "" is the whole document, "/parameters/max_new_tokens" a member of a member, "/prompts/0" an
+     * element) in the JSON text `json`, typically a request's payload. Fills `value`, and writes the
+     * value's text into `text` (NUL-terminated, truncated to `capacity`): a string unescaped
+     * (UTF-8), anything else as compact JSON. `value->text_size` says how long the whole text is,
+     * so a plugin can call again with a larger buffer; `text` may be NULL when `capacity` is 0.
+     * Returns CPPW_OK (a missing member is CPPW_OK with type CPPW_JSON_MISSING), or
+     * CPPW_INVALID_ARGUMENT when `json` is not JSON, the pointer is malformed (it must be empty or
+     * start with '/'; '~' only as ~0 or ~1), or `value` is NULL or too small. Any thread; parses
+     * `json` on each call. */
+    cppw_status (*json_get)(cppw_str json, cppw_str pointer, cppw_json_value* value, char* text, size_t capacity);
 } cppw_host_services;
+
+/* Whether the host offers a service added in a later minor: its table is long enough to hold the
+ * field, and the field is set. E.g. CPPW_HAS_SERVICE(services, json_get). */
+#define CPPW_HAS_SERVICE(services, field)                                                          \
+    ((services)->struct_size >= offsetof(cppw_host_services, field) + sizeof((services)->field) && \
+     (services)->field != NULL)
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Hooks                                                                                          */
@@ -407,6 +449,30 @@ typedef struct cppw_plugin_descriptor {
     const char* model_server_url;    /* optional: base URL used when MODEL_SERVER_URL is unset,
                                       * e.g. "http://127.0.0.1:5001"; NULL: none */
 } cppw_plugin_descriptor;
+
+/* Helpers for C (C99) and C++ alike.
+ *
+ * A route that runs every request at once, with no queue limit:
+ *     CPPW_ROUTE(CPPW_METHOD_POST, "/generate")
+ * One with its concurrency, limit, flags and max_queue_time (seconds; < 0: none):
+ *     CPPW_ROUTE_WITH(CPPW_METHOD_POST, "/txt2img", CPPW_CONCURRENCY_FIFO, 0, CPPW_ROUTE_BLOCKING, 30.0)
+ *
+ * The descriptor, with the fixed fields filled in: name, version and a routes array, then the
+ * hooks as designated initializers, in the order the struct declares them (C++ requires it):
+ *     static const cppw_route routes[] = {CPPW_ROUTE(CPPW_METHOD_POST, "/count")};
+ *     CPPW_DEFINE_PLUGIN = CPPW_PLUGIN("counter", "1.0.0", routes, .init = init, .workload = workload,
+ *                                      .handle = handle, .finalize = finalize);
+ * Hooks left out are NULL. In C++, GCC's -Wmissing-field-initializers (part of -Wextra) names each
+ * one left out; the C++ SDK (plugin.hpp) builds the descriptor for you instead.
+ */
+#define CPPW_ROUTE_WITH(method_, path_, concurrency_, limit_, flags_, max_queue_time_) \
+    {sizeof(cppw_route), (method_), (path_), (concurrency_), (limit_), (flags_), (max_queue_time_)}
+#define CPPW_ROUTE(method_, path_) CPPW_ROUTE_WITH(method_, path_, CPPW_CONCURRENCY_PARALLEL, 0, 0, -1.0)
+#define CPPW_PLUGIN(name_, version_, routes_, ...)                                                 \
+    {.magic = CPPW_PLUGIN_MAGIC, .abi_major = CPPW_ABI_MAJOR, .abi_minor = CPPW_ABI_MINOR,         \
+     .struct_size = sizeof(cppw_plugin_descriptor),                                                \
+     .route_count = (uint32_t)(sizeof(routes_) / sizeof((routes_)[0])), .routes = (routes_),       \
+     .route_struct_size = sizeof(cppw_route), .name = (name_), .version = (version_), __VA_ARGS__}
 
 /* Define the exported descriptor in a plugin:  CPPW_DEFINE_PLUGIN = { CPPW_PLUGIN_MAGIC, ... }; */
 #ifdef __cplusplus
