@@ -2,7 +2,8 @@
 # Installs the build into a scratch prefix and checks what a third party gets from it:
 # find_package(cppworker 0.3) takes the package and refuses other minor versions; an out-of-tree
 # plugin (tests/package/echo, no C++ standard of its own) builds against that install only and is
-# served by the installed worker; the installed worker runs its default plugin with no arguments.
+# served by the installed worker; the installed worker runs its default plugin with no arguments;
+# the installed examples build on their own.
 # Usage: check_package.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1 src=$2
@@ -72,3 +73,14 @@ stop_worker
 start_worker "$scratch/default-port"
 expect "installed worker with its defaults" "$scratch/default-port" /increment '{"payload": {"amount": 2}}' \
   '{"value":2}'
+stop_worker
+
+# The installed examples build as they are, against the installed package only.
+for example in hello_world hello_c; do
+  cmake -S "$scratch/prefix/share/cppworker/examples/$example" -B "$scratch/example-$example" -G Ninja \
+    -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null
+  cmake --build "$scratch/example-$example" >/dev/null
+done
+start_worker "$scratch/example-port" --plugin "$scratch/example-hello_c/hello_c.so"
+expect "installed hello_c example, built on its own" "$scratch/example-port" /increment \
+  '{"payload": {"amount": 3}}' '{"value": 3}'
