@@ -313,12 +313,16 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         const bool whole = op->sink->keeps_whole_body();
 
         // None at all for a body-less answer.
+        // Weak: a forward still suspended when the worker stops is destroyed with its event loop,
+        // after the forwarder is gone; its buffer then just goes.
         struct PieceLease {
-            Impl& impl;
+            std::weak_ptr<Impl> impl;
             std::size_t loop;
             std::unique_ptr<char[]> piece;
-            ~PieceLease() { impl.give_back_piece(loop, std::move(piece)); }
-        } lease{*this, op->loop, parser->is_done() ? nullptr : take_piece(op->loop)};
+            ~PieceLease() {
+                if (const auto forwarder = impl.lock()) forwarder->give_back_piece(loop, std::move(piece));
+            }
+        } lease{weak_from_this(), op->loop, parser->is_done() ? nullptr : take_piece(op->loop)};
         char* const piece = lease.piece.get();
         std::size_t total = 0;
         while (!parser->is_done()) {
