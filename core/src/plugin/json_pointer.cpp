@@ -49,7 +49,7 @@ void describe_number(const json::value& v, cppw_json_value& out) {
 void copy_text(std::string_view from, char* text, size_t capacity) {
     if (text == nullptr || capacity == 0) return;
     const std::size_t n = std::min(from.size(), capacity - 1);
-    std::memcpy(text, from.data(), n);
+    if (n > 0) std::memcpy(text, from.data(), n);  // an empty view may have no data at all
     text[n] = '\0';
 }
 
