@@ -95,7 +95,14 @@ public:
         case pair: return do_sleep(std::move(reply), std::chrono::milliseconds(number("ms", 100)));
         case relay: {
             const std::string body = upstream_body(p);
-            reply.forward(cppworker::UpstreamRequest{CPPW_METHOD_POST, string_at(p, "target"), body});
+            // "headers": {"name": "value", ...}, sent along as the plugin's own.
+            std::vector<cppworker::Header> headers;
+            if (const auto* h = p.if_contains("headers"); h != nullptr && h->is_object()) {
+                for (const auto& [name, value] : h->get_object()) {
+                    headers.push_back({name, value.is_string() ? std::string_view(value.get_string()) : ""});
+                }
+            }
+            reply.forward(cppworker::UpstreamRequest{CPPW_METHOD_POST, string_at(p, "target"), body, {}, headers});
             return;
         }
         case wrap: {

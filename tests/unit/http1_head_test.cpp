@@ -28,8 +28,11 @@ TEST_CASE("http1 head: a response head carries the request's version", "[http1]"
     CHECK(response_head(11, 599, "<unknown-status>", none) == "HTTP/1.1 599 <unknown-status>\r\n\r\n");
 }
 
-TEST_CASE("http1 head: names compare without case, and only whole", "[http1]") {
-    CHECK(same_name("Content-Length", "content-length"));
-    CHECK_FALSE(same_name("Content-Length", "Content-Lengths"));
-    CHECK_FALSE(same_name("Host", "Hast"));
+TEST_CASE("http1 head: the framing fields are known whatever their case, and only whole", "[http1]") {
+    CHECK(is_framing_field("content-length"));
+    CHECK(is_framing_field("Transfer-Encoding"));
+    CHECK(is_framing_field("CONNECTION"));
+    CHECK_FALSE(is_framing_field("Content-Lengths"));
+    CHECK_FALSE(is_framing_field("Content-Type"));
+    CHECK_FALSE(is_framing_field("Host"));
 }

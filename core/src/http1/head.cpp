@@ -1,25 +1,27 @@
 #include "http1/head.hpp"
 
+#include <boost/beast/core/string.hpp>
+
 #include <algorithm>
-#include <cctype>
 
 #include <fmt/format.h>
 
 namespace cppworker::http1 {
+namespace beast = boost::beast;
 
-bool same_name(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-               return std::tolower(x) == std::tolower(y);
-           });
+bool is_framing_field(std::string_view name) {
+    return beast::iequals(name, "Content-Length") || beast::iequals(name, "Transfer-Encoding") ||
+           beast::iequals(name, "Connection");
 }
 
 void Fields::set(std::string_view name, std::string_view value) {
-    std::erase_if(fields_, [&](const auto& field) { return same_name(field.first, name); });
+    std::erase_if(fields_, [&](const auto& field) { return beast::iequals(field.first, name); });
     fields_.emplace_back(name, value);
 }
 
 bool Fields::contains(std::string_view name) const {
-    return std::any_of(fields_.begin(), fields_.end(), [&](const auto& field) { return same_name(field.first, name); });
+    return std::any_of(fields_.begin(), fields_.end(),
+                       [&](const auto& field) { return beast::iequals(field.first, name); });
 }
 
 void Fields::append_to(std::string& out) const {

@@ -23,7 +23,9 @@ private:
     std::vector<std::pair<std::string_view, std::string_view>> fields_;
 };
 
-bool same_name(std::string_view a, std::string_view b);
+// Content-Length, Transfer-Encoding and Connection: the framing and the connection, which
+// whoever writes the head sets; a copy taken from elsewhere is dropped.
+bool is_framing_field(std::string_view name);
 
 // "METHOD target HTTP/1.1\r\n", the fields, "\r\n": written straight into one buffer, which goes
 // out in one write with the body (Beast's serializer costs more than the request it writes).

@@ -89,10 +89,7 @@ awaitable<bool> write_reply(Connection<Stream>& c, const Request& req, Reply& re
     fields.set("Date", http_date_now());
     if (!reply.content_type.empty()) fields.set("Content-Type", reply.content_type);
     for (const auto& [name, value] : reply.headers) {
-        if (http1::same_name(name, "Content-Length") || http1::same_name(name, "Transfer-Encoding") ||
-            http1::same_name(name, "Connection")) {
-            continue;
-        }
+        if (http1::is_framing_field(name)) continue;
         fields.set(name, value);
     }
     std::string length;

@@ -82,10 +82,7 @@ std::string request_head(const UpstreamCall& call, const Url& base) {
     fields.set("Host", host);
     fields.set("User-Agent", "cppworker");
     for (const auto& [name, value] : call.headers) {
-        if (http1::same_name(name, "Host") || http1::same_name(name, "Content-Length") ||
-            http1::same_name(name, "Transfer-Encoding") || http1::same_name(name, "Connection")) {
-            continue;
-        }
+        if (http1::is_framing_field(name) || beast::iequals(name, "Host")) continue;
         fields.set(name, value);
     }
     std::string length;

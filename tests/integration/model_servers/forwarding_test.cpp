@@ -82,6 +82,29 @@ TEST_CASE("forwarding: a whole answer keeps the model server's status and body, 
     CHECK(wait_metric(w.port(), "cppworker_upstream_requests_total", 6));
 }
 
+TEST_CASE("forwarding: a plugin's own headers go along, but the framing, the connection and Host stay the core's",
+          "[integration][forward]") {
+    FakeModelServer fake("tgi", {"--token-delay", "0"});
+    REQUIRE(fake.wait_loaded());
+    // One event loop, so that both requests share one pooled model-server connection.
+    WorkerProcess w(artifact(TESTKIT_PLUGIN), {"--io-threads", "1"}, worker_env(fake.url()));
+    auto request = json::parse(generate(2)).as_object();
+    request["headers"] = {{"X-Trace", "abc"}, {"Host", "elsewhere.example"}, {"Content-Length", "5"},
+                          {"Transfer-Encoding", "chunked"}, {"Connection", "close"}};
+    for (int i = 0; i < 2; ++i) CHECK(http(w.port(), "POST", "/relay", json::serialize(request)).status == 200);
+
+    const auto stats = fake.stats();
+    const auto& headers = stats.at("last_headers").as_object();
+    CHECK(headers.at("x-trace") == "abc");
+    const std::string url = fake.url();
+    CHECK(headers.at("host").as_string() == url.substr(url.find("//") + 2));
+    CHECK(headers.at("content-length").as_string() == std::to_string(json::serialize(request.at("body")).size()));
+    CHECK_FALSE(headers.contains("transfer-encoding"));
+    CHECK_FALSE(headers.contains("connection"));
+    // Kept alive despite the plugin's "Connection: close": the second request reused the first's connection.
+    CHECK(wait_metric(w.port(), "cppworker_upstream_connections_opened_total", 1));
+}
+
 TEST_CASE("forwarding: a kept-alive connection the model server closed is replaced without the client noticing",
           "[integration][forward]") {
     FakeModelServer fake("tgi", {"--token-delay", "0", "--keep-alive-timeout", "0.2"});
