@@ -11,12 +11,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 namespace json = boost::json;
 using cppworker::Reply, cppworker::Request, cppworker::UpstreamRequest;
@@ -96,7 +98,20 @@ public:
             if (st != CPPW_OK) plugin_common::answer_refused_forward(reply, st);
             return;
         }
+        const Watch watch(*this, r.id);
         run_prompt(std::string(r.payload), std::move(reply));
+    }
+
+    // A prompt's client left: wake its polling thread, which clears the prompt out of ComfyUI. The
+    // wrapper route needs nothing: Vast's API wrapper cancels a job whose connection closed.
+    void cancel(cppw_request_id id) override {
+        {
+            std::lock_guard lock(watch_mutex_);
+            const auto it = given_up_.find(id);
+            if (it == given_up_.end()) return;
+            it->second = true;
+        }
+        watch_changed_.notify_all();
     }
 
     void metrics(cppworker::Metrics& m) override {
@@ -129,9 +144,10 @@ private:
         const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_));
         const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(poll_interval_));
         for (;;) {
-            if (!pause(reply, std::min(Clock::now() + interval, deadline))) {
-                // The client left: its answer is dropped. The prompt stays in ComfyUI's queue, since
-                // a request the client left can no longer reach the model server.
+            if (!pause(reply.id(), std::min(Clock::now() + interval, deadline))) {
+                // The client left: its answer is dropped, and ComfyUI is freed for the next prompt
+                // by requests of the plugin's own, since this one can no longer reach it.
+                clear(*id, [this](const UpstreamRequest& request) { host().fetch(request, log_failure(request)); });
                 return (void)reply.fail(499, "the client left before ComfyUI finished prompt " + *id);
             }
             auto history = reply.fetch_wait(UpstreamRequest{CPPW_METHOD_GET, "/history/" + *id, {}});
@@ -153,23 +169,51 @@ private:
         }
     }
 
-    // Sleeps until `until`, waking often enough to notice a client that left (false then).
-    static bool pause(const Reply& reply, Clock::time_point until) {
-        while (Clock::now() < until) {
-            if (reply.cancelled()) return false;
-            std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(20)));
+    // While a /prompt request runs, `cancel` can find it.
+    struct Watch {
+        Watch(ComfyUI& p, cppw_request_id i) : plugin(p), id(i) {
+            std::lock_guard lock(plugin.watch_mutex_);
+            plugin.given_up_.emplace(id, false);
         }
-        return !reply.cancelled();
+        ~Watch() {
+            std::lock_guard lock(plugin.watch_mutex_);
+            plugin.given_up_.erase(id);
+        }
+        ComfyUI& plugin;
+        cppw_request_id id;
+    };
+
+    // Waits until `until`; false as soon as the request is given up.
+    bool pause(cppw_request_id id, Clock::time_point until) {
+        std::unique_lock lock(watch_mutex_);
+        return !watch_changed_.wait_until(lock, until, [&] {
+            const auto it = given_up_.find(id);
+            return it != given_up_.end() && it->second;
+        });
     }
 
-    // Frees ComfyUI for the next request before answering: a prompt still queued is deleted, one
-    // running is interrupted.
+    // Frees ComfyUI of prompt `id`: deleted if still queued, interrupted if running (ComfyUI
+    // interrupts only the prompt named, so a later one is safe). `send` makes the requests.
+    template <class Send>
+    static void clear(const std::string& id, Send send) {
+        send(UpstreamRequest{CPPW_METHOD_POST, "/queue",
+                             json::serialize(json::object{{"delete", json::array{json::string(id)}}})});
+        send(UpstreamRequest{CPPW_METHOD_POST, "/interrupt", json::serialize(json::object{{"prompt_id", id}})});
+    }
+
+    std::function<void(cppworker::UpstreamAnswer)> log_failure(const UpstreamRequest& request) const {
+        return [host = host(), target = std::string(request.target)](const cppworker::UpstreamAnswer& a) {
+            if (!a.result.ok() || a.head.status != 200) {
+                host.warn("clearing an abandoned prompt: POST " + target + " failed: " +
+                          (a.result.ok() ? "status " + std::to_string(a.head.status) : a.result.message));
+            }
+        };
+    }
+
+    // Frees ComfyUI for the next request before answering.
     void give_up(Reply reply, const std::string& id) {
         ++timeouts_;
-        const std::string ids = json::serialize(json::object{{"delete", json::array{json::string(id)}}});
-        (void)reply.fetch_wait(UpstreamRequest{CPPW_METHOD_POST, "/queue", ids});
-        const std::string which = json::serialize(json::object{{"prompt_id", id}});
-        (void)reply.fetch_wait(UpstreamRequest{CPPW_METHOD_POST, "/interrupt", which});
+        clear(id, [&reply](const UpstreamRequest& request) { (void)reply.fetch_wait(request); });
         std::ostringstream limit;
         limit << timeout_;
         reply.fail(504, "ComfyUI did not finish prompt " + id + " within COMFYUI_TIMEOUT (" + limit.str() + " s)");
@@ -182,6 +226,9 @@ private:
     const std::string checkpoint_;
     const std::optional<json::object> benchmark_workflow_;
     std::atomic<uint64_t> submitted_{0}, polls_{0}, failures_{0}, timeouts_{0};
+    std::mutex watch_mutex_;
+    std::condition_variable watch_changed_;
+    std::unordered_map<cppw_request_id, bool> given_up_;  // running /prompt requests: given up yet?
 };
 
 CPPWORKER_PLUGIN(ComfyUI, "comfyui", "1.0.0")

@@ -22,20 +22,22 @@ public:
     static constexpr cppw_readiness readiness = cppworker::make_readiness(generate);
     using Plugin::Plugin;
 
-    // Sizing runs before handle, and its exceptions become 422: so it also validates.
+    // Sizing runs before handle, and its exceptions become 422: so it also validates. The field it
+    // read is kept for handle, which then parses nothing.
     double workload(const Request& r) override {
         if (r.route_index == value) return 1.0;
-        if (r.route_index == increment) {
-            field(r, "amount");
-            return 1.0;
-        }
-        return static_cast<double>(field(r, "prompt").as_string().size());
+        const auto& v = r.route_index == increment ? field(r, "amount") : field(r, "prompt");
+        r.keep(v);
+        return r.route_index == increment ? 1.0 : static_cast<double>(v.as_string().size());
     }
 
     void handle(const Request& r, Reply reply) override {
         if (r.route_index == value) return answer(std::move(reply), counter_.load());
-        if (r.route_index == increment) return answer(std::move(reply), counter_ += field(r, "amount").as_int64());
-        reply.json(200, json::serialize(json::object{{"generated_text", field(r, "prompt")}}));
+        // A host older than ABI 1.3 carries nothing from workload: read the field again.
+        const json::value v = r.kept<json::value>() ? std::move(*r.kept<json::value>())
+                                                    : field(r, r.route_index == increment ? "amount" : "prompt");
+        if (r.route_index == increment) return answer(std::move(reply), counter_ += v.as_int64());
+        reply.json(200, json::serialize(json::object{{"generated_text", v}}));
     }
 
     void metrics(cppworker::Metrics& m) override { m.gauge("counter_value", "current value of the counter", counter_); }

@@ -91,10 +91,17 @@ public:
           configured_model_(host.config_or("OPENAI_MODEL", "")),
           model_(std::make_shared<ModelName>(configured_model_)) {}
 
-    double workload(const Request& r) override { return openai_plugin::workload(read(r)); }
+    // What workload read of the payload is kept for handle, which then parses nothing.
+    double workload(const Request& r) override {
+        auto sizing = read(r);
+        const double w = openai_plugin::workload(sizing);
+        r.keep(std::move(sizing));
+        return w;
+    }
 
     void handle(const Request& r, Reply reply) override {
-        const auto sizing = read(r);
+        const auto* kept = r.kept<openai_plugin::Sizing>();
+        const auto sizing = kept ? *kept : read(r);  // a host older than ABI 1.3 carries nothing
         Target target{routes[r.route_index].path, sizing.stream, streamed_};
         if (sizing.has_model) return target.send(std::move(reply), r.payload);
         if (const auto name = model_->known()) {

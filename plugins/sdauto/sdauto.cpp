@@ -1,5 +1,6 @@
 // The Stable Diffusion web UI (AUTOMATIC1111) started with --api: txt2img and img2img relayed as
-// they are. A1111 renders one job at a time behind its queue lock, so both routes are FIFO.
+// they are. A1111 renders one job at a time behind its queue lock, so both routes are FIFO: a job
+// whose client leaves while it waits in the worker's queue is dropped there and never sent.
 #include "sdauto_logic.hpp"
 
 #include "../common/refused_forward.hpp"
@@ -49,6 +50,22 @@ public:
     bool benchmark_payload(uint32_t index, cppworker::PayloadSink& sink) override {
         sink.json(sdauto_plugin::benchmark_payload(index));
         return true;
+    }
+
+    // A1111 renders a job to the end after its client has gone (it never looks at the closed
+    // connection), and the next job waits behind its queue lock all that time: interrupt it. The
+    // FIFO route means the job given up is the one at A1111, which renders until the interrupt
+    // lands; it stops at its next sampling step.
+    void cancel(cppw_request_id id) override {
+        host().fetch(cppworker::UpstreamRequest{CPPW_METHOD_POST, "/sdapi/v1/interrupt", {}},
+                     [host = host(), id](const cppworker::UpstreamAnswer& a) {
+                         if (a.result.ok() && a.head.status == 200) {
+                             host.info("request " + std::to_string(id) + " given up: A1111 interrupted");
+                         } else {
+                             host.warn("request " + std::to_string(id) + " given up, but A1111's interrupt failed: " +
+                                       (a.result.ok() ? "status " + std::to_string(a.head.status) : a.result.message));
+                         }
+                     });
     }
 };
 

@@ -33,6 +33,7 @@ CPPW_DEFINE_PLUGIN = {
     NULL, NULL, NULL, handle, NULL, NULL,
     NULL, NULL,
     NULL,
+    NULL, NULL,
 };
 
 /* The C helpers build, in C99, what the positional initializers above spell out. */

@@ -29,6 +29,7 @@
     X(offsetof(cppw_request_info, query))                   \
     X(offsetof(cppw_request_info, payload))                 \
     X(offsetof(cppw_request_info, session_id))              \
+    X(offsetof(cppw_request_info, request_state))           \
     X(sizeof(cppw_response))                                \
     X(offsetof(cppw_response, status))                      \
     X(offsetof(cppw_response, flags))                       \
@@ -86,6 +87,8 @@
     X(offsetof(cppw_forward, on_data))                      \
     X(offsetof(cppw_forward, on_done))                      \
     X(offsetof(cppw_host_services, metric))                 \
+    X(offsetof(cppw_host_services, json_get))               \
+    X(offsetof(cppw_host_services, attach_state))           \
     X(sizeof(cppw_plugin_descriptor))                       \
     X(offsetof(cppw_plugin_descriptor, abi_major))          \
     X(offsetof(cppw_plugin_descriptor, abi_minor))          \
@@ -104,7 +107,9 @@
     X(offsetof(cppw_plugin_descriptor, finalize))           \
     X(offsetof(cppw_plugin_descriptor, readiness))          \
     X(offsetof(cppw_plugin_descriptor, benchmark))          \
-    X(offsetof(cppw_plugin_descriptor, model_server_url))
+    X(offsetof(cppw_plugin_descriptor, model_server_url))   \
+    X(offsetof(cppw_plugin_descriptor, cancel))             \
+    X(offsetof(cppw_plugin_descriptor, release_state))
 
 #ifdef __cplusplus
 extern "C" {

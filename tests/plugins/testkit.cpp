@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,7 +24,8 @@ using namespace std::chrono_literals;
 class TestKit : public cppworker::Plugin {
 public:
     enum Route : uint32_t {
-        sleep, rendezvous, stream, late, fail, drop, fifo, bounded, pair, relay, wrap, tee, chain, fifo_stream, flood
+        sleep, rendezvous, stream, late, fail, drop, fifo, bounded, pair, relay, wrap, tee, chain, fifo_stream, flood,
+        own
     };
     static constexpr cppw_route routes[] = {
         cppworker::route(CPPW_METHOD_POST, "/sleep", {.blocking = true}),
@@ -42,6 +44,7 @@ public:
         // A stream holds its FIFO slot for as long as it runs, past any request timeout.
         cppworker::route(CPPW_METHOD_POST, "/fifo_stream", {.concurrency = CPPW_CONCURRENCY_FIFO}),
         cppworker::route(CPPW_METHOD_POST, "/flood"),
+        cppworker::route(CPPW_METHOD_POST, "/own"),
     };
     // A model server of sorts: the tests write these lines to MODEL_LOG and serve the health path.
     static constexpr const char* loaded_lines[] = {"MODEL LOADED", nullptr};
@@ -58,10 +61,35 @@ public:
         host().info("testkit finalized");
     }
 
+    // The payload is parsed here once and kept for handle; `alive_` counts the copies that exist,
+    // so a test sees every kept payload freed, handed over or released.
     double workload(const Request& r) override {
-        const auto p = json::parse(r.payload).as_object();
-        if (const auto* w = p.if_contains("workload")) return w->to_number<double>();
-        return 1.0;
+        Parsed parsed{json::parse(r.payload).as_object(), alive_};
+        const auto* w = parsed.payload.if_contains("workload");
+        const double workload = w ? w->to_number<double>() : 1.0;
+        r.keep(std::move(parsed));
+        return workload;
+    }
+
+    void cancel(cppw_request_id id) override {
+        std::lock_guard lock(cancel_mutex_);
+        ++cancels_;
+        if (!cancelled_.insert(id).second) ++cancel_repeats_;
+        if (completed_.contains(id)) ++cancels_after_completion_;
+        if (const auto target = host().config("TESTKIT_CANCEL_POKE")) {
+            host().fetch(cppworker::UpstreamRequest{CPPW_METHOD_POST, *target, "{}"}, [](cppworker::UpstreamAnswer) {});
+        }
+    }
+
+    void metrics(cppworker::Metrics& m) override {
+        std::lock_guard lock(cancel_mutex_);
+        m.counter("testkit_cancels_total", "cancel hook calls", static_cast<double>(cancels_));
+        m.counter("testkit_cancel_repeats_total", "cancel hook calls for a request cancelled before",
+                  static_cast<double>(cancel_repeats_));
+        m.counter("testkit_cancels_after_completion_total", "cancel hook calls for a request completed before",
+                  static_cast<double>(cancels_after_completion_));
+        m.gauge("testkit_kept_alive", "payloads kept by workload and not yet freed", static_cast<double>(alive_->load()));
+        m.counter("testkit_kept_taken_total", "kept payloads handle received", static_cast<double>(taken_.load()));
     }
 
     // Benchmark requests answer after a few milliseconds; TESTKIT_BENCHMARK_FAILS makes them fail.
@@ -71,7 +99,13 @@ public:
     }
 
     void handle(const Request& r, Reply reply) override {
-        const auto p = json::parse(r.payload).as_object();
+        json::object p;
+        if (auto* kept = r.kept<Parsed>()) {
+            ++taken_;
+            p = std::move(kept->payload);
+        } else {
+            p = json::parse(r.payload).as_object();
+        }
         const auto number = [&](const char* key, int64_t fallback) {
             const auto* v = p.if_contains(key);
             return v ? v->to_number<int64_t>() : fallback;
@@ -122,10 +156,33 @@ public:
             return spawn([this, reply = std::move(reply), n = number("chunks", 16), bytes = number("bytes", 65536)]() mutable {
                 do_flood(std::move(reply), n, static_cast<std::size_t>(bytes));
             });
+        case own: {
+            // A forward of the plugin's own, belonging to no request, answered through the request.
+            auto shared = std::make_shared<Reply>(std::move(reply));
+            host().fetch(cppworker::UpstreamRequest{CPPW_METHOD_GET, string_at(p, "target"), {}},
+                         [shared](cppworker::UpstreamAnswer a) {
+                             if (!a.result.ok()) return (void)shared->fail(a.result);
+                             shared->json(200, json::serialize(json::object{{"status", a.head.status}, {"body", a.body}}));
+                         });
+            return;
+        }
         }
     }
 
 private:
+    // A payload kept from workload to handle, counted while any copy of it lives.
+    struct Parsed {
+        Parsed(json::object p, std::shared_ptr<std::atomic<int64_t>> a) : payload(std::move(p)), alive(std::move(a)) {
+            ++*alive;
+        }
+        Parsed(const Parsed& o) : payload(o.payload), alive(o.alive) { ++*alive; }
+        Parsed(Parsed&& o) noexcept : payload(std::move(o.payload)), alive(o.alive) { ++*alive; }
+        Parsed& operator=(const Parsed&) = delete;
+        ~Parsed() { --*alive; }
+        json::object payload;
+        std::shared_ptr<std::atomic<int64_t>> alive;
+    };
+
     static std::string string_at(const json::object& p, const char* key) {
         const auto* v = p.if_contains(key);
         return v && v->is_string() ? std::string(v->as_string()) : std::string();
@@ -274,6 +331,10 @@ private:
             std::this_thread::sleep_for(5ms);
         }
         const auto status = fail ? reply.error(500, "asked to fail") : reply.json(200, R"({"late": true})");
+        if (status == CPPW_OK) {
+            std::lock_guard lock(cancel_mutex_);
+            completed_.insert(reply.id());
+        }
         host().info("late request " + std::to_string(reply.id()) + " answered with status " +
                     std::to_string(static_cast<int>(status)));
     }
@@ -282,6 +343,11 @@ private:
     std::condition_variable met_;
     int64_t arrived_ = 0;
     std::atomic<int64_t> fifo_started_{0};
+    const std::shared_ptr<std::atomic<int64_t>> alive_ = std::make_shared<std::atomic<int64_t>>(0);
+    std::atomic<int64_t> taken_{0};
+    std::mutex cancel_mutex_;
+    std::set<cppw_request_id> cancelled_, completed_;
+    int64_t cancels_ = 0, cancel_repeats_ = 0, cancels_after_completion_ = 0;
     std::vector<std::jthread> threads_;
 };
 

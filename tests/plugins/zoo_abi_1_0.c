@@ -12,4 +12,5 @@ CPPW_DEFINE_PLUGIN = {
     /* What a 1.0 build would not have had: garbage, to prove the host does not read it. */
     (const cppw_readiness*)1, (cppw_benchmark_fn)1,
     (const char*)1,
+    (cppw_cancel_fn)1, (cppw_release_state_fn)1,
 };

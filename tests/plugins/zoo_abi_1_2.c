@@ -29,4 +29,6 @@ CPPW_DEFINE_PLUGIN = {
     init, NULL, NULL, answer, NULL, NULL,
     NULL, NULL,
     NULL,
+    /* ABI 1.3's hooks, which a 1.2 plugin does not have: garbage the host must not read. */
+    (cppw_cancel_fn)1, (cppw_release_state_fn)1,
 };

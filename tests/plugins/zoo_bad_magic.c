@@ -8,4 +8,5 @@ CPPW_DEFINE_PLUGIN = {
     NULL, NULL, NULL, zoo_accept, NULL, NULL,
     NULL, NULL,
     NULL,
+    NULL, NULL,
 };

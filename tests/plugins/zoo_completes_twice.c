@@ -37,4 +37,5 @@ CPPW_DEFINE_PLUGIN = {
     init, NULL, NULL, handle, NULL, NULL,
     NULL, NULL,
     NULL,
+    NULL, NULL,
 };

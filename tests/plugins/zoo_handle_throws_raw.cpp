@@ -19,4 +19,5 @@ CPPW_DEFINE_PLUGIN = {
     nullptr, nullptr, nullptr, handle, nullptr, nullptr,
     nullptr, nullptr,
     nullptr,
+    nullptr, nullptr,
 };

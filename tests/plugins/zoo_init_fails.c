@@ -16,4 +16,5 @@ CPPW_DEFINE_PLUGIN = {
     init, NULL, NULL, zoo_accept, NULL, NULL,
     NULL, NULL,
     NULL,
+    NULL, NULL,
 };

@@ -19,4 +19,5 @@ CPPW_DEFINE_PLUGIN = {
     init, nullptr, nullptr, zoo_accept, nullptr, nullptr,
     nullptr, nullptr,
     nullptr,
+    nullptr, nullptr,
 };

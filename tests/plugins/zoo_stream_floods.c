@@ -63,4 +63,5 @@ CPPW_DEFINE_PLUGIN = {
     init, NULL, NULL, handle, NULL, finalize,
     NULL, NULL,
     NULL,
+    NULL, NULL,
 };

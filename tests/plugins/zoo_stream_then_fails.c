@@ -30,4 +30,5 @@ CPPW_DEFINE_PLUGIN = {
     init, NULL, NULL, handle, NULL, NULL,
     NULL, NULL,
     NULL,
+    NULL, NULL,
 };

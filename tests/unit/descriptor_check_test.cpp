@@ -15,6 +15,8 @@ using cppworker::plugin::PluginShape;
 
 cppw_status handle(void*, const cppw_request_info*, cppw_error_buf) { return CPPW_OK; }
 void finalize(void*) {}
+void cancel(void*, cppw_request_id) {}
+void release_state(void*, void*) {}
 
 constexpr cppw_route route(cppw_method method, const char* path) {
     return cppw_route{sizeof(cppw_route), static_cast<uint32_t>(method), path, CPPW_CONCURRENCY_PARALLEL, 0, 0, -1.0};
@@ -24,7 +26,8 @@ constexpr cppw_route route(cppw_method method, const char* path) {
 cppw_plugin_descriptor descriptor(const cppw_route* routes, uint32_t count) {
     return cppw_plugin_descriptor{CPPW_PLUGIN_MAGIC, CPPW_ABI_MAJOR, CPPW_ABI_MINOR, sizeof(cppw_plugin_descriptor),
                                   count, routes, sizeof(cppw_route), 0, "unit", "2.3.4",
-                                  nullptr, nullptr, nullptr, &handle, nullptr, &finalize, nullptr, nullptr, nullptr};
+                                  nullptr, nullptr, nullptr, &handle, nullptr, &finalize, nullptr, nullptr, nullptr,
+                                  nullptr, nullptr};
 }
 
 template <std::size_t N>
@@ -277,4 +280,24 @@ TEST_CASE("descriptor_check: the model server default (ABI 1.2) is copied out, a
     checked = check_descriptor(d);
     REQUIRE(std::holds_alternative<PluginShape>(checked));
     CHECK(std::get<PluginShape>(checked).model_server_url.empty());
+}
+
+TEST_CASE("descriptor_check: the cancel and release_state hooks (ABI 1.3) are taken, and not read from older plugins",
+          "[descriptor]") {
+    const cppw_route routes[] = {route(CPPW_METHOD_POST, "/x")};
+    auto d = descriptor(routes);
+    d.cancel = &cancel;
+    d.release_state = &release_state;
+    auto checked = check_descriptor(d);
+    REQUIRE(std::holds_alternative<PluginShape>(checked));
+    CHECK(std::get<PluginShape>(checked).hooks.cancel == &cancel);
+    CHECK(std::get<PluginShape>(checked).hooks.release_state == &release_state);
+
+    // A 1.2 plugin's descriptor ends before them: whatever lies there is never read.
+    d.abi_minor = 2;
+    d.struct_size = static_cast<uint32_t>(offsetof(cppw_plugin_descriptor, cancel));
+    checked = check_descriptor(d);
+    REQUIRE(std::holds_alternative<PluginShape>(checked));
+    CHECK(std::get<PluginShape>(checked).hooks.cancel == nullptr);
+    CHECK(std::get<PluginShape>(checked).hooks.release_state == nullptr);
 }

@@ -33,7 +33,7 @@ struct Worker {
 cppw_request_info request_info(cppw_request_id id, uint32_t route_index, std::string_view path,
                                std::string_view payload) {
     return cppw_request_info{sizeof(cppw_request_info), route_index, id, {path.data(), path.size()}, {"", 0},
-                             {payload.data(), payload.size()}, {"", 0}};
+                             {payload.data(), payload.size()}, {"", 0}, nullptr};
 }
 
 // Sends what spdlog's default logger writes into a string for as long as it lives.

@@ -17,6 +17,8 @@ constexpr std::size_t min_route_size = offsetof(cppw_route, max_queue_time) + si
 constexpr std::size_t v1_1_descriptor_size = offsetof(cppw_plugin_descriptor, benchmark) + sizeof(cppw_benchmark_fn);
 constexpr std::size_t v1_2_descriptor_size =
     offsetof(cppw_plugin_descriptor, model_server_url) + sizeof(const char*);
+constexpr std::size_t v1_3_descriptor_size =
+    offsetof(cppw_plugin_descriptor, release_state) + sizeof(cppw_release_state_fn);
 constexpr std::size_t min_readiness_size = offsetof(cppw_readiness, health_path) + sizeof(const char*);
 // A pattern list longer than this is a missing NULL terminator, not a real list.
 constexpr std::size_t max_patterns = 256;
@@ -141,7 +143,7 @@ std::variant<PluginShape, std::string> check_descriptor(const cppw_plugin_descri
         }
         shape.routes.push_back(std::move(spec));
     }
-    shape.hooks = Hooks{d.init, d.ready, d.workload, d.handle, d.metrics, d.finalize, nullptr};
+    shape.hooks = Hooks{d.init, d.ready, d.workload, d.handle, d.metrics, d.finalize, nullptr, nullptr, nullptr};
     // The 1.1 fields exist only in descriptors that are big enough to hold them.
     if (d.abi_minor >= 1 && d.struct_size >= v1_1_descriptor_size) {
         shape.hooks.benchmark = d.benchmark;
@@ -151,6 +153,10 @@ std::variant<PluginShape, std::string> check_descriptor(const cppw_plugin_descri
     }
     if (d.abi_minor >= 2 && d.struct_size >= v1_2_descriptor_size && d.model_server_url != nullptr) {
         shape.model_server_url = d.model_server_url;
+    }
+    if (d.abi_minor >= 3 && d.struct_size >= v1_3_descriptor_size) {
+        shape.hooks.cancel = d.cancel;
+        shape.hooks.release_state = d.release_state;
     }
     return shape;
 }

@@ -27,6 +27,8 @@ struct Hooks {
     cppw_metrics_fn metrics = nullptr;
     cppw_finalize_fn finalize = nullptr;
     cppw_benchmark_fn benchmark = nullptr;  // ABI 1.1
+    cppw_cancel_fn cancel = nullptr;                // ABI 1.3
+    cppw_release_state_fn release_state = nullptr;  // ABI 1.3
 };
 
 // The plugin's cppw_readiness (ABI 1.1), copied out.

@@ -144,6 +144,18 @@ std::optional<upstream::UpstreamCall> to_call(const cppw_forward* f) {
     return call;
 }
 
+// A forward of the plugin's own (ABI 1.3): no client, so nothing to relay to and nobody leaving;
+// a request that is never completed stands in for one, and the forwarder's timeouts bound it.
+cppw_status forward_own(Host& host, upstream::Forwarder& forwarder, const cppw_forward& f, upstream::UpstreamCall call) {
+    if (f.mode == CPPW_FORWARD_RELAY) {
+        spdlog::warn("[{}] a forward with no request cannot be relayed; refused", host.plugin_name());
+        return CPPW_INVALID_ARGUMENT;
+    }
+    auto detached = std::make_shared<requests::PendingRequest>(CPPW_NO_REQUEST, 0);
+    forwarder.start(std::move(detached), std::move(call), make_plugin_sink(f, CPPW_NO_REQUEST));
+    return CPPW_OK;
+}
+
 cppw_status forward(cppw_host* h, cppw_request_id id, const cppw_forward* f) {
     auto& host = self(h);
     auto* forwarder = host.forwarder();
@@ -153,6 +165,7 @@ cppw_status forward(cppw_host* h, cppw_request_id id, const cppw_forward* f) {
         spdlog::warn("[{}] request {}: malformed forward refused", host.plugin_name(), id);
         return CPPW_INVALID_ARGUMENT;
     }
+    if (id == CPPW_NO_REQUEST && host.plugin_abi_minor() >= 3) return forward_own(host, *forwarder, *f, std::move(*call));
     auto request = host.registry().find(id);
     if (!request) return CPPW_UNKNOWN_REQUEST;
     if (!request->plugin_may_answer()) return CPPW_WRONG_STATE;
@@ -174,6 +187,14 @@ bool valid_metric_name(std::string_view n) {
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
     }
     return true;
+}
+
+cppw_status attach_state(cppw_host* h, cppw_request_id id, void* request_state) {
+    auto& registry = self(h).registry();
+    if (!registry.releases_state()) return CPPW_UNSUPPORTED;
+    const auto request = registry.find(id);
+    if (!request) return CPPW_UNKNOWN_REQUEST;
+    return request->attach_state(request_state);
 }
 
 cppw_status metric(cppw_metrics_sink* sink, const cppw_metric* m) {
@@ -215,7 +236,8 @@ Host::Host(std::string plugin_name, std::map<std::string, std::string, std::less
                                    &plugin::forward,
                                    &plugin::metric,
                                    &plugin::payload,
-                                   &plugin::json_get};
+                                   &plugin::json_get,
+                                   &plugin::attach_state};
 }
 
 const std::string* Host::config(std::string_view key) {

@@ -85,6 +85,9 @@ void LoadedPlugin::init(Host& host) {
         }
     }
     initialised_ = true;
+    if (shape_.hooks.release_state != nullptr) {
+        host.registry().set_state_release([this](void* request_state) { release_state(request_state); });
+    }
 }
 
 bool LoadedPlugin::ready() {
@@ -145,6 +148,48 @@ std::optional<std::string> LoadedPlugin::benchmark_payload(uint32_t index) {
         return std::nullopt;
     }
     return std::move(sink.json);
+}
+
+void LoadedPlugin::give_up(cppw_request_id id) {
+    if (shape_.hooks.cancel == nullptr) return;
+    std::function<void(std::function<void()>)> post;
+    {
+        std::lock_guard lock(cancels_mutex_);
+        cancels_.push_back(id);
+        // One delivery pass serves every id queued before it runs.
+        if (cancels_.size() == 1) post = post_cancels_;
+    }
+    if (post) post([this] { deliver_cancels(); });
+}
+
+void LoadedPlugin::set_cancel_poster(std::function<void(std::function<void()>)> post) {
+    std::lock_guard lock(cancels_mutex_);
+    post_cancels_ = std::move(post);
+}
+
+void LoadedPlugin::deliver_cancels() {
+    std::vector<cppw_request_id> ids;
+    {
+        std::lock_guard lock(cancels_mutex_);
+        ids.swap(cancels_);
+    }
+    if (!initialised_) return;
+    for (const auto id : ids) {
+        try {
+            shape_.hooks.cancel(state_, id);
+        } catch (...) {
+            spdlog::warn("plugin {}: cancel hook for request {}: {}", shape_.name, id, describe_current_exception());
+        }
+    }
+}
+
+void LoadedPlugin::release_state(void* request_state) {
+    if (shape_.hooks.release_state == nullptr || !initialised_) return;
+    try {
+        shape_.hooks.release_state(state_, request_state);
+    } catch (...) {
+        spdlog::warn("plugin {}: release_state hook: {}", shape_.name, describe_current_exception());
+    }
 }
 
 void LoadedPlugin::finalize() {

@@ -6,7 +6,9 @@
 #include <boost/dll/shared_library.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -45,7 +47,16 @@ public:
     std::vector<MetricSample> metrics();
     // The JSON payload of benchmark request `index`; empty when the plugin has none to give.
     std::optional<std::string> benchmark_payload(uint32_t index);
-    // Main thread, once, after the last request; later calls do nothing.
+    // The `cancel` hook (ABI 1.3): the host gave `id` up. Queued here and delivered on an I/O
+    // thread through the poster, never on the caller's (it may be the plugin's own, inside a
+    // host service); without a poster (the loops have stopped) they wait for deliver_cancels.
+    bool has_cancel_hook() const { return shape_.hooks.cancel != nullptr; }
+    void give_up(cppw_request_id id);
+    void set_cancel_poster(std::function<void(std::function<void()>)> post);
+    void deliver_cancels();
+    // The `release_state` hook (ABI 1.3); any thread.
+    void release_state(void* request_state);
+    // Main thread, once, after the last request and deliver_cancels; later calls do nothing.
     void finalize();
 
 private:
@@ -57,6 +68,9 @@ private:
     PluginShape shape_;
     void* state_ = nullptr;
     bool initialised_ = false;
+    std::mutex cancels_mutex_;
+    std::vector<cppw_request_id> cancels_;
+    std::function<void(std::function<void()>)> post_cancels_;
 };
 
 }  // namespace cppworker::plugin

@@ -137,6 +137,31 @@ bool PendingRequest::on_finish(std::function<void()> listener) {
     return true;
 }
 
+void PendingRequest::on_give_up(std::function<void()> listener) {
+    {
+        std::lock_guard lock(mutex_);
+        if (state_ == State::done) return;
+        if (!cancelled_) {
+            give_up_listener_ = std::move(listener);
+            return;
+        }
+    }
+    listener();
+}
+
+cppw_status PendingRequest::attach_state(void* state) {
+    std::lock_guard lock(mutex_);
+    if (state_taken_ || plugin_state_ != nullptr) return CPPW_WRONG_STATE;
+    plugin_state_ = state;
+    return CPPW_OK;
+}
+
+void* PendingRequest::take_state() {
+    std::lock_guard lock(mutex_);
+    state_taken_ = true;
+    return std::exchange(plugin_state_, nullptr);
+}
+
 bool PendingRequest::over_high_water() const {
     std::lock_guard lock(mutex_);
     return !cancelled_ && queued_bytes_ > high_water_;
@@ -194,11 +219,13 @@ void PendingRequest::sent(std::size_t bytes) {
 void PendingRequest::cancel() {
     std::function<void()> notify;
     std::function<void()> drained;
+    std::function<void()> give_up;
     std::vector<std::function<void()>> listeners;
     {
         std::lock_guard lock(mutex_);
         if (cancelled_) return;
         cancelled_ = true;
+        if (state_ != State::done) give_up = std::exchange(give_up_listener_, nullptr);
         events_.clear();
         queued_bytes_ = 0;
         notify = std::exchange(notify_, nullptr);
@@ -209,6 +236,7 @@ void PendingRequest::cancel() {
     // The connection may be waiting for an answer that will now never be sent.
     if (notify) notify();
     if (drained) drained();
+    if (give_up) give_up();
     run_all(std::move(listeners));
 }
 

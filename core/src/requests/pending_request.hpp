@@ -65,6 +65,14 @@ public:
     // Runs `listener` once, when the request is completed or cancelled, on the thread that did it;
     // false (and never runs it) when that already happened.
     bool on_finish(std::function<void()> listener);
+    // `listener` runs once if the host gives the request up (cancel()) before it was completed
+    // (the plugin's `cancel` hook, ABI 1.3); at once when that already happened, never when it
+    // was completed first.
+    void on_give_up(std::function<void()> listener);
+    // What `workload` attached for `handle` (ABI 1.3). take_state hands it over once, to `handle`
+    // or to the release hook, and refuses later attachments.
+    cppw_status attach_state(void* state);
+    void* take_state();
     // Stream data queued for the client over the high-water mark; `listener` runs once when it
     // drops to the low-water mark or the request is cancelled (at once if that is already so).
     bool over_high_water() const;
@@ -99,6 +107,9 @@ private:
     bool finished_ = false;
     std::vector<std::function<void()>> finish_listeners_;
     std::function<void()> drained_listener_;
+    std::function<void()> give_up_listener_;
+    void* plugin_state_ = nullptr;
+    bool state_taken_ = false;
 };
 
 }  // namespace cppworker::requests

@@ -31,7 +31,14 @@ void RequestRegistry::cancel_all() {
         std::lock_guard lock(mutex_);
         live = live_;
     }
-    for (auto& [id, request] : live) request->cancel();
+    for (auto& [id, request] : live) {
+        release_state_of(*request);
+        request->cancel();
+    }
+}
+
+void RequestRegistry::release_state_of(PendingRequest& request) const {
+    if (void* state = request.take_state(); state != nullptr && release_) release_(state);
 }
 
 }  // namespace cppworker::requests

@@ -3,6 +3,7 @@
 #include "requests/pending_request.hpp"
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -19,14 +20,23 @@ public:
     std::shared_ptr<PendingRequest> find(cppw_request_id id) const;
     void forget(cppw_request_id id);
     std::size_t size() const;
-    // Shutdown: every live request is cancelled; the plugin may still complete them, harmlessly.
+    // Shutdown: every live request is cancelled, and what `workload` attached to one that never
+    // reached `handle` released; the plugin may still complete them, harmlessly.
     void cancel_all();
+
+    // The plugin's release_state hook (ABI 1.3), set once before the first request; absent, the
+    // plugin cannot attach state.
+    void set_state_release(std::function<void(void*)> release) { release_ = std::move(release); }
+    bool releases_state() const { return static_cast<bool>(release_); }
+    // A request leaves without reaching `handle`: what was attached to it goes back to the plugin.
+    void release_state_of(PendingRequest& request) const;
 
 private:
     const std::size_t high_water_;
     std::atomic<cppw_request_id> next_id_{1};
     mutable std::mutex mutex_;
     std::unordered_map<cppw_request_id, std::shared_ptr<PendingRequest>> live_;
+    std::function<void(void*)> release_;
 };
 
 }  // namespace cppworker::requests

@@ -12,7 +12,10 @@ RequestScope::~RequestScope() {
         finish(accounting::Outcome::cancel);
     }
     release_slot();
-    if (!with_plugin_) parts_.registry.forget(pending_->id());
+    if (!with_plugin_) {
+        parts_.registry.release_state_of(*pending_);
+        parts_.registry.forget(pending_->id());
+    }
     pending_->set_notifier(nullptr);
     parts_.metrics.observe(route_index_, written_status_,
                            std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());

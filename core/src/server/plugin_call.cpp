@@ -14,7 +14,13 @@ namespace asio = boost::asio;
 namespace {
 
 void call_handle(ServerState& s, const HandleCall& call, requests::PendingRequest& pending) {
-    if (auto refused = s.plugin.handle(call.info)) {
+    cppw_request_info info = call.info;
+    info.request_state = pending.take_state();
+    // Armed before the call: a blocking route's handle may do all its work inside it.
+    if (s.plugin.has_cancel_hook()) {
+        pending.on_give_up([&plugin = s.plugin, id = pending.id()] { plugin.give_up(id); });
+    }
+    if (auto refused = s.plugin.handle(info)) {
         spdlog::warn("request {} ({}): the plugin refused it: {}", pending.id(), call.path, *refused);
         s.registry.forget(pending.id());
         pending.refuse(std::move(*refused));
@@ -42,6 +48,7 @@ asio::awaitable<InternalOutcome> run_internal_request(ServerState& s, uint32_t r
 
     InternalOutcome outcome;
     if (auto err = s.plugin.workload(call->info, outcome.workload)) {
+        s.registry.release_state_of(*pending);
         s.registry.forget(pending->id());
         spdlog::warn("benchmark request refused by the workload hook: {}", *err);
         co_return InternalOutcome{};

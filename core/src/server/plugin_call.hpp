@@ -19,7 +19,7 @@ struct HandleCall {
     HandleCall(Envelope e, std::string_view p, std::string_view q, uint32_t route_index)
         : envelope(std::move(e)), path(p), query(q),
           info{sizeof(cppw_request_info), route_index, 0, cppworker::view(path), cppworker::view(query),
-               cppworker::view(envelope.payload), cppworker::view(envelope.session_id)} {}
+               cppworker::view(envelope.payload), cppworker::view(envelope.session_id), nullptr} {}
     Envelope envelope;
     std::string path;
     std::string query;

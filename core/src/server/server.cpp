@@ -167,11 +167,16 @@ void Server::run(std::optional<autoscaler::WorkerIdentity> worker_identity) {
         asio::co_spawn(s.loops.primary().get_executor(), autoscaler::report_deletes(s, *worker_identity), asio::detached);
     }
 
+    s.plugin.set_cancel_poster([&loops = s.loops](std::function<void()> deliver) {
+        asio::post(loops.at(loops.here_or_next()), std::move(deliver));
+    });
     s.loops.run();
+    s.plugin.set_cancel_poster(nullptr);
     // Requests still open are abandoned: the plugin's later calls for them become no-ops, and its
-    // forwards end now, while it is still there to hear it.
+    // forwards end now, while it is still there to hear it; so do its cancel hooks.
     s.forwarder.abandon_all();
     s.registry.cancel_all();
+    s.plugin.deliver_cancels();
 }
 
 }  // namespace cppworker::server

@@ -36,6 +36,16 @@
  *   CPPW_CANCELLED. Any call with a request that was already completed returns CPPW_UNKNOWN_REQUEST
  *   (or CPPW_WRONG_STATE when it races the completing call) and does nothing, so a second
  *   completion is harmless; the host logs it as a plugin bug.
+ *   When the host gives up a request the plugin accepted and has not completed (the client left,
+ *   a deadline passed, its session closed, shutdown), it calls the `cancel` hook once (ABI 1.3):
+ *   the moment to stop work at the model server that would otherwise go on for nobody.
+ *
+ * PER-REQUEST STATE (ABI 1.3)
+ *   `workload` may hand `handle` a pointer (say, the payload it parsed) with the `attach_state`
+ *   service. The host holds it in between: `handle` receives it in `request->request_state` and
+ *   owns it from then on, whatever `handle` returns; a request turned away before `handle` (401,
+ *   429, its client gone from the queue, shutdown) has it passed to `release_state` instead.
+ *   Exactly one of the two happens to every attached pointer.
  *
  * EXCEPTIONS
  *   No C++ exception may leave a hook. The C++ SDK (`plugin.hpp`) catches them for you; the host
@@ -123,6 +133,10 @@ typedef struct cppw_header {
 /* Opaque identifier of one request. Identifiers are never reused within a process. */
 typedef uint64_t cppw_request_id;
 
+/* No client request (ABI 1.3): `forward` with it sends a request of the plugin's own to the model
+ * server (an interrupt, a queue delete, a health poke). No request ever has this id. */
+#define CPPW_NO_REQUEST UINT64_C(0)
+
 /* Opaque host handle, passed back to the host in services that need it. */
 typedef struct cppw_host cppw_host;
 
@@ -159,6 +173,9 @@ typedef struct cppw_request_info {
     cppw_str query;            /* after '?', may be empty */
     cppw_str payload;          /* JSON text of the envelope's "payload"; empty for a body-less GET */
     cppw_str session_id;       /* empty when the envelope names no session */
+    /* ABI 1.3: in `handle`, what `workload` attached (see attach_state), now the plugin's; NULL
+     * when nothing was attached, and always NULL in `workload`. */
+    void* request_state;
 } cppw_request_info;
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -349,7 +366,11 @@ typedef struct cppw_host_services {
      * (then, in BODY and CHUNKS modes, on_done will follow). Otherwise nothing is sent and no callback runs: CPPW_INVALID_ARGUMENT,
      * CPPW_CANCELLED (the client already left), CPPW_UNKNOWN_REQUEST or CPPW_WRONG_STATE (the
      * request was completed, or relayed already), CPPW_UNSUPPORTED (the server is not up, or has
-     * stopped). Any thread. */
+     * stopped). Any thread.
+     * ABI 1.3: with `request` CPPW_NO_REQUEST the forward belongs to no client request, so it runs
+     * after its client left too (from the `cancel` hook, say): BODY or CHUNKS mode only (RELAY is
+     * CPPW_INVALID_ARGUMENT), bounded by the worker's upstream timeouts, ended with CPPW_CANCELLED
+     * at shutdown. The callbacks get CPPW_NO_REQUEST as their `request`. */
     cppw_status (*forward)(cppw_host* host, cppw_request_id request, const cppw_forward* forward);
 
     /* Used inside the `metrics` hook only: report one value. */
@@ -369,6 +390,13 @@ typedef struct cppw_host_services {
      * start with '/'; '~' only as ~0 or ~1), or `value` is NULL or too small. Any thread; parses
      * `json` on each call. */
     cppw_status (*json_get)(cppw_str json, cppw_str pointer, cppw_json_value* value, char* text, size_t capacity);
+
+    /* ABI 1.3 (absent before: check with CPPW_HAS_SERVICE). Inside `workload`, for its request:
+     * hand `request_state` to `handle` (see PER-REQUEST STATE above). Returns CPPW_OK;
+     * CPPW_UNSUPPORTED when the descriptor has no `release_state` hook (without one a refused
+     * request would leak it); CPPW_WRONG_STATE when something is attached already or `handle`
+     * has been called; CPPW_UNKNOWN_REQUEST. On any error the host does not take the pointer. */
+    cppw_status (*attach_state)(cppw_host* host, cppw_request_id request, void* request_state);
 } cppw_host_services;
 
 /* Whether the host offers a service added in a later minor: its table is long enough to hold the
@@ -412,6 +440,21 @@ typedef void (*cppw_metrics_fn)(void* state, cppw_metrics_sink* sink);
  * payload, ends the benchmark: max_perf stays 0. */
 typedef cppw_status (*cppw_benchmark_fn)(void* state, uint32_t index, cppw_payload_sink* sink);
 
+/* Optional (ABI 1.3). The host gave up `request`, which was handed to `handle` and was not
+ * completed (relayed forwards included): its client left, a deadline passed, its session closed,
+ * or the worker is shutting down. Called at most once per request, never for one that was
+ * completed before the host gave it up; but it may come while `handle` still runs (a blocking
+ * route doing its work inside `handle`), or while the plugin is completing the request on another
+ * thread, so treat an id it does not know (any more) as nothing to do. The request must still be
+ * completed (the host drops the answer). Runs on an I/O thread (at shutdown, on the main thread
+ * before `finalize`), possibly concurrently for different requests; must not block: start the
+ * cleanup (a forward with CPPW_NO_REQUEST, a flag your worker thread reads) and return. */
+typedef void (*cppw_cancel_fn)(void* state, cppw_request_id request);
+
+/* Optional (ABI 1.3); required to use `attach_state`. Frees a pointer attached by `workload` for a
+ * request that never reached `handle`. Any thread, never after `finalize`; must not block. */
+typedef void (*cppw_release_state_fn)(void* state, void* request_state);
+
 /* Optional. Called once on the main thread after the server has stopped and no other hook runs.
  * Stop and join every thread you started, free `state`. Requests you never completed are
  * abandoned; do not call host services for them after finalize returns. */
@@ -448,6 +491,10 @@ typedef struct cppw_plugin_descriptor {
     /* ABI 1.2 */
     const char* model_server_url;    /* optional: base URL used when MODEL_SERVER_URL is unset,
                                       * e.g. "http://127.0.0.1:5001"; NULL: none */
+
+    /* ABI 1.3 */
+    cppw_cancel_fn cancel;                 /* optional */
+    cppw_release_state_fn release_state;   /* optional; required by attach_state */
 } cppw_plugin_descriptor;
 
 /* Helpers for C (C99) and C++ alike.

@@ -20,6 +20,7 @@
 
 #include <cppworker/plugin.h>
 
+#include <any>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -35,6 +36,9 @@
 #include <vector>
 
 namespace cppworker {
+
+struct UpstreamRequest;
+struct UpstreamAnswer;
 
 namespace detail {
 // The request whose `handle` hook runs on this thread; lets a Reply destroyed by an exception
@@ -114,6 +118,11 @@ public:
     uint16_t abi_minor() const noexcept { return services_->abi_minor; }
     const cppw_host_services* services() const noexcept { return services_; }
 
+    // A request of the plugin's own to the model server, belonging to no client request (ABI 1.3):
+    // an interrupt from `cancel`, a queue delete, a health poke. `then` runs once, on an I/O
+    // thread, with the whole answer or why there is none (CPPW_UNSUPPORTED before ABI 1.3).
+    void fetch(const UpstreamRequest& request, std::function<void(UpstreamAnswer)> then) const;
+
 private:
     const cppw_host_services* services_;
 };
@@ -127,10 +136,25 @@ struct Request {
     std::string_view payload;
     std::string_view session_id;
 
+    // In `workload`: keep `value` (typically the parsed payload) for `handle`, so the payload is
+    // parsed once. A request refused in between frees it. Needs a host of ABI 1.3; an older one
+    // drops it, and `handle` finds nothing.
+    template <class T>
+    void keep(T value) const {
+        kept_ = std::make_shared<std::any>(std::move(value));
+    }
+    // In `handle`: what `workload` kept, yours to move from; nullptr when nothing of type T was kept.
+    template <class T>
+    T* kept() const noexcept {
+        return kept_ ? std::any_cast<T>(kept_.get()) : nullptr;
+    }
+
     static Request from(const cppw_request_info& info) noexcept {
         return Request{info.id, info.route_index, view(info.path), view(info.query),
-                       view(info.payload), view(info.session_id)};
+                       view(info.payload), view(info.session_id), nullptr};
     }
+
+    mutable std::shared_ptr<std::any> kept_ = nullptr;  // carried across the C ABI by the SDK
 };
 
 struct Header {
@@ -456,6 +480,26 @@ struct FetchCalls {
         std::unique_ptr<Job> job(static_cast<Job*>(user));
         finish(*job, status, view(message));
     }
+    static void start(const Host& host, cppw_request_id id, const UpstreamRequest& request,
+                      std::function<void(UpstreamAnswer)> then) {
+        auto job = std::make_unique<Job>(Job{host, std::move(then), {}});
+        const auto c_headers = Reply::to_c(request.headers);
+        auto f = Reply::make_forward(request, c_headers, CPPW_FORWARD_BODY);
+        f.user = job.get();
+        f.on_head = &on_head;
+        f.on_data = &on_data;
+        f.on_done = &on_done;
+        const auto* s = host.services();
+        // Before ABI 1.3 a forward needs a live client request.
+        const uint16_t needs = id == CPPW_NO_REQUEST ? 3 : 2;
+        const cppw_status st = host.abi_minor() < needs || s->forward == nullptr ? CPPW_UNSUPPORTED
+                                                                                   : s->forward(s->host, id, &f);
+        if (st == CPPW_OK) {
+            (void)job.release();
+            return;
+        }
+        finish(*job, st, Reply::forward_refused(st));
+    }
 };
 
 }  // namespace detail
@@ -483,20 +527,11 @@ inline void Reply::transform(const UpstreamRequest& request, std::unique_ptr<Tra
 }
 
 inline void Reply::fetch(const UpstreamRequest& request, std::function<void(UpstreamAnswer)> then) const {
-    using Calls = detail::FetchCalls;
-    auto job = std::make_unique<Calls::Job>(Calls::Job{host_, std::move(then), {}});
-    const auto c_headers = to_c(request.headers);
-    auto f = make_forward(request, c_headers, CPPW_FORWARD_BODY);
-    f.user = job.get();
-    f.on_head = &Calls::on_head;
-    f.on_data = &Calls::on_data;
-    f.on_done = &Calls::on_done;
-    const cppw_status st = call_forward(f);
-    if (st == CPPW_OK) {
-        (void)job.release();
-        return;
-    }
-    Calls::finish(*job, st, forward_refused(st));
+    detail::FetchCalls::start(host_, id_, request, std::move(then));
+}
+
+inline void Host::fetch(const UpstreamRequest& request, std::function<void(UpstreamAnswer)> then) const {
+    detail::FetchCalls::start(*this, CPPW_NO_REQUEST, request, std::move(then));
 }
 
 // Passed to Plugin::metrics; reports the plugin's own figures.
@@ -546,6 +581,9 @@ public:
     // The payload of benchmark request `index`; false (the default) when the plugin has no
     // benchmark. Declare the route and the rest in `static constexpr cppw_readiness readiness`.
     virtual bool benchmark_payload(uint32_t /*index*/, PayloadSink&) { return false; }
+    // The host gave up request `id` before it was completed (see cppw_cancel_fn): stop its work at
+    // the model server. I/O thread; must not block. The Reply must still be completed (or dropped).
+    virtual void cancel(cppw_request_id /*id*/) {}
 
 protected:
     const Host& host() const noexcept { return host_; }
@@ -596,10 +634,20 @@ struct Hooks {
             return 0;
         }
     }
+    // What Request::keep holds crosses the C ABI as a heap-allocated handle to it.
+    using Kept = std::shared_ptr<std::any>;
+
     static cppw_status workload(void* state, const cppw_request_info* info, double* out,
                                 cppw_error_buf error) noexcept {
+        auto* s = static_cast<State*>(state);
         try {
-            *out = static_cast<State*>(state)->plugin.workload(Request::from(*info));
+            const Request request = Request::from(*info);
+            *out = s->plugin.workload(request);
+            const auto* services = s->host.services();
+            if (request.kept_ && CPPW_HAS_SERVICE(services, attach_state)) {
+                auto kept = std::make_unique<Kept>(std::move(request.kept_));
+                if (services->attach_state(services->host, info->id, kept.get()) == CPPW_OK) (void)kept.release();
+            }
             return CPPW_OK;
         } catch (...) {
             return fail_from_current_exception(error);
@@ -611,13 +659,29 @@ struct Hooks {
             explicit Scope(cppw_request_id id) noexcept { handling = id; }
             ~Scope() { handling = 0; }
         } scope(info->id);
+        // Taken before anything can throw: it is ours whatever handle returns.
+        std::unique_ptr<Kept> kept;
+        if (info->struct_size >= offsetof(cppw_request_info, request_state) + sizeof(void*)) {
+            kept.reset(static_cast<Kept*>(info->request_state));
+        }
         try {
-            s->plugin.handle(Request::from(*info), Reply(s->host, info->id));
+            Request request = Request::from(*info);
+            if (kept) request.kept_ = std::move(*kept);
+            s->plugin.handle(request, Reply(s->host, info->id));
             return CPPW_OK;
         } catch (...) {
             return fail_from_current_exception(error);
         }
     }
+    static void cancel(void* state, cppw_request_id id) noexcept {
+        auto* s = static_cast<State*>(state);
+        try {
+            s->plugin.cancel(id);
+        } catch (...) {
+            s->host.warn("cancel hook threw; its exception is dropped");
+        }
+    }
+    static void release_state(void*, void* request_state) noexcept { delete static_cast<Kept*>(request_state); }
     static void metrics(void* state, cppw_metrics_sink* sink) noexcept {
         auto* s = static_cast<State*>(state);
         try {
@@ -698,6 +762,8 @@ constexpr cppw_readiness make_readiness(uint32_t benchmark_route, const char* co
                           &cppworker::detail::Hooks<T>::finalize,                              \
                           cppworker::detail::readiness_of<T>(),                                \
                           &cppworker::detail::Hooks<T>::benchmark,                             \
-                          cppworker::detail::model_server_url_of<T>()};
+                          cppworker::detail::model_server_url_of<T>(),                         \
+                          &cppworker::detail::Hooks<T>::cancel,                                \
+                          &cppworker::detail::Hooks<T>::release_state};
 
 #endif  // CPPWORKER_PLUGIN_HPP

@@ -12,7 +12,9 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <cstdio>
 #include <map>
+#include <memory>
 #include <thread>
 
 using namespace cppworker::test;
@@ -147,4 +149,79 @@ TEST_CASE("sdauto: a checkpoint that fails to load keeps the worker unready", "[
     WorkerProcess w(artifact(SDAUTO_PLUGIN), {}, env);
     REQUIRE(w.wait_for_log("model log error: Stable diffusion model failed to load"));
     check_error_outlives_loading(w, fake);
+}
+
+namespace {
+std::string txt2img_request(const std::string& body) {
+    return "POST /sdapi/v1/txt2img HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+}  // namespace
+
+TEST_CASE("sdauto: a client leaving a running txt2img has A1111 interrupt it, and the next job starts",
+          "[integration][sdauto][cancel]") {
+    FakeModelServer fake("sdauto", {"--token-delay", "0.05"});
+    CachedBenchmark cache;
+    REQUIRE(fake.wait_loaded());
+    WorkerProcess w(artifact(SDAUTO_PLUGIN), {}, env_for(fake, cache));
+    REQUIRE(wait_ready(w.port(), 200));
+    fake.reset_stats();
+
+    // 400 steps: 20 s if A1111 rendered it to the end for nobody.
+    auto leaving = std::make_unique<HttpConnection>(w.port());
+    leaving->send_raw(txt2img_request(R"({"prompt": "a slow cat", "width": 64, "height": 64, "steps": 400})"));
+    REQUIRE(fake.wait_for([](const json::object& s) { return stat(s, "requests") == 1; }, 10s));
+    auto next = std::async(std::launch::async, [&] {
+        return http(w.port(), "POST", "/sdapi/v1/txt2img", R"({"prompt": "a quick dog", "width": 64, "height": 64, "steps": 4})");
+    });
+    REQUIRE(wait_metric(w.port(), "cppworker_queued_requests", 1, 10s));
+
+    const auto left = std::chrono::steady_clock::now();
+    leaving.reset();
+    const auto interrupted = [](const json::object& s) {
+        return stat(s.at("paths").as_object(), "/sdapi/v1/interrupt") == 1;
+    };
+    // Bounds far above what it takes (the figures are printed), far below the 20 s of the job.
+    REQUIRE(fake.wait_for(interrupted, 5s));
+    const double interrupt_s = seconds_since(left);
+    const auto res = next.get();
+    const double next_done_s = seconds_since(left);
+    std::printf("sdauto cancel: interrupt %.3f s after the client left, next job answered after %.3f s\n", interrupt_s,
+                next_done_s);
+    CHECK(interrupt_s < 2.0);
+    CHECK(res.status == 200);
+    CHECK(next_done_s < 5.0);
+    // The next job was sent the moment the first was given up, and waited behind A1111's lock
+    // only until the interrupt stopped it: both were at A1111 (jobs_max 2) for that instant.
+    CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"cancelled\"}", 1, 3s));
+    CHECK(w.wait_for_log("A1111 interrupted", 3s));
+}
+
+TEST_CASE("sdauto: a job whose client leaves while it is queued never reaches A1111",
+          "[integration][sdauto][cancel]") {
+    FakeModelServer fake("sdauto", {"--token-delay", "0.02"});
+    CachedBenchmark cache;
+    REQUIRE(fake.wait_loaded());
+    WorkerProcess w(artifact(SDAUTO_PLUGIN), {}, env_for(fake, cache));
+    REQUIRE(wait_ready(w.port(), 200));
+    fake.reset_stats();
+
+    auto running = std::async(std::launch::async, [&] {
+        return http(w.port(), "POST", "/sdapi/v1/txt2img", R"({"prompt": "a cat", "width": 64, "height": 64, "steps": 50})");
+    });
+    REQUIRE(fake.wait_for([](const json::object& s) { return stat(s, "requests") == 1; }, 10s));
+    {
+        HttpConnection queued(w.port());
+        queued.send_raw(txt2img_request(R"({"prompt": "never", "width": 64, "height": 64, "steps": 50})"));
+        REQUIRE(wait_metric(w.port(), "cppworker_queued_requests", 1, 10s));
+    }
+    CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"cancelled\"}", 1, 5s));
+    CHECK(running.get().status == 200);
+    const auto stats = fake.stats();
+    CHECK(stat(stats, "requests") == 1);
+    // Nothing was running for it at A1111, so there was nothing to interrupt.
+    CHECK(stat(stats.at("paths").as_object(), "/sdapi/v1/interrupt") == 0);
 }
