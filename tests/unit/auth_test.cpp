@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -147,4 +148,18 @@ TEST_CASE("auth replay window: the newest reqnum never goes back", "[auth][repla
     CHECK(window.admit(450, "b"));
     CHECK_FALSE(window.admit(399, "c"));  // still measured from 500, not from 450
     CHECK(window.admit(400, "d"));
+}
+
+TEST_CASE("auth base64: non-ASCII is refused wherever it is, also after a completed group", "[auth][b64]") {
+    // Python: base64.b64decode("YQ==é") raises ValueError ("string argument should contain only
+    // ASCII characters") before decoding, though decoding would stop at "==".
+    CHECK_FALSE(python_b64decode("YQ==\xC3\xA9"));
+    CHECK_FALSE(python_b64decode("YQ==\x80"));
+    CHECK_FALSE(python_b64decode("YQ==QUJD\xFF"));
+    CHECK_FALSE(python_b64decode("YWJj\xFF"));
+    CHECK_FALSE(python_b64decode("\xC3\xA9YQ=="));
+    CHECK_FALSE(python_b64decode("Y\xC3\xA9Q=="));
+    // ASCII after the group is ignored, as Python ignores it.
+    CHECK(python_b64decode("YQ==\x7F") == std::optional<std::string>("a"));
+    CHECK(python_b64decode("YQ==QUJD!") == std::optional<std::string>("a"));
 }

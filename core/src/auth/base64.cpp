@@ -1,5 +1,6 @@
 #include "auth/base64.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -24,14 +25,19 @@ constexpr auto decode_table = make_decode_table();
 // A transcription of CPython's binascii_a2b_base64_impl with strict_mode off; the quirks (a pad
 // counter reset only by data characters, leftover bits never checked) are deliberate.
 std::optional<std::string> python_b64decode(std::string_view text) {
+    // Python refuses a str with a non-ASCII character before decoding anything ("string argument
+    // should contain only ASCII characters"), so one after a completed group's padding, which the
+    // loop below would never reach, is refused too.
+    if (std::any_of(text.begin(), text.end(), [](char ch) { return static_cast<unsigned char>(ch) >= 0x80; })) {
+        return std::nullopt;
+    }
     std::string out;
     out.reserve((text.size() + 3) / 4 * 3);
     int quad_pos = 0;
     int pads = 0;
     unsigned leftover = 0;
     for (const char ch : text) {
-        const auto byte = static_cast<unsigned char>(ch);
-        if (byte >= 0x80) return std::nullopt;
+        const auto byte = static_cast<unsigned char>(ch);  // < 0x80, checked above
         if (byte == '=') {
             if (quad_pos >= 2 && quad_pos + ++pads >= 4) return out;
             continue;

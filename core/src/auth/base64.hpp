@@ -13,7 +13,8 @@ namespace cppworker::auth {
 //   whatever follows is ignored; pads that complete nothing are skipped;
 // - ending inside a group (one data character, or two or three without enough padding) is an error.
 // Python refuses a str holding non-ASCII characters before decoding, so any byte >= 0x80 is an
-// error too. Errors give nullopt.
+// error too, wherever it is (also after a completed group: "YQ==\xc3\xa9" is refused, not "a").
+// Errors give nullopt.
 std::optional<std::string> python_b64decode(std::string_view text);
 
 }  // namespace cppworker::auth

@@ -1,5 +1,7 @@
 #include "plugin/json_pointer.hpp"
 
+#include "pyjson/parse.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -68,7 +70,7 @@ cppw_status json_get(cppw_str json_text, cppw_str pointer, cppw_json_value* valu
     json::monotonic_resource arena(scratch, sizeof scratch);
     json::error_code ec;
     const json::value doc =
-        json::parse(std::string_view(json_text.data == nullptr ? "" : json_text.data, json_text.size), ec, &arena);
+        pyjson::parse(std::string_view(json_text.data == nullptr ? "" : json_text.data, json_text.size), ec, &arena);
     if (ec) return CPPW_INVALID_ARGUMENT;
 
     cppw_json_value out{};

@@ -1,19 +1,34 @@
 #include "server/envelope.hpp"
 
 #include "pyjson/dumps.hpp"
+#include "pyjson/parse.hpp"
 
 #include <boost/json.hpp>
+
+#include <cmath>
+#include <cstdint>
 
 namespace cppworker::server {
 namespace json = boost::json;
 
 namespace {
 
+// reqnum and request_idx as the int64 the ledger keeps and /delete_requests/ reports. A whole
+// double (5.0, 1e3) is the integer it equals. A number outside int64 is refused as "must be an
+// integer", as an integer literal beyond it already is (a uint64 above INT64_MAX; beyond 64 bits
+// Boost.JSON reads a double). PyWorker would take it: Python's ints are unbounded and a float is
+// compared as it is, so a reqnum of 1e300 would just become its highest reqnum seen (and push every
+// later request out of the all-fields replay window). But the autoscaler's sequence numbers and
+// queue positions are nowhere near 2^63, so such a value is no genuine route answer, and the ledger
+// could not record it; refusing it is one more of cppworker's integer checks (protocol.md 4.2).
+// The range is checked before the cast, since converting a double outside int64 (or NaN) is
+// undefined behaviour: -0x1p63 is INT64_MIN exactly, 0x1p63 is INT64_MAX + 1.
 std::optional<int64_t> as_integer(const json::value& v) {
     if (v.is_int64()) return v.get_int64();
     if (v.is_uint64() && v.get_uint64() <= static_cast<uint64_t>(INT64_MAX)) return static_cast<int64_t>(v.get_uint64());
-    if (v.is_double() && v.get_double() == static_cast<double>(static_cast<int64_t>(v.get_double()))) {
-        return static_cast<int64_t>(v.get_double());
+    if (v.is_double()) {
+        const double d = v.get_double();
+        if (d >= -0x1p63 && d < 0x1p63 && std::trunc(d) == d) return static_cast<int64_t>(d);
     }
     return std::nullopt;
 }
@@ -54,11 +69,13 @@ std::variant<Envelope, EnvelopeError> parse_envelope(std::string_view body, bool
     }
 
     // Parsed into a buffer on the stack: what the request keeps is copied out, so reading a
-    // typical envelope costs no heap allocation.
+    // typical envelope costs no heap allocation. pyjson::parse reads each float as Python's float()
+    // does (Boost.JSON 1.81's may land an ulp off), so the auth_data fields re-printed for the
+    // signature carry the digits Vast signed.
     unsigned char scratch[4096];
     json::monotonic_resource arena(scratch, sizeof scratch);
     json::error_code ec;
-    const json::value doc = json::parse(body, ec, &arena);
+    const json::value doc = pyjson::parse(body, ec, &arena);
     if (ec || !doc.is_object()) return EnvelopeError{R"({"error": "invalid JSON"})"};
     const auto& obj = doc.get_object();
 

@@ -2,6 +2,7 @@
 
 #include "logging/error_text.hpp"
 #include "pyjson/dumps.hpp"
+#include "pyjson/parse.hpp"
 #include "server/envelope.hpp"
 #include "server/update_hook.hpp"
 #include "upstream/http_client.hpp"
@@ -13,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
 
 namespace cppworker::server {
 namespace json = boost::json;
@@ -27,9 +29,17 @@ std::optional<double> as_number(const json::value* v) {
     return v->to_number<double>();
 }
 
+// A whole number an int64 holds; a double beyond it would make the cast undefined.
+std::optional<int64_t> as_int64(const json::value* v) {
+    const auto d = as_number(v);
+    if (!d || !(*d >= -0x1p63 && *d < 0x1p63) || std::trunc(*d) != *d) return std::nullopt;
+    return static_cast<int64_t>(*d);
+}
+
+// auth_data is parsed as Python parses it: its floats are compared with (and signed as) their digits.
 CoreReply create(ServerState& s, std::string_view body) {
     json::error_code ec;
-    const json::value doc = json::parse(body, ec);
+    const json::value doc = pyjson::parse(body, ec);
     if (ec || !doc.is_object()) return error_reply(422, "invalid JSON");
     // A session is a request the autoscaler routed here, so its auth_data passes the same checks as a
     // plugin route's: PyWorker checks none, which lets anyone open sessions and hold capacity.
@@ -50,9 +60,9 @@ CoreReply create(ServerState& s, std::string_view body) {
     const auto cost = as_number(a.if_contains("cost"));
     if (!cost) return json_reply(422, json::object{{"auth_data", json::object{{"cost", "must be a number"}}}});
     std::optional<accounting::RequestIdentity> who;
-    const auto reqnum = as_number(a.if_contains("reqnum"));
-    const auto request_idx = as_number(a.if_contains("request_idx"));
-    if (reqnum && request_idx) who = accounting::RequestIdentity{static_cast<int64_t>(*reqnum), static_cast<int64_t>(*request_idx)};
+    const auto reqnum = as_int64(a.if_contains("reqnum"));
+    const auto request_idx = as_int64(a.if_contains("request_idx"));
+    if (reqnum && request_idx) who = accounting::RequestIdentity{*reqnum, *request_idx};
 
     // PyWorker's default is the float 60.0; a given lifetime is kept as the client wrote it.
     json::value lifetime = 60.0;
@@ -90,7 +100,8 @@ struct SessionQuery {
 
 std::variant<SessionQuery, CoreReply> read_query(std::string_view body) {
     json::error_code ec;
-    const json::value doc = json::parse(body, ec);
+    // As create() parsed it: session_auth is compared with the stored auth_data.
+    const json::value doc = pyjson::parse(body, ec);
     if (ec || !doc.is_object()) return error_reply(422, "invalid JSON");
     const auto* id = doc.as_object().if_contains("session_id");
     if (id == nullptr || !id->is_string()) return error_reply(422, "missing session_id");
