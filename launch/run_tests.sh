@@ -2,7 +2,8 @@
 # Builds and runs the whole test suite through ctest.
 #   launch/run_tests.sh               the plain build (preset "default")
 #   launch/run_tests.sh --sanitize    the AddressSanitizer + UBSan build (preset "sanitize")
-#   launch/run_tests.sh --all         both, one after the other
+#   launch/run_tests.sh --tsan        the ThreadSanitizer build (preset "tsan"; not yet in --all)
+#   launch/run_tests.sh --all         the plain and the sanitizer build, one after the other
 # Further arguments go to ctest, e.g. `launch/run_tests.sh -R hello`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -10,15 +11,27 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 presets=(default)
 case "${1:-}" in
   --sanitize) presets=(sanitize); shift ;;
+  --tsan) presets=(tsan); shift ;;
   --all) presets=(default sanitize); shift ;;
 esac
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# A race stops the process that has it (the worker, a test binary), so its test fails; the report
+# is in that process's stderr (the worker's log). Suppressions, each proven benign, live in
+# tests/tsan.supp.
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp}
 
 for preset in "${presets[@]}"; do
   echo "== $preset: build" >&2
   configure_and_build "$preset"
+  if [ "$preset" = default ] && [ -z "${CPPWORKER_BUNDLE_TARBALL:-}" ]; then
+    # The relocatable bundle is a build of its own (preset "bundle"); made here rather than inside
+    # ctest, so that the test run stays a test run and the bundle test checks what this made.
+    echo "== bundle: build (launch/package.sh)" >&2
+    CPPWORKER_BUNDLE_TARBALL=$("$root/launch/package.sh")
+    export CPPWORKER_BUNDLE_TARBALL
+  fi
   echo "== $preset: test" >&2
   (cd "$root" && ctest --preset "$preset" --parallel "$(nproc)" --timeout 300 "$@")
 done

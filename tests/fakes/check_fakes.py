@@ -271,6 +271,32 @@ def dropped_stream(fake, path, body):
     check(fake.config(drop_after=None)["drop_after"] is None, "drop_after cleared")
 
 
+def malformed_stream(fake, path, body):
+    """With bad_chunk_after 2: two good chunks, then one whose size line is not hex, then silence
+    until the client hangs up, which is counted as a disconnect."""
+    fake.json("POST", "/_fake/reset")
+    check(fake.config(bad_chunk_after=2)["bad_chunk_after"] == 2, "bad_chunk_after in the config")
+    payload = json.dumps(body).encode()
+    s = socket.create_connection(("127.0.0.1", fake.port), timeout=10)
+    try:
+        s.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                  % (path.encode(), len(payload), payload))
+        raw = b""
+        while b"zz\r\n" not in raw or not raw.endswith(b"\n\n\r\n"):
+            data = s.recv(65536)
+            check(data != b"", "the connection stays open after the malformed chunk", raw)
+            raw += data
+        st = fake.wait_stats(lambda st: st["bad_chunks"] == 1, what="the malformed chunk to be counted")
+        check(st["in_flight"] == 1 and st["disconnects"] == 0, "the fake holds the request after it", st)
+    finally:
+        s.close()
+    _, _, rest = raw.partition(b"\r\n\r\n")
+    check(rest.count(b"data:") == 3 and rest.count(b"zz\r\ndata:") == 1, "two chunks, then a malformed one", raw)
+    st = fake.wait_stats(lambda st: st["disconnects"] == 1 and st["in_flight"] == 0, what="the hang-up to be counted")
+    check(st["completed"] == 0 and st["drops"] == 0, "a malformed stream is neither completed nor dropped", st)
+    check(fake.config(bad_chunk_after=None)["bad_chunk_after"] is None, "bad_chunk_after cleared")
+
+
 # ---------------------------------------------------------------------------------------------------
 def check_tgi():
     loaded = '"message":"Connected","target":"text_generation_router"'
@@ -319,6 +345,7 @@ def check_tgi():
               "TGI stream validation error as an SSE event", bad)
         stream_disconnect(f, "/generate_stream", {"inputs": "a", "parameters": {"max_new_tokens": 50}})
         dropped_stream(f, "/generate_stream", {"inputs": "a", "parameters": {"max_new_tokens": 5}})
+        malformed_stream(f, "/generate_stream", {"inputs": "a", "parameters": {"max_new_tokens": 5}})
 
         # Runtime switches.
         f.config(token_delay=0.01, status_override=429)
@@ -343,9 +370,10 @@ def check_tgi():
     finally:
         f.stop()
 
-    f = Fake("tgi", "--hang", "--load-delay", "0")
+    f = Fake("tgi", "--hang", "--load-delay", "0", "--bad-chunk-after", "4")
     try:
         f.wait_log(loaded)
+        check(f.stats()["config"]["bad_chunk_after"] == 4, "--bad-chunk-after reaches the config", f.stats())
         check(f.request("GET", "/health")[0] == 200, "TGI health answers while hanging")
         hang_and_disconnect(f, "/generate", {"inputs": "x"})
     finally:
@@ -641,8 +669,70 @@ def check_sdauto():
         f.stop()
 
 
+def check_autoscaler():
+    """fake_autoscaler.py: the worker side of core/protocol.md §2, and its checks of what it got."""
+    d = tempfile.mkdtemp(prefix="fake-autoscaler-")
+    try:
+        pem = b"-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n"
+        with open(os.path.join(d, "pub.pem"), "wb") as f:
+            f.write(pem)
+        port_file = os.path.join(d, "port")
+        out = open(os.path.join(d, "output"), "wb")
+        proc = subprocess.Popen([PYTHON, os.path.join(HERE, "fake_autoscaler.py"), "--port-file", port_file,
+                                 "--pubkey-file", os.path.join(d, "pub.pem"), "--exit-with-parent"],
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            wait_until(lambda: os.path.exists(port_file) or proc.poll() is not None, 10, "the autoscaler to listen")
+            with open(port_file) as f:
+                port = int(f.read())
+
+            def call(method, path, body=None):
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                try:
+                    c.request(method, path, body=body, headers={"Content-Type": "application/json"})
+                    r = c.getresponse()
+                    return r.status, r.read()
+                finally:
+                    c.close()
+
+            check(call("GET", "/pubkey/") == (200, pem), "/pubkey/ serves the PEM file")
+            report = ('{"id": 7, "mtoken": "t", "version": "1.1.0", "loadtime": 1.5, "cur_load": 0.0, "rej_load": 0.0, '
+                      '"new_load": 3.0, "error_msg": "", "max_perf": 10.0, "cur_perf": 3.0, "cur_capacity": 0, '
+                      '"max_capacity": 0, "num_requests_working": 1, "num_requests_recieved": 2, '
+                      '"additional_disk_usage": 0.0, "working_request_idxs": [5], "url": "http://1.2.3.4:5"}')
+            check(call("POST", "/worker_status/", report)[0] == 200, "a good report is taken")
+            swapped = report.replace('"cur_load": 0.0, "rej_load": 0.0', '"rej_load": 0.0, "cur_load": 0.0')
+            check(call("POST", "/worker_status/", swapped)[0] == 200, "a bad report is taken too")
+            for ids, ok in (([1, 2], "true"), ([3], "false"), ([2], "true")):
+                body = f'{{"worker_id": 7, "mtoken": "t", "request_idxs": {json.dumps(ids)}, "success": {ok}}}'
+                check(call("POST", "/delete_requests/", body)[0] == 200, "delete_requests taken")
+            st = json.loads(call("GET", "/_fake/stats")[1])
+            check(st["reports"] == 2 and st["last_report"]["num_requests_working"] == 1, "reports counted", st)
+            check(st["bad_count"] == 1 and "keys" in st["bad"][0], "a report with keys out of order is flagged", st)
+            check(st["sums"]["cur_perf"] == 3.0 and st["max_working"] == 1, "figures of good reports summed", st)
+            check(st["deleted_ids"] == 3 and st["deleted_twice"] == 1, "deleted ids, and one named twice", st)
+            check(json.loads(call("GET", "/_fake/deleted")[1]) == {"1": [True], "2": [True, True], "3": [False]},
+                  "/_fake/deleted has every id with its success flags")
+            check(json.loads(call("POST", "/_fake/config", '{"status": 500}')[1])["status"] == 500, "status set")
+            check(call("POST", "/worker_status/", report)[0] == 500, "reports refused with the configured status")
+            call("POST", "/_fake/config", '{"status": null}')
+            call("POST", "/_fake/reset", "{}")
+            st = json.loads(call("GET", "/_fake/stats")[1])
+            check(st["reports"] == 0 and st["deleted_ids"] == 0 and st["refused_posts"] == 0, "reset", st)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            rc = proc.wait(5)
+            out.close()
+        with open(os.path.join(d, "output"), "rb") as f:
+            output = f.read().decode(errors="replace")
+        check(rc == 0 and "Traceback" not in output, f"fake_autoscaler exit {rc}", output)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def main():
-    checks = {"tgi": check_tgi, "openai": check_openai, "comfyui": check_comfyui, "sdauto": check_sdauto}
+    checks = {"tgi": check_tgi, "openai": check_openai, "comfyui": check_comfyui, "sdauto": check_sdauto,
+              "autoscaler": check_autoscaler}
     if len(sys.argv) > 1:
         checks = {k: v for k, v in checks.items() if k in sys.argv[1:]}
     failures = {}

@@ -94,6 +94,7 @@ class State:
         self.hang = args.hang
         self.status_override = args.status_override
         self.drop_after = args.drop_after
+        self.bad_chunk_after = args.bad_chunk_after
         self.loaded = False
         self.start_failed = False
         # Gauges, not counters: a reset must not lose track of a request still finishing.
@@ -123,6 +124,7 @@ class State:
         self.stream_bytes = 0
         self.write_stalls = 0
         self.drops = 0
+        self.bad_chunks = 0
         self.paths = {}
         self.last_body = None
         self.last_path = None
@@ -145,6 +147,7 @@ class State:
                 "write_stalls": self.write_stalls,
                 "stalled_writers": self.stalled_writers,
                 "drops": self.drops,
+                "bad_chunks": self.bad_chunks,
                 "paths": dict(self.paths),
                 "last_body": self.last_body,
                 "last_path": self.last_path,
@@ -156,7 +159,7 @@ class State:
 
     def _config(self):
         return {"token_delay": self.token_delay, "hang": self.hang, "status_override": self.status_override,
-                "drop_after": self.drop_after, "loaded": self.loaded}
+                "drop_after": self.drop_after, "bad_chunk_after": self.bad_chunk_after, "loaded": self.loaded}
 
 
 class ModelLog:
@@ -358,6 +361,7 @@ class Handler(BaseHTTPRequestHandler):
         self.answered = False
         self.chunks_written = 0
         self.drop_after = None
+        self.bad_chunk_after = None
         try:
             self.body = self._read_body()
         except ValueError:
@@ -406,6 +410,7 @@ class Handler(BaseHTTPRequestHandler):
             st.last_headers = {k.lower(): v for k, v in self.headers.items()}
             hang, override, loaded = st.hang, st.status_override, st.loaded
             self.drop_after = st.drop_after
+            self.bad_chunk_after = st.bad_chunk_after
         try:
             if hang:
                 self.hang_until_disconnect()
@@ -453,6 +458,9 @@ class Handler(BaseHTTPRequestHandler):
                     if "drop_after" in changes:
                         v = changes["drop_after"]
                         st.drop_after = None if v is None else int(v)
+                    if "bad_chunk_after" in changes:
+                        v = changes["bad_chunk_after"]
+                        st.bad_chunk_after = None if v is None else int(v)
             with st.lock:
                 cfg = st._config()
             self.send_json(200, cfg)
@@ -535,6 +543,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if self.drop_after is not None and self.chunks_written >= self.drop_after:
             self.drop_connection()
+        if self.bad_chunk_after is not None and self.chunks_written >= self.bad_chunk_after:
+            self.send_malformed_chunk(data)
         try:
             self._send_all(b"%x\r\n%s\r\n" % (len(data), data))
         except _DISCONNECT_ERRORS:
@@ -572,6 +582,18 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
         raise Dropped()
+
+    def send_malformed_chunk(self, data):
+        """A chunk whose size line is not hexadecimal (`zz`), as a broken proxy or server might
+        send; then the connection stays open and silent, so that the reader's parser, not a closed
+        connection, is what ends the answer. Raises Disconnected once the reader has hung up."""
+        try:
+            self._send_all(b"zz\r\n%s\r\n" % data)
+        except _DISCONNECT_ERRORS:
+            raise Disconnected()
+        with self.fake.state.lock:
+            self.fake.state.bad_chunks += 1
+        self.hang_until_disconnect()
 
     def end_stream(self):
         if self.drop_after is not None and self.chunks_written >= self.drop_after:
@@ -657,6 +679,9 @@ def common_parser(description):
                    help="answer every model request with HTTP N and the server's error JSON")
     p.add_argument("--drop-after", type=int, default=None, metavar="N",
                    help="close the connection after N chunks of a streamed answer, without its last chunk")
+    p.add_argument("--bad-chunk-after", type=int, default=None, metavar="N",
+                   help="after N chunks of a streamed answer, send a chunk with a malformed size line, then "
+                        "hold the connection silent until the client closes it")
     p.add_argument("--keep-alive-timeout", type=float, default=0, metavar="S",
                    help="close a kept-alive connection idle for S seconds (uvicorn: 5); 0 = never (default)")
     p.add_argument("--exit-with-parent", action="store_true",

@@ -5,8 +5,13 @@
 # served by the installed worker; the installed worker runs its default plugin with no arguments;
 # the installed examples build on their own.
 # Usage: check_package.sh BUILD_DIR SOURCE_DIR
+#        check_package.sh --prefix PREFIX SOURCE_DIR   (a tree installed already, e.g. the unpacked bundle)
 set -euo pipefail
-build=$1 src=$2
+if [ "$1" = --prefix ]; then
+  build='' prefix=$2 src=$3
+else
+  build=$1 prefix='' src=$2
+fi
 scratch=$(mktemp -d)
 worker_pid=
 stop_worker() {
@@ -16,10 +21,13 @@ stop_worker() {
 cleanup() { stop_worker; rm -rf "$scratch"; }
 trap cleanup EXIT
 
-cmake --install "$build" --prefix "$scratch/prefix" >/dev/null
+if [ -n "$build" ]; then
+  prefix=$scratch/prefix
+  cmake --install "$build" --prefix "$prefix" >/dev/null
+fi
 
 for plugin in hello_world hello_c tgi openai comfyui sdauto; do
-  [ -f "$scratch/prefix/lib/cppworker/plugins/$plugin.so" ] || { echo "not installed: $plugin.so" >&2; exit 1; }
+  [ -f "$prefix/lib/cppworker/plugins/$plugin.so" ] || { echo "not installed: $plugin.so" >&2; exit 1; }
 done
 
 # Another minor version is refused: before 1.0 a minor release may break the package.
@@ -27,14 +35,14 @@ for wanted in 0.2 0.4; do
   mkdir -p "$scratch/wants-$wanted"
   printf 'cmake_minimum_required(VERSION 3.25)\nproject(wants LANGUAGES CXX)\nfind_package(cppworker %s REQUIRED)\n' \
     "$wanted" >"$scratch/wants-$wanted/CMakeLists.txt"
-  if cmake -S "$scratch/wants-$wanted" -B "$scratch/wants-$wanted/build" -DCMAKE_PREFIX_PATH="$scratch/prefix" \
+  if cmake -S "$scratch/wants-$wanted" -B "$scratch/wants-$wanted/build" -DCMAKE_PREFIX_PATH="$prefix" \
     >/dev/null 2>&1; then
     echo "find_package(cppworker $wanted) accepted the installed package" >&2
     exit 1
   fi
 done
 
-cmake -S "$src/tests/package/echo" -B "$scratch/echo" -G Ninja -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null
+cmake -S "$src/tests/package/echo" -B "$scratch/echo" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$scratch/echo" >/dev/null
 plugin="$scratch/echo/echo.so"
 
@@ -47,7 +55,7 @@ fi
 # start_worker PORT_FILE ARGS...: the installed worker in the background, once it listens.
 start_worker() {
   local port_file=$1; shift
-  env -u BACKEND -u PLUGIN_PATH -u CPPWORKER_PLUGIN_DIR "$scratch/prefix/bin/cppworker" --listen 127.0.0.1 --port 0 \
+  env -u BACKEND -u PLUGIN_PATH -u CPPWORKER_PLUGIN_DIR "$prefix/bin/cppworker" --listen 127.0.0.1 --port 0 \
     --port-file "$port_file" "$@" 2>"$port_file.log" &
   worker_pid=$!
   for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.1; done
@@ -77,10 +85,13 @@ stop_worker
 
 # The installed examples build as they are, against the installed package only.
 for example in hello_world hello_c; do
-  cmake -S "$scratch/prefix/share/cppworker/examples/$example" -B "$scratch/example-$example" -G Ninja \
-    -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null
+  cmake -S "$prefix/share/cppworker/examples/$example" -B "$scratch/example-$example" -G Ninja \
+    -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
   cmake --build "$scratch/example-$example" >/dev/null
 done
 start_worker "$scratch/example-port" --plugin "$scratch/example-hello_c/hello_c.so"
 expect "installed hello_c example, built on its own" "$scratch/example-port" /increment \
   '{"payload": {"amount": 3}}' '{"value": 3}'
+
+# Every example plugin in the README builds against the installed package.
+python3 "$src/tests/package/readme_examples.py" "$src/README.md" "$prefix" "$scratch/readme"
