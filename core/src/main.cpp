@@ -8,6 +8,8 @@
 #include "plugin/loaded_plugin.hpp"
 #include "requests/request_registry.hpp"
 #include "server/server.hpp"
+#include "supervisor/child_link.hpp"
+#include "supervisor/master.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -75,6 +77,15 @@ int main(int argc, char** argv) {
         autoscaler::report_startup_error(cfg, message);
         return 1;
     }
+    // A worker the supervisor started has its socket and its link; otherwise --supervise makes
+    // this process the master, which never loads the plugin itself.
+    auto link = supervisor::ChildLink::from_environment();
+    if (!link && cfg.supervise) return supervisor::run_master(cfg, argc, argv);
+    // A reload's worker that cannot start leaves the running one serving: that is no start-up
+    // failure of the instance, so the autoscaler is not told.
+    const auto startup_error = [&](const std::string& message) {
+        if (!link || !link->reload()) autoscaler::report_startup_error(cfg, message);
+    };
 
     try {
         auto plugin = plugin::LoadedPlugin::load(cfg.plugin_path);
@@ -107,7 +118,7 @@ int main(int argc, char** argv) {
                 ~ForwarderLease() { host.set_forwarder(nullptr); }
             } lease{host};
             host.set_forwarder(&server.forwarder());
-            const uint16_t port = server.listen();
+            const uint16_t port = link ? server.adopt(link->listen_fd()) : server.listen();
             spdlog::info("listening on {}:{} with {} I/O and {} blocking thread(s)", cfg.listen_address, port,
                          cfg.io_threads, cfg.blocking_threads);
             log_auth_mode(cfg);
@@ -118,8 +129,9 @@ int main(int argc, char** argv) {
                 identity = autoscaler::identity_of(cfg);
                 spdlog::info("reporting to {} as worker {} at {}", cfg.report_addr, identity->id, identity->url);
             }
-            if (cfg.port_file) write_port_file(*cfg.port_file, port);
-            server.run(identity);
+            // The master writes the port file of a supervised worker.
+            if (cfg.port_file && !link) write_port_file(*cfg.port_file, port);
+            server.run(identity, link.get());
             host.set_forwarder(nullptr);
             spdlog::info("server stopped; finalizing plugin {}", shape.name);
             plugin->finalize();
@@ -128,11 +140,11 @@ int main(int argc, char** argv) {
         return 0;
     } catch (const plugin::PluginError& e) {
         spdlog::critical("{}", e.what());
-        autoscaler::report_startup_error(cfg, std::string("Worker Server failed to launch: ") + e.what());
+        startup_error(std::string("Worker Server failed to launch: ") + e.what());
         return 3;
     } catch (const std::exception& e) {
         spdlog::critical("cannot start: {}", logging::error_text(e));
-        autoscaler::report_startup_error(cfg, "Worker Server failed to launch: " + logging::error_text(e));
+        startup_error("Worker Server failed to launch: " + logging::error_text(e));
         return 1;
     }
 }

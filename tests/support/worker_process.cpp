@@ -142,6 +142,8 @@ WorkerProcess::~WorkerProcess() {
     CHECK(code == 0);
 }
 
+int WorkerProcess::pid() const { return impl_->child.id(); }
+
 std::string WorkerProcess::log() const { return read_file(impl_->log_path); }
 
 bool WorkerProcess::wait_for_log(std::string_view text, std::chrono::milliseconds timeout) const {

@@ -37,6 +37,8 @@ public:
     WorkerProcess& operator=(const WorkerProcess&) = delete;
 
     uint16_t port() const { return port_; }
+    // The process started: the worker, or with --supervise its master.
+    int pid() const;
     std::string log() const;
     // Waits until the log holds `text`; false on timeout.
     bool wait_for_log(std::string_view text, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;

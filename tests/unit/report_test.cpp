@@ -119,3 +119,15 @@ TEST_CASE("report: only the cloud.vast.ai API address is skipped for deletes", "
     CHECK_FALSE(skip_for_deletes("https://cloud.vast.ai/api"));
     CHECK_FALSE(skip_for_deletes(""));
 }
+
+TEST_CASE("report: a crash of the worker before shows in error_msg until loaded and reported once",
+          "[unit][report]") {
+    const std::string crash = "worker process killed by signal 11 (SIGSEGV)";
+    CHECK(status_error_msg("", false, "", false) == "");
+    CHECK(status_error_msg("", false, crash, false) == crash);
+    CHECK(status_error_msg("", false, crash, true) == crash);   // still loading: still said
+    CHECK(status_error_msg("", true, crash, false) == crash);   // loaded, but never told yet
+    CHECK(status_error_msg("", true, crash, true) == "");       // loaded and told: serving again
+    CHECK(status_error_msg("Healthcheck failed with status: 500", false, crash, false) ==
+          "Healthcheck failed with status: 500");  // the worker's own error comes first
+}

@@ -192,3 +192,29 @@ TEST_CASE("admission: PyWorker's queue-time estimate", "[unit][admission]") {
     CHECK_FALSE(over_queue_limit(300, 10, 30));  // 30 s exactly is allowed
     CHECK(over_queue_limit(301, 10, 30));
 }
+
+TEST_CASE("ledger: a worker carries on the figures of the worker it replaced", "[unit][ledger]") {
+    RequestLedger l(100);
+    const auto h = l.start(RequestIdentity{1, 10}, 5, true);
+    l.finish(h, Outcome::success);
+    const auto before = l.generation();
+    LedgerSnapshot unreported;
+    unreported.received = 7;
+    unreported.served = 6;
+    unreported.rejected = 2;
+    l.carry_over(40, unreported);
+    CHECK(l.generation() > before);  // so that a report goes out soon
+    auto s = l.snapshot();
+    CHECK(s.num_received_ever == 41);
+    CHECK(s.received == 12);
+    CHECK(s.served == 11);
+    CHECK(s.rejected == 2);
+    // What a report carried is taken off as usual; the cumulative count stays.
+    l.consume_interval(s);
+    s = l.snapshot();
+    CHECK(s.received == 0);
+    CHECK(s.served == 0);
+    CHECK(s.num_received_ever == 41);
+    // Carried figures are the autoscaler's, not this process's /metrics.
+    CHECK(l.totals().started == 1);
+}

@@ -115,6 +115,17 @@ void RequestLedger::consume_interval(const LedgerSnapshot& reported) {
     interval_.rejected -= reported.rejected;
 }
 
+void RequestLedger::carry_over(std::size_t received_ever, const LedgerSnapshot& unreported) {
+    std::lock_guard lock(mutex_);
+    received_ += received_ever;
+    interval_.received += unreported.received;
+    interval_.served += unreported.served;
+    interval_.cancelled += unreported.cancelled;
+    interval_.errored += unreported.errored;
+    interval_.rejected += unreported.rejected;
+    ++generation_;
+}
+
 uint64_t RequestLedger::generation() const {
     std::lock_guard lock(mutex_);
     return generation_;

@@ -72,6 +72,10 @@ public:
     // After a status report was accepted: take what it carried off the interval sums. What arrived
     // while it was in flight stays for the next report, so nothing is lost (PyWorker zeroes).
     void consume_interval(const LedgerSnapshot& reported);
+    // A supervised worker continues the figures of the one it replaced (core/src/supervisor): the
+    // received count goes on from there, and interval sums no report carried are reported here.
+    // Counts as a change, so the next report goes out soon.
+    void carry_over(std::size_t received_ever, const LedgerSnapshot& unreported);
     // Counts start, success, error and reject events: PyWorker reports soon after any of them
     // ("update_pending"), but not after a cancel.
     uint64_t generation() const;

@@ -85,7 +85,24 @@ asio::awaitable<bool> post_with_failover(const std::vector<std::string>& address
     co_return false;
 }
 
-asio::awaitable<void> report_status(server::ServerState& s, WorkerIdentity worker) {
+namespace {
+
+StatusInput status_now(server::ServerState& s, const ReportOptions& options, double additional_disk_usage) {
+    const auto view = s.readiness.view();
+    return StatusInput{view.loadtime,
+                       status_error_msg(view.error_msg, view.loaded, options.previous_crash, *options.crash_reported),
+                       view.max_perf, additional_disk_usage, s.ledger.snapshot()};
+}
+
+void status_accepted(server::ServerState& s, const ReportOptions& options, const StatusInput& status) {
+    s.ledger.consume_interval(status.ledger);
+    if (!options.previous_crash.empty() && status.error_msg == options.previous_crash) *options.crash_reported = true;
+    if (options.accepted) options.accepted(status.ledger);
+}
+
+}  // namespace
+
+asio::awaitable<void> report_status(server::ServerState& s, WorkerIdentity worker, ReportOptions options) {
     static const std::string undelivered = "status report undelivered";
     const auto addresses = split_report_addrs(s.config.report_addr);
     std::optional<Clock::time_point> last_accepted;
@@ -102,8 +119,7 @@ asio::awaitable<void> report_status(server::ServerState& s, WorkerIdentity worke
         if (!due) continue;
 
         const double disk_now = disk_used_bytes();
-        StatusInput status{view.loadtime, view.error_msg, view.max_perf, (disk_now - disk_before) / (1024.0 * 1024 * 1024),
-                           s.ledger.snapshot()};
+        const StatusInput status = status_now(s, options, (disk_now - disk_before) / (1024.0 * 1024 * 1024));
         disk_before = disk_now;  // PyWorker measures growth since the previous attempt, sent or not
         std::string body;
         try {
@@ -114,7 +130,7 @@ asio::awaitable<void> report_status(server::ServerState& s, WorkerIdentity worke
             continue;
         }
         if (co_await post_with_failover(addresses, "/worker_status/", body, failures)) {
-            s.ledger.consume_interval(status.ledger);
+            status_accepted(s, options, status);
             reported_generation = generation;
             last_accepted = Clock::now();
             failures.succeeded(undelivered, Clock::now());
@@ -169,6 +185,54 @@ asio::awaitable<void> report_deletes(server::ServerState& s, WorkerIdentity work
         backlog = delivered && batch.entries.size() == max_per_post;
         if (delivered) s.ledger.drop_deletes(batch);
     }
+}
+
+namespace {
+
+asio::awaitable<void> send_final_reports(server::ServerState& s, WorkerIdentity worker, ReportOptions options) {
+    logging::RepeatedFailure failures(failure_summary_interval);
+    const auto addresses = split_report_addrs(s.config.report_addr);
+    const StatusInput status = status_now(s, options, 0);
+    if (co_await post_with_failover(addresses, "/worker_status/", worker_status_body(worker, status), failures)) {
+        status_accepted(s, options, status);
+    }
+    std::vector<std::string> delete_addresses;
+    for (const auto& a : addresses) {
+        if (!skip_for_deletes(a)) delete_addresses.push_back(a);
+    }
+    for (;;) {
+        const auto batch = s.ledger.pending_deletes(10'000);
+        if (batch.entries.empty()) break;
+        const auto [succeeded, failed] = split_deletes(batch.entries);
+        bool delivered = true;
+        if (!succeeded.empty()) {
+            delivered = co_await post_with_failover(
+                delete_addresses, "/delete_requests/", delete_requests_body(worker.id, worker.mtoken, succeeded, true), failures);
+        }
+        if (delivered && !failed.empty()) {
+            delivered = co_await post_with_failover(
+                delete_addresses, "/delete_requests/", delete_requests_body(worker.id, worker.mtoken, failed, false), failures);
+        }
+        if (!delivered) break;
+        s.ledger.drop_deletes(batch);
+    }
+}
+
+}  // namespace
+
+void final_reports(server::ServerState& s, const WorkerIdentity& worker, const ReportOptions& options,
+                   std::chrono::milliseconds limit) {
+    asio::io_context io;
+    asio::co_spawn(io, send_final_reports(s, worker, options), [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            spdlog::error("last reports: {}", logging::error_text(ex));
+        }
+    });
+    io.run_for(limit);
+    if (!io.stopped()) spdlog::warn("last reports: not all delivered within {} ms", limit.count());
 }
 
 namespace {

@@ -141,4 +141,11 @@ bool skip_for_deletes(std::string_view addr) {
     return strip_trailing_slashes(addr) == "https://cloud.vast.ai/api/v0";
 }
 
+std::string status_error_msg(const std::string& own_error, bool loaded, const std::string& previous_crash,
+                             bool crash_reported) {
+    if (!own_error.empty()) return own_error;
+    if (!previous_crash.empty() && (!loaded || !crash_reported)) return previous_crash;
+    return {};
+}
+
 }  // namespace cppworker::autoscaler

@@ -36,6 +36,13 @@ struct StatusInput {
     accounting::LedgerSnapshot ledger;
 };
 
+// error_msg of a status report: the worker's own error if it has one; otherwise, when the worker
+// process before this one crashed (`previous_crash`, from the supervisor), that crash, until this
+// worker is loaded and at least one accepted report has carried it, so that the autoscaler hears
+// of it however fast the new worker comes up.
+std::string status_error_msg(const std::string& own_error, bool loaded, const std::string& previous_crash,
+                             bool crash_reported);
+
 // The 17 fields of core/protocol.md §2.1 in PyWorker's order.
 std::string worker_status_body(const WorkerIdentity& worker, const StatusInput& status);
 

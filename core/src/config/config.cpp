@@ -107,6 +107,12 @@ ParseResult parse(int argc, const char* const* argv, const std::filesystem::path
         ->envname("MODEL_LOG");
     app.add_option("--benchmark-cache", c.benchmark_cache, "file that keeps the benchmark result across restarts")
         ->envname("BENCHMARK_CACHE");
+    app.add_flag("--supervise", c.supervise,
+                   "true: a master process binds the port and runs the worker as a child it restarts after a crash "
+                   "and replaces on SIGHUP")
+        ->envname("WORKER_SUPERVISE");
+    app.add_option("--run-dir", c.run_dir, "where the supervising master writes cppworker-<port>.pid")
+        ->envname("CPPWORKER_RUN_DIR");
     std::string unsecured = "false";
     app.add_option("--unsecured", unsecured, "skip signature checks and accept bare payloads (development only)")
         ->envname("UNSECURED");

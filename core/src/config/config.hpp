@@ -56,6 +56,10 @@ struct Config {
     std::filesystem::path tls_key = "/etc/instance.key";
     std::string model_log;                        // MODEL_LOG: the model server's log to watch
     std::filesystem::path benchmark_cache = ".has_benchmark";
+
+    // Supervision and reload (core/src/supervisor).
+    bool supervise = false;                       // WORKER_SUPERVISE: a master process runs the worker as a child
+    std::filesystem::path run_dir = "/tmp";       // CPPWORKER_RUN_DIR: where the master's pid file goes
 };
 
 // What reporting to an autoscaler needs and is missing (empty when standalone or complete).

@@ -49,6 +49,10 @@ struct Connection {
     Stream stream;
     beast::flat_buffer buffer;
     bool idle = true;  // between requests; only touched on the connection's event loop
+    // No request read yet. The drain does not close such a connection at once as idle: its client
+    // has most likely sent its request already (it connected before we stopped accepting, maybe
+    // to a socket another worker process now accepts on), so that one request is served.
+    bool fresh = true;
     std::string peer;
     unsigned last_status = 0;  // of the answer last written, for the route metrics
 
@@ -568,7 +572,7 @@ awaitable<void> close_connection(Connection<Stream>& c) {
 
 template <class Stream>
 awaitable<void> serve(ServerState& server, Stream stream) {
-    auto c = std::make_shared<Connection<Stream>>(Connection<Stream>{server, std::move(stream), {}, true, {}});
+    auto c = std::make_shared<Connection<Stream>>(Connection<Stream>{server, std::move(stream), {}, true, true, {}});
     boost::system::error_code ec;
     const auto remote = c->tcp().socket().remote_endpoint(ec);
     c->peer = ec ? "?" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
@@ -576,7 +580,15 @@ awaitable<void> serve(ServerState& server, Stream stream) {
     const auto executor = co_await asio::this_coro::executor;
     const auto id = server.connection_opened([weak = std::weak_ptr(c), executor] {
         asio::post(executor, [weak] {
-            if (auto conn = weak.lock(); conn && conn->idle) conn->tcp().cancel();
+            auto conn = weak.lock();
+            if (!conn || !conn->idle) return;
+            if (!conn->fresh) return conn->tcp().cancel();
+            // A client that connected just before we stopped accepting sends its request within
+            // moments; one that sends nothing is not waited for beyond a short grace.
+            auto grace = std::make_shared<asio::steady_timer>(conn->tcp().get_executor(), std::chrono::seconds(2));
+            grace->async_wait([weak, grace](boost::system::error_code ec) {
+                if (auto late = weak.lock(); !ec && late && late->idle && late->fresh) late->tcp().cancel();
+            });
         });
     });
     if constexpr (is_tls<Stream>) {
@@ -607,9 +619,11 @@ awaitable<void> serve(ServerState& server, Stream stream) {
     }
 
     try {
-        // After a shutdown began, a connection ends with the answer it was busy with.
-        while (!server.stopping) {
+        // After a shutdown began, a connection ends with the answer it was busy with, or, if it
+        // had none yet, with the answer to its first request.
+        while (c->fresh || !server.stopping) {
             auto req = co_await read_request(*c);
+            c->fresh = false;
             if (!req || !co_await serve_request(*c, *req)) break;
         }
     } catch (const std::exception& e) {

@@ -6,6 +6,7 @@
 #include "config/config.hpp"
 #include "plugin/loaded_plugin.hpp"
 #include "requests/request_registry.hpp"
+#include "supervisor/child_link.hpp"
 #include "upstream/forwarder.hpp"
 
 #include <chrono>
@@ -29,10 +30,15 @@ public:
 
     // Binds the listening socket; returns the port (the chosen one when configured as 0).
     uint16_t listen();
+    // Instead of listen(): serves on a socket the supervisor bound and handed down; returns its port.
+    uint16_t adopt(int listening_fd);
     // Serves until a signal arrives and in-flight requests finished (or the drain timeout passed).
     // Reports to the autoscaler as `worker_identity` when given. Returns with no I/O thread
     // running; the plugin may then be finalized.
-    void run(std::optional<autoscaler::WorkerIdentity> worker_identity);
+    // Supervised (`link` given): a reload's worker accepts only once loaded; reporting waits for
+    // the master's token, and at the end the last reports go out and the figures go back to the
+    // master for the next worker (core/src/supervisor).
+    void run(std::optional<autoscaler::WorkerIdentity> worker_identity, supervisor::ChildLink* link = nullptr);
 
     // The model-server client, for the plugin host's forward service.
     upstream::Forwarder& forwarder();

@@ -73,6 +73,9 @@ struct ServerState {
     std::mutex connections_mutex;
     std::map<uint64_t, std::function<void()>> connections;
     uint64_t next_connection = 0;
+    // Accepted, but not yet in `connections` (its coroutine has not started): the drain waits
+    // for these too, since their clients' requests are on the way.
+    std::size_t accepted_unopened = 0;
     // Connections turned away over --max-connections, and how often that is logged.
     std::atomic<uint64_t> refused_connections{0};
     std::mutex refused_log_mutex;
@@ -81,6 +84,10 @@ struct ServerState {
     // A new connection's id, or nothing when --max-connections are open already.
     std::optional<uint64_t> connection_opened(std::function<void()> close_if_idle);
     void connection_closed(uint64_t id);
+    // Called by the acceptor before a new connection's coroutine is started.
+    void connection_accepted();
+    // With connections_mutex held: once stopping and nothing is open or about to be, the loops end.
+    void stop_if_drained_locked();
     std::size_t open_connections();
 };
 

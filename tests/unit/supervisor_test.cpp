@@ -1,0 +1,81 @@
+// The supervisor's decisions, as values: the back-off schedule, the crash description the
+// autoscaler reads, and the lines master and worker exchange.
+#include "supervisor/crash_policy.hpp"
+#include "supervisor/exit_description.hpp"
+#include "supervisor/messages.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+
+#include <sys/wait.h>
+
+using namespace cppworker::supervisor;
+using namespace std::chrono_literals;
+
+TEST_CASE("a crash is described by its signal name or its exit code", "[unit][supervisor]") {
+    CHECK(describe_exit(W_EXITCODE(0, SIGSEGV)) == "killed by signal 11 (SIGSEGV)");
+    CHECK(describe_exit(W_EXITCODE(0, SIGABRT) | WCOREFLAG) == "killed by signal 6 (SIGABRT), core dumped");
+    CHECK(describe_exit(W_EXITCODE(3, 0)) == "exited with code 3");
+    CHECK(describe_exit(W_EXITCODE(0, 0)) == "exited with code 0");
+    CHECK(exited_cleanly(W_EXITCODE(0, 0)));
+    CHECK_FALSE(exited_cleanly(W_EXITCODE(1, 0)));
+    CHECK_FALSE(exited_cleanly(W_EXITCODE(0, SIGKILL)));
+}
+
+TEST_CASE("restarts wait nothing after the first crash, then twice as long each time up to the cap",
+          "[unit][supervisor]") {
+    CHECK(restart_delay(1, 500ms, 30s) == 0ms);
+    CHECK(restart_delay(2, 500ms, 30s) == 500ms);
+    CHECK(restart_delay(3, 500ms, 30s) == 1000ms);
+    CHECK(restart_delay(4, 500ms, 30s) == 2000ms);
+    CHECK(restart_delay(8, 500ms, 30s) == 30s);
+    CHECK(restart_delay(1000, 500ms, 30s) == 30s);
+}
+
+TEST_CASE("the crash policy gives up at the bound within its window and forgets older crashes",
+          "[unit][supervisor]") {
+    CrashPolicy policy;  // 5 crashes in 60 s
+    const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
+    auto d = policy.crashed(t0);
+    CHECK_FALSE(d.give_up);
+    CHECK(d.delay == 0ms);
+    CHECK(d.crashes_in_window == 1);
+    CHECK(policy.crashed(t0 + 1s).delay == 500ms);
+    CHECK(policy.crashed(t0 + 2s).delay == 1000ms);
+    CHECK(policy.crashed(t0 + 3s).delay == 2000ms);
+    d = policy.crashed(t0 + 4s);
+    CHECK(d.give_up);
+    CHECK(d.crashes_in_window == 5);
+
+    CrashPolicy spaced;
+    // A crash now and then, each more than the window after the one before, is always a first.
+    for (int i = 0; i < 10; ++i) {
+        d = spaced.crashed(t0 + std::chrono::minutes(2 * i));
+        CHECK_FALSE(d.give_up);
+        CHECK(d.delay == 0ms);
+        CHECK(d.crashes_in_window == 1);
+    }
+}
+
+TEST_CASE("supervisor messages read back as they were written", "[unit][supervisor]") {
+    const Counters c{1234, 10.5, 7.25, 1e-05, 0, 3};
+    for (const auto kind : {Message::Kind::counted, Message::Kind::final_counters, Message::Kind::report}) {
+        const auto line = format_message({kind, c});
+        REQUIRE(line.back() == '\n');
+        const auto m = parse_message(std::string_view(line).substr(0, line.size() - 1));
+        REQUIRE(m);
+        CHECK(m->kind == kind);
+        CHECK(m->counters == c);
+    }
+    CHECK(format_message({Message::Kind::ready, {}}) == "ready\n");
+    CHECK(parse_message("ready")->kind == Message::Kind::ready);
+    CHECK(format_message({Message::Kind::report, c}) == "report 1234 10.5 7.25 1e-05 0 3\n");
+
+    CHECK_FALSE(parse_message(""));
+    CHECK_FALSE(parse_message("ready now"));
+    CHECK_FALSE(parse_message("report 1 2 3"));
+    CHECK_FALSE(parse_message("report x 0 0 0 0 0"));
+    CHECK_FALSE(parse_message("report -1 0 0 0 0 0"));
+    CHECK_FALSE(parse_message("hello 1 0 0 0 0 0"));
+}
