@@ -31,4 +31,5 @@ CPPW_DEFINE_PLUGIN = {
     init, NULL, NULL, handle, NULL, NULL,
     NULL, NULL,
     NULL,
+    NULL, NULL,
 };
