@@ -144,7 +144,7 @@ private:
         const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_));
         const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(poll_interval_));
         for (;;) {
-            if (!pause(reply.id(), std::min(Clock::now() + interval, deadline))) {
+            if (!pause(reply, std::min(Clock::now() + interval, deadline))) {
                 // The client left: its answer is dropped, and ComfyUI is freed for the next prompt
                 // by requests of the plugin's own, since this one can no longer reach it.
                 clear(*id, [this](const UpstreamRequest& request) { host().fetch(request, log_failure(request)); });
@@ -183,8 +183,11 @@ private:
         cppw_request_id id;
     };
 
-    // Waits until `until`; false as soon as the request is given up.
-    bool pause(cppw_request_id id, Clock::time_point until) {
+    // Waits until `until`; false as soon as the request is given up. A cancel that came before
+    // the request was watched is seen through the host (reply.cancelled()) at the next pause.
+    bool pause(const Reply& reply, Clock::time_point until) {
+        if (reply.cancelled()) return false;
+        const auto id = reply.id();
         std::unique_lock lock(watch_mutex_);
         return !watch_changed_.wait_until(lock, until, [&] {
             const auto it = given_up_.find(id);
