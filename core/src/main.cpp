@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -131,7 +132,14 @@ int main(int argc, char** argv) {
             }
             // The master writes the port file of a supervised worker.
             if (cfg.port_file && !link) write_port_file(*cfg.port_file, port);
-            server.run(identity, link.get());
+            if (!server.run(identity, link.get())) {
+                // finalize would free what that call still uses, and ~Server would wait for it
+                // forever; the process ends here instead, its reports sent.
+                spdlog::critical("exiting without finalizing plugin {}: a handle call of its own did not return",
+                                 shape.name);
+                spdlog::shutdown();
+                std::_Exit(1);
+            }
             host.set_forwarder(nullptr);
             spdlog::info("server stopped; finalizing plugin {}", shape.name);
             plugin->finalize();

@@ -96,3 +96,36 @@ TEST_CASE("the drain is bounded when a request never finishes", "[integration][l
     CHECK(w.wait_exit(10s) == 0);
     CHECK_THAT(w.log(), Catch::Contains("drain timeout"));
 }
+
+TEST_CASE("the plugin is finalized only after its blocking handle calls returned", "[integration][lifecycle]") {
+    // /sleep stops early once its request is given up, as the drain timeout does here.
+    WorkerProcess w(artifact(TESTKIT_PLUGIN), {"--drain-timeout", "0.5"});
+    auto in_flight = std::async(std::launch::async, [&] {
+        return http(w.port(), "POST", "/sleep", R"({"payload": {"ms": 20000}})");
+    });
+    REQUIRE(w.wait_for_log("sleep started"));
+    w.signal(SIGTERM);
+    CHECK(w.wait_exit(10s) == 0);
+    const auto log = w.log();
+    const auto ended = log.find("sleep ended"), finalized = log.find("testkit finalized");
+    REQUIRE(ended != std::string::npos);
+    REQUIRE(finalized != std::string::npos);
+    CHECK(ended < finalized);
+    in_flight.wait();  // its answer is not the point: the connection ends with the process
+}
+
+TEST_CASE("a blocking handle call that ignores its cancel does not hold the shutdown", "[integration][lifecycle]") {
+    // /fifo sleeps without looking at its request; the process ends without finalizing under it.
+    WorkerProcess w(artifact(TESTKIT_PLUGIN), {"--drain-timeout", "0.5"});
+    auto in_flight = std::async(std::launch::async, [&] {
+        return http(w.port(), "POST", "/fifo", R"({"payload": {"tag": 1, "ms": 8000}})");
+    });
+    REQUIRE(w.wait_for_log("fifo request 1 started"));
+    w.signal(SIGTERM);
+    CHECK(w.wait_exit(5s) == 1);
+    const auto log = w.log();
+    CHECK_THAT(log, Catch::Contains("1 handle call(s) of the plugin still running") &&
+                        Catch::Contains("exiting without finalizing plugin testkit"));
+    CHECK_THAT(log, !Catch::Contains("testkit finalized"));
+    in_flight.wait();  // its answer is not the point: the connection ends with the process
+}

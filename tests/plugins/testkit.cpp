@@ -251,6 +251,7 @@ private:
         host().info("sleep started");
         const auto until = std::chrono::steady_clock::now() + ms;
         while (std::chrono::steady_clock::now() < until && !reply.cancelled()) std::this_thread::sleep_for(5ms);
+        host().info("sleep ended");
         reply.json(200, json::serialize(json::object{{"slept_ms", ms.count()}}));
     }
 

@@ -32,7 +32,14 @@ void call_handle(ServerState& s, const HandleCall& call, requests::PendingReques
 void start_handle(ServerState& s, const std::shared_ptr<HandleCall>& call,
                   const std::shared_ptr<requests::PendingRequest>& pending) {
     if (s.router.route(call->info.route_index).blocking) {
-        asio::post(s.blocking_pool, [&s, call, pending] { call_handle(s, *call, *pending); });
+        s.blocking_calls.begin();
+        asio::post(s.blocking_pool, [&s, call, pending] {
+            struct Ended {
+                async::CallCount& calls;
+                ~Ended() { calls.end(); }
+            } ended{s.blocking_calls};
+            call_handle(s, *call, *pending);
+        });
     } else {
         call_handle(s, *call, *pending);
     }

@@ -231,7 +231,7 @@ asio::awaitable<void> accept_when_loaded(ServerState& s, supervisor::ChildLink& 
 
 }  // namespace
 
-void Server::run(std::optional<autoscaler::WorkerIdentity> worker_identity, supervisor::ChildLink* link) {
+bool Server::run(std::optional<autoscaler::WorkerIdentity> worker_identity, supervisor::ChildLink* link) {
     using namespace std::chrono_literals;
     auto& s = *state_;
     s.signals.add(SIGTERM);
@@ -297,17 +297,25 @@ void Server::run(std::optional<autoscaler::WorkerIdentity> worker_identity, supe
     s.forwarder.abandon_all();
     s.registry.cancel_all();
     s.plugin.deliver_cancels();
-    if (!link) return;
+    // A blocking route's handle may still run, for a request given up just now: it has heard the
+    // cancel, and is given as long again as the drain to return.
+    const bool plugin_idle = s.blocking_calls.wait_idle(s.config.drain_timeout);
+    if (!plugin_idle) {
+        spdlog::error("{} handle call(s) of the plugin still running {:.1f} s after the drain", s.blocking_calls.running(),
+                      std::chrono::duration<double>(s.config.drain_timeout).count());
+    }
+    if (!link) return plugin_idle;
     // The autoscaler hears from one worker at a time: one that served requests waits for its turn
     // (the worker before it is still draining) before it sends its last reports.
     if (!link->has_token() && s.ledger.generation() > 0 && worker_identity) {
         spdlog::info("waiting for the reporting token to send the last reports");
         link->wait_for_token(s.config.drain_timeout + 60s);
     }
-    if (!link->has_token()) return;
+    if (!link->has_token()) return plugin_idle;
     take_carry(s, *link);
     if (worker_identity) autoscaler::final_reports(s, *worker_identity, report_options, 10s);
     link->send({supervisor::Message::Kind::final_counters, leftover(s.ledger.snapshot())});
+    return plugin_idle;
 }
 
 }  // namespace cppworker::server

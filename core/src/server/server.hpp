@@ -34,11 +34,12 @@ public:
     uint16_t adopt(int listening_fd);
     // Serves until a signal arrives and in-flight requests finished (or the drain timeout passed).
     // Reports to the autoscaler as `worker_identity` when given. Returns with no I/O thread
-    // running; the plugin may then be finalized.
+    // running, and true when no hook runs either: the plugin may then be finalized. False when a
+    // blocking handle call did not return within the drain timeout after the drain.
     // Supervised (`link` given): a reload's worker accepts only once loaded; reporting waits for
     // the master's token, and at the end the last reports go out and the figures go back to the
     // master for the next worker (core/src/supervisor).
-    void run(std::optional<autoscaler::WorkerIdentity> worker_identity, supervisor::ChildLink* link = nullptr);
+    bool run(std::optional<autoscaler::WorkerIdentity> worker_identity, supervisor::ChildLink* link = nullptr);
 
     // The model-server client, for the plugin host's forward service.
     upstream::Forwarder& forwarder();

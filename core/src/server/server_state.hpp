@@ -1,6 +1,7 @@
 #pragma once
 
 #include "accounting/concurrency_gate.hpp"
+#include "async/call_count.hpp"
 #include "async/event_loops.hpp"
 #include "accounting/request_ledger.hpp"
 #include "auth/authenticator.hpp"
@@ -55,6 +56,8 @@ struct ServerState {
 
     async::EventLoops loops;
     boost::asio::thread_pool blocking_pool;
+    // handle calls queued on or running in the blocking pool.
+    async::CallCount blocking_calls;
     // Accepting, signals and the drain timer share the primary loop's one thread, so shutdown never
     // races an accept.
     boost::asio::io_context::executor_type control;
