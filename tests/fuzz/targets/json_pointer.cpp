@@ -2,6 +2,7 @@
 // finds what an RFC 6901 walk written here finds, never writes past `capacity` or past the
 // caller's struct_size, always NUL-terminates, and throws nothing (it is called through the C ABI).
 #include "fuzz_support.hpp"
+#include "json_compare.hpp"
 
 #include "plugin/json_pointer.hpp"
 
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -58,6 +60,14 @@ const json::value* walk(const json::value& doc, std::string_view pointer) {
         }
     }
     return at;
+}
+
+bool has_double(const json::value& v) {
+    if (v.is_double()) return true;
+    if (const auto* a = v.if_array()) return std::any_of(a->begin(), a->end(), has_double);
+    if (const auto* o = v.if_object())
+        return std::any_of(o->begin(), o->end(), [](const json::key_value_pair& m) { return has_double(m.value()); });
+    return false;
 }
 
 }  // namespace
@@ -122,25 +132,42 @@ int run_json_pointer(const uint8_t* data, std::size_t size) {
         expected_text = found->is_string() ? std::string(found->get_string()) : json::serialize(*found);
     }
     FUZZ_CHECK(value->type == static_cast<uint32_t>(expected_type));
-    FUZZ_CHECK(value->text_size == expected_text.size());
-    if (capacity) {
-        const std::size_t n = std::min(expected_text.size(), capacity - 1);
-        FUZZ_CHECK(std::memcmp(buffer.get(), expected_text.data(), n) == 0);
-        FUZZ_CHECK(buffer[n] == '\0');
+    if (capacity) FUZZ_CHECK(buffer[std::min<std::size_t>(value->text_size, capacity - 1)] == '\0');
+    // Boost.JSON 1.81 misrounds some doubles that json_get reads correctly rounded (pyjson::parse),
+    // so where doubles are, the text printed may differ from the model's: a whole text is read back
+    // and compared within a few ulps, a double also against its own text. The rest is exact.
+    if (found && has_double(*found)) {
+        if (value->text_size < capacity) {
+            if (found->is_double()) {
+                FUZZ_CHECK(std::strtod(buffer.get(), nullptr) == value->number);
+            } else if (all_finite(*found)) {  // ±inf prints as Python does, Infinity, which no parser here reads
+                json::error_code text_ec;
+                const json::value printed = json::parse(std::string_view(buffer.get(), value->text_size), text_ec);
+                FUZZ_CHECK(!text_ec && same_json(printed, *found));
+            }
+        }
+        if (found->is_double()) {
+            const double model = found->get_double();
+            // No JSON number is NaN: Boost.JSON 1.81 reads 0e999 so, for 0.
+            FUZZ_CHECK(std::isnan(model) ? value->number == 0 : close_doubles(value->number, model));
+        }
+    } else {
+        FUZZ_CHECK(value->text_size == expected_text.size());
+        if (capacity) {
+            const std::size_t n = std::min(expected_text.size(), capacity - 1);
+            FUZZ_CHECK(std::memcmp(buffer.get(), expected_text.data(), n) == 0);
+        }
     }
     if (expected_type == CPPW_JSON_BOOL) FUZZ_CHECK(value->boolean == (found->get_bool() ? 1 : 0));
     if (expected_type == CPPW_JSON_NUMBER) {
-        const double number = found->to_number<double>();
-        FUZZ_CHECK(value->number == number || (std::isnan(value->number) && std::isnan(number)));
+        if (!found->is_double()) FUZZ_CHECK(value->number == found->to_number<double>());
+        const double d = value->number;
         if (value->is_integer) {
-            FUZZ_CHECK(static_cast<double>(value->integer) == value->number);
-            FUZZ_CHECK(!found->is_double() || std::trunc(found->get_double()) == found->get_double());
+            FUZZ_CHECK(static_cast<double>(value->integer) == d);
+            FUZZ_CHECK(std::trunc(d) == d);
         } else {
             FUZZ_CHECK(found->is_double() || found->is_uint64());
-            if (found->is_double()) {
-                const double d = found->get_double();
-                FUZZ_CHECK(std::trunc(d) != d || std::fabs(d) >= 9.2233720368547758e18);
-            }
+            if (found->is_double()) FUZZ_CHECK(std::trunc(d) != d || std::fabs(d) >= 9.2233720368547758e18);
         }
         if (found->is_int64()) FUZZ_CHECK(value->is_integer && value->integer == found->get_int64());
     }
