@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 
@@ -96,4 +97,23 @@ TEST_CASE("with USE_SSL a slow client gets 408 inside TLS, and the log names its
     const auto client_port = out.substr(0, space);
     CHECK_THAT(out, Catch::Contains("HTTP/1.1 408 Request Timeout"));
     CHECK(w.wait_for_log("client 127.0.0.1:" + client_port + " was too slow sending its request"));
+}
+
+TEST_CASE("with USE_SSL a supervised worker serves HTTPS, and so does the worker a reload starts",
+          "[integration][tls][supervisor]") {
+    // What start_server.sh runs on a Vast instance: --supervise, with the instance's certificate.
+    Certificate cert;
+    auto args = cert.args();
+    args.push_back("--supervise");
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN), args, {{"USE_SSL", "true"}, {"CPPWORKER_RUN_DIR", cert.dir.string()}});
+    const std::string base = "https://127.0.0.1:" + std::to_string(w.port());
+    CHECK(run("curl -sk -X POST " + base + "/increment -d '{\"payload\": {\"amount\": 3}}'") == R"({"value":3})");
+
+    w.signal(SIGHUP);
+    REQUIRE(w.wait_for_log("reload 1: worker pid", 20s));
+    // hello_world counts in memory: the new worker process starts again from 0.
+    CHECK(run("curl -sk " + base + "/value") == R"({"value":0})");
+    HttpConnection plain(w.port());
+    plain.send_raw("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK_THROWS(plain.read_response());
 }
