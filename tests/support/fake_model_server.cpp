@@ -245,13 +245,35 @@ void check_error_outlives_loading(const WorkerProcess& worker, const FakeModelSe
     CHECK(http(worker.port(), "GET", "/readyz").status == 503);
 }
 
+namespace {
+
+std::int64_t counter(const json::value& v, std::string_view what) {
+    if (v.is_int64()) return v.get_int64();
+    if (v.is_uint64()) return static_cast<std::int64_t>(v.get_uint64());
+    if (v.is_double()) return static_cast<std::int64_t>(v.get_double());
+    throw std::runtime_error("the fake's " + std::string(what) + " is not a number: " + json::serialize(v));
+}
+
+}  // namespace
+
 std::int64_t stat(const json::object& stats, std::string_view key) {
     const auto* v = stats.if_contains(key);
-    if (v == nullptr) return 0;
-    if (v->is_int64()) return v->get_int64();
-    if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-    if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
-    return 0;
+    if (v == nullptr) {
+        std::string keys;
+        for (const auto& kv : stats) keys += (keys.empty() ? "" : ", ") + std::string(kv.key());
+        throw std::runtime_error("the fake's stats have no counter \"" + std::string(key) + "\" (they have: " + keys +
+                                 ")");
+    }
+    return counter(*v, "counter \"" + std::string(key) + "\"");
+}
+
+std::int64_t path_count(const json::object& stats, std::string_view path) {
+    const auto* paths = stats.if_contains("paths");
+    if (paths == nullptr || !paths->is_object()) {
+        throw std::runtime_error("the fake's stats have no \"paths\" object");
+    }
+    const auto* n = paths->get_object().if_contains(path);
+    return n == nullptr ? 0 : counter(*n, "count of requests for " + std::string(path));
 }
 
 CachedBenchmark::CachedBenchmark() {

@@ -41,7 +41,8 @@ public:
 
     // GET /_fake/stats: {"requests", "disconnects", "completed", "in_flight", "connections",
     // "connections_total", "other_requests", "paths", "last_body", "last_path", "last_headers",
-    // "loaded", "start_failed", "config"}. Throws if the fake does not answer 200 with an object.
+    // "loaded", "start_failed", "config"} and more (tests/fakes/README.md has them all); read
+    // counters with stat() and path_count(). Throws if the fake does not answer 200 with an object.
     boost::json::object stats() const;
     // Polls stats() every 20 ms until `pred` holds; false on timeout.
     bool wait_for(const std::function<bool(const boost::json::object&)>& pred,
@@ -97,7 +98,12 @@ class WorkerProcess;
 // kept. (Checked with Catch2 assertions.)
 void check_error_outlives_loading(const WorkerProcess& worker, const FakeModelServer& fake);
 
-// Integer member of a stats object (0 if absent or not a number).
+// Integer member of a stats object. Throws, naming the counter, if it is absent or not a number:
+// read as 0, a counter the fake does not keep (misspelt, renamed) would pass every "nothing
+// happened" check.
 std::int64_t stat(const boost::json::object& stats, std::string_view key);
+// How often the fake was asked for `path`: 0 when stats["paths"], which lists only the paths it
+// was asked for, does not name it. Throws if the stats have no "paths" object.
+std::int64_t path_count(const boost::json::object& stats, std::string_view path);
 
 }  // namespace cppworker::test

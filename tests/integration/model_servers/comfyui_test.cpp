@@ -144,7 +144,7 @@ TEST_CASE("comfyui: /prompt submits to ComfyUI, polls its history and answers wi
     CHECK(http(fake.port(), "GET", std::string(images.at(0).at("view").as_string())).status == 200);
 
     const auto stats = fake.stats();
-    CHECK(stat(stats.at("paths").as_object(), "/prompt") == 1);
+    CHECK(path_count(stats, "/prompt") == 1);
     CHECK(stats.at("last_body") == json::parse(prompt_body(txt2img(512, 512, 10, 2))));
     CHECK(metric(w.port(), "cppworker_plugin_comfyui_prompts_submitted_total") == 1);
     CHECK(metric(w.port(), "cppworker_plugin_comfyui_history_polls_total") >= 2);
@@ -247,7 +247,7 @@ TEST_CASE("comfyui: a client leaving a running /prompt has ComfyUI interrupt it,
     CHECK(interrupt_s < 2.0);
     CHECK(res.status == 200);
     CHECK(next_done_s < 5.0);
-    CHECK(stat(fake.stats().at("paths").as_object(), "/interrupt") == 1);
+    CHECK(path_count(fake.stats(), "/interrupt") == 1);
     CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"cancelled\"}", 1, 3s));
 }
 
@@ -317,7 +317,7 @@ TEST_CASE("comfyui: ready after ComfyUI's GUI line and a benchmark through /gene
     CHECK(w.log().find("model log says loaded: To see the GUI go to: ") != std::string::npos);
     // A warm-up and 3 runs of one request (FIFO), each a 512x512, 20-step txt2img.
     const auto stats = fake.stats();
-    CHECK(stat(stats.at("paths").as_object(), "/generate/sync") == 1 + 3);
+    CHECK(path_count(stats, "/generate/sync") == 1 + 3);
     CHECK(stat(stats, "requests") == 1 + 3);
     const auto& workflow = stats.at("last_body").at("input").at("workflow_json").as_object();
     CHECK(workflow.at("3").at("inputs").at("steps") == 20);

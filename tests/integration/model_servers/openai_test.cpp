@@ -147,7 +147,7 @@ TEST_CASE("openai: ready after vLLM's start-up line and a benchmark through /v1/
     // A warm-up and 2 runs of 100 (core/protocol.md §11), 250 random words and max_tokens 500 each.
     const auto stats = fake.stats();
     CHECK(stat(stats, "requests") == 1 + 2 * 100);
-    CHECK(stat(stats.at("paths").as_object(), "/v1/completions") == 1 + 2 * 100);
+    CHECK(path_count(stats, "/v1/completions") == 1 + 2 * 100);
     const auto& last = stats.at("last_body").as_object();
     CHECK(last.at("max_tokens") == 500);
     CHECK(last.at("model") == "fake-model");  // learnt from /v1/models

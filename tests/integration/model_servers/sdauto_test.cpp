@@ -125,7 +125,7 @@ TEST_CASE("sdauto: ready after A1111's Model loaded line and a txt2img benchmark
     CHECK(w.log().find("Info from model logs: Loading weights") != std::string::npos);
     // A warm-up and 3 runs of one request, each a 512x512, 20-step txt2img.
     const auto stats = fake.stats();
-    CHECK(stat(stats.at("paths").as_object(), "/sdapi/v1/txt2img") == 1 + 3);
+    CHECK(path_count(stats, "/sdapi/v1/txt2img") == 1 + 3);
     const auto& last = stats.at("last_body").as_object();
     CHECK(last.at("steps") == 20);
     CHECK(last.at("width") == 512);
@@ -182,7 +182,7 @@ TEST_CASE("sdauto: a client leaving a running txt2img has A1111 interrupt it, an
     const auto left = std::chrono::steady_clock::now();
     leaving.reset();
     const auto interrupted = [](const json::object& s) {
-        return stat(s.at("paths").as_object(), "/sdapi/v1/interrupt") == 1;
+        return path_count(s, "/sdapi/v1/interrupt") == 1;
     };
     // Bounds far above what it takes (the figures are printed), far below the 20 s of the job.
     REQUIRE(fake.wait_for(interrupted, 5s));
@@ -223,5 +223,5 @@ TEST_CASE("sdauto: a job whose client leaves while it is queued never reaches A1
     const auto stats = fake.stats();
     CHECK(stat(stats, "requests") == 1);
     // Nothing was running for it at A1111, so there was nothing to interrupt.
-    CHECK(stat(stats.at("paths").as_object(), "/sdapi/v1/interrupt") == 0);
+    CHECK(path_count(stats, "/sdapi/v1/interrupt") == 0);
 }

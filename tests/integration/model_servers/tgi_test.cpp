@@ -154,7 +154,7 @@ TEST_CASE("tgi: ready after TGI's Connected line and a benchmark through /genera
     // A warm-up and 8 runs of 50 (core/protocol.md §11), each 128 tokens of random words, all through the plugin.
     const auto stats = fake.stats();
     CHECK(stat(stats, "requests") == 1 + 8 * 50);
-    CHECK(stat(stats.at("paths").as_object(), "/generate") == 1 + 8 * 50);
+    CHECK(path_count(stats, "/generate") == 1 + 8 * 50);
     const auto& last = stats.at("last_body").as_object();
     CHECK(last.at("parameters").as_object().at("max_new_tokens") == 128);
     CHECK(metric(w.port(), "cppworker_max_perf") > 0);
