@@ -21,6 +21,7 @@ struct FakeHttpServer::Impl {
     tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
     mutable std::mutex mutex;
     std::vector<ReceivedRequest> received;
+    std::vector<std::chrono::steady_clock::time_point> connection_times;
     std::atomic<bool> stopping{false};
     std::atomic<bool> refusing{false};
     std::atomic<std::size_t> connections{0};
@@ -60,6 +61,10 @@ FakeHttpServer::FakeHttpServer(Answerer answer)
             tcp::socket socket(impl->io);
             impl->acceptor.accept(socket, ec);
             if (ec || impl->stopping) return;
+            {
+                std::lock_guard lock(impl->mutex);
+                impl->connection_times.push_back(std::chrono::steady_clock::now());
+            }
             ++impl->connections;
             if (impl->refusing) continue;  // the socket closes as it goes out of scope
             impl->serve(std::move(socket));
@@ -88,6 +93,11 @@ std::vector<ReceivedRequest> FakeHttpServer::received() const {
 }
 
 std::size_t FakeHttpServer::connections() const { return impl_->connections; }
+
+std::vector<std::chrono::steady_clock::time_point> FakeHttpServer::connection_times() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->connection_times;
+}
 
 bool FakeHttpServer::wait_for(std::size_t n, std::chrono::milliseconds timeout) const {
     const auto deadline = std::chrono::steady_clock::now() + timeout;

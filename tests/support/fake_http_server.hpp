@@ -37,6 +37,8 @@ public:
     std::vector<ReceivedRequest> received() const;
     // Connections accepted so far, refused ones included: how often a peer tried.
     std::size_t connections() const;
+    // When each of those was accepted, in order: how a peer spaced its tries.
+    std::vector<std::chrono::steady_clock::time_point> connection_times() const;
     // While refusing, every connection is closed at once, unanswered: a peer that is down.
     void set_refusing(bool refusing);
     // Waits until at least `n` requests arrived; false on timeout.
