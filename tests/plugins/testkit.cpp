@@ -119,9 +119,14 @@ public:
                           gap = std::chrono::milliseconds(number("interval_ms", 0))]() mutable {
                 do_stream(std::move(reply), n, gap);
             });
-        case late:
+        case late: {
+            const auto* tag = p.if_contains("tag");
+            std::string label = tag != nullptr && tag->is_string() ? std::string(tag->get_string()) : std::string();
             return spawn([this, reply = std::move(reply), ms = std::chrono::milliseconds(number("ms", 100)),
-                          fail = p.contains("fail")]() mutable { do_late(std::move(reply), ms, fail); });
+                          fail = p.contains("fail"), label = std::move(label)]() mutable {
+                do_late(std::move(reply), ms, fail, label);
+            });
+        }
         case fail: throw std::runtime_error("testkit was asked to fail");
         case drop: return;  // the Reply dies unanswered: the SDK answers 500 for us
         case fifo: return do_fifo(std::move(reply), number("tag", -1), std::chrono::milliseconds(number("ms", 0)));
@@ -322,11 +327,14 @@ private:
                     " wait(s)");
     }
 
-    void do_late(Reply reply, std::chrono::milliseconds ms, bool fail) {
+    // The payload's "tag", when it has one, goes in the log lines: the benchmark's requests take
+    // this route too, so a test can tell its own request's lines from theirs.
+    void do_late(Reply reply, std::chrono::milliseconds ms, bool fail, const std::string& label) {
+        const std::string who = "late request " + std::to_string(reply.id()) + (label.empty() ? "" : " (" + label + ")");
         const auto until = std::chrono::steady_clock::now() + ms;
         while (std::chrono::steady_clock::now() < until) {
             if (reply.cancelled()) {
-                host().info("late request " + std::to_string(reply.id()) + " seen cancelled");
+                host().info(who + " seen cancelled");
                 break;
             }
             std::this_thread::sleep_for(5ms);
@@ -336,8 +344,7 @@ private:
             std::lock_guard lock(cancel_mutex_);
             completed_.insert(reply.id());
         }
-        host().info("late request " + std::to_string(reply.id()) + " answered with status " +
-                    std::to_string(static_cast<int>(status)));
+        host().info(who + " answered with status " + std::to_string(static_cast<int>(status)));
     }
 
     std::mutex mutex_;
