@@ -18,9 +18,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A missing folder is an error, not an empty one: a target renamed on one side only would
+// otherwise replay nothing and pass.
 std::vector<fs::path> inputs_in(const fs::path& dir) {
     std::vector<fs::path> out;
-    if (!fs::is_directory(dir)) return out;
+    INFO(dir.string());
+    REQUIRE(fs::is_directory(dir));
     for (const auto& entry : fs::directory_iterator(dir)) {
         if (entry.is_regular_file() && !entry.path().filename().string().starts_with('.')) out.push_back(entry.path());
     }
@@ -32,18 +35,24 @@ void replay(const char* target, int (*body)(const uint8_t*, std::size_t)) {
     const fs::path root = CPPWORKER_FUZZ_DIR;
     const auto corpus = inputs_in(root / "corpus" / target);
     const auto regressions = inputs_in(root / "regressions" / target);
-    CHECK(!corpus.empty());  // every target has seeds
+    // Every target has seeds; regressions/<target>/ may hold none yet (only its .gitkeep).
+    REQUIRE(!corpus.empty());
     for (const auto* list : {&corpus, &regressions}) {
         for (const auto& path : *list) {
             std::ifstream file(path, std::ios::binary);
             const std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
             const std::string name = path.string();
             INFO(name);
+            // An input that cannot be read would be replayed as the empty input, and pass.
+            REQUIRE(file.is_open());
+            REQUIRE(bytes.size() == fs::file_size(path));
             cppworker_fuzz::current_input = name.c_str();
             // Exactly the input's bytes in an allocation of their own, as libFuzzer hands them.
             std::unique_ptr<uint8_t[]> data(new uint8_t[std::max<std::size_t>(bytes.size(), 1)]);
             std::copy(bytes.begin(), bytes.end(), data.get());
-            CHECK(body(data.get(), bytes.size()) == 0);
+            // The body's verdict is not its return value (always 0, as libFuzzer wants): a failed
+            // check aborts the process, naming the input, and an exception fails the case here.
+            body(data.get(), bytes.size());
             cppworker_fuzz::current_input = nullptr;
         }
     }
