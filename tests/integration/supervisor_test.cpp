@@ -253,7 +253,9 @@ TEST_CASE("a reload under load fails no request, keeps a stream whole and leaves
     CHECK(delete_entries == deleted.size());
     int64_t received_before = 0;
     double new_load = 0, cur_perf = 0;
-    for (const auto& r : bodies(autoscaler, "/worker_status/")) {
+    const auto reports = bodies(autoscaler, "/worker_status/");
+    REQUIRE(!reports.empty());
+    for (const auto& r : reports) {
         CHECK(r.at("id") == 42);
         const auto received = r.at("num_requests_recieved").as_int64();
         CHECK(received >= received_before);
