@@ -217,6 +217,15 @@ bool wait_metric(uint16_t port, std::string_view sample, double value, std::chro
     return false;
 }
 
+bool wait_metric_at_least(uint16_t port, std::string_view sample, double value, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (metric(port, sample) >= value) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+}
+
 bool wait_ready(uint16_t port, int status, std::chrono::milliseconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {

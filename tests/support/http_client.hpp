@@ -89,5 +89,8 @@ double metric(uint16_t port, std::string_view sample);
 // Polls metric() until it equals `value`; false after `timeout`.
 bool wait_metric(uint16_t port, std::string_view sample, double value,
                  std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// Polls metric() until it is at least `value`; false after `timeout`.
+bool wait_metric_at_least(uint16_t port, std::string_view sample, double value,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 }  // namespace cppworker::test

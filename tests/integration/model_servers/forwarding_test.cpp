@@ -130,8 +130,10 @@ TEST_CASE("forwarding: a client that leaves mid-stream closes the model server's
         const auto body = generate(200, "/generate_stream");
         c.send_raw("POST /relay HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
                    std::to_string(body.size()) + "\r\n\r\n" + body);
-        REQUIRE(fake.wait_for([](const json::object& s) { return stat(s, "in_flight") == 1; }));
-        std::this_thread::sleep_for(300ms);
+        // Mid-stream: the model server has begun its answer.
+        REQUIRE(fake.wait_for([](const json::object& s) {
+            return stat(s, "in_flight") == 1 && stat(s, "stream_bytes") > 0;
+        }));
     }
     // 200 tokens would take 20 s; the model server hears of the disconnect within a token or two.
     CHECK(fake.wait_for([](const json::object& s) { return stat(s, "disconnects") == 1; }, 3s));
