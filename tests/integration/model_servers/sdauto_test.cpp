@@ -220,8 +220,14 @@ TEST_CASE("sdauto: a job whose client leaves while it is queued never reaches A1
     }
     CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"cancelled\"}", 1, 5s));
     CHECK(running.get().status == 200);
+    // A job sent after it, answered: one at a time and in order, so the job that was left would
+    // have reached A1111 before this one, had it stayed in the queue.
+    const auto after = http(w.port(), "POST", "/sdapi/v1/txt2img",
+                            R"({"prompt": "after", "width": 64, "height": 64, "steps": 2})");
+    CHECK(after.status == 200);
     const auto stats = fake.stats();
-    CHECK(stat(stats, "requests") == 1);
+    CHECK(stat(stats, "requests") == 2);
+    CHECK(stats.at("last_body").at("prompt") == "after");
     // Nothing was running for it at A1111, so there was nothing to interrupt.
     CHECK(path_count(stats, "/sdapi/v1/interrupt") == 0);
 }
