@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include <csignal>
 #include <functional>
 
 #include <netinet/in.h>
@@ -153,6 +154,42 @@ TEST_CASE("delete_requests names finished requests, split by success", "[integra
         return b.at("request_idxs") == json::array{7};
     }, 5s));
     CHECK(bodies(autoscaler, "/delete_requests/").size() == 3);
+}
+
+TEST_CASE("a request still open at the drain deadline ends as cancelled, and the last reports say so",
+          "[integration][autoscaler][lifecycle]") {
+    // zoo_never_completes never answers and has no cancel hook: only the drain deadline ends its
+    // request. Plain and supervised (as start_server.sh runs it on Vast), the last status report
+    // no longer lists it as working, and /delete_requests/ names it, before the plugin is finalized.
+    for (const bool supervised : {false, true}) {
+        INFO((supervised ? "supervised" : "plain") << " worker");
+        FakeHttpServer autoscaler(accept_all());
+        std::vector<std::string> args{"--external-port", "1", "--drain-timeout", "0.5"};
+        if (supervised) args.push_back("--supervise");
+        WorkerProcess w(artifact(ZOO_NEVER_COMPLETES_PLUGIN), args, vast_env(autoscaler.url()));
+        HttpConnection hung(w.port());
+        const auto body = enveloped(9, "{}");
+        hung.send_raw("POST /hang HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+                      "\r\n\r\n" + body);
+        REQUIRE(wait_for_body(autoscaler, "/worker_status/", [](const json::object& b) {
+            return b.at("working_request_idxs") == json::array{9};
+        }));
+        w.signal(SIGTERM);
+        REQUIRE(w.wait_exit(20s) == 0);
+        const auto log = w.log();
+        CHECK_THAT(log, Catch::Contains("drain timeout: cancelling 1 request(s) still open"));
+        const auto reports = bodies(autoscaler, "/worker_status/");
+        REQUIRE(!reports.empty());
+        CHECK(reports.back().at("working_request_idxs") == json::array{});
+        CHECK(reports.back().at("num_requests_working") == 0);
+        // Cancelled counts as done for the autoscaler, as PyWorker's delete entries have it.
+        CHECK(wait_for_body(autoscaler, "/delete_requests/", [](const json::object& b) {
+            return b.at("request_idxs") == json::array{9} && b.at("success") == true;
+        }, 1s));
+        const auto cancelled = log.find("drain timeout"), finalized = log.find("finalizing plugin");
+        REQUIRE(finalized != std::string::npos);
+        CHECK(cancelled < finalized);
+    }
 }
 
 TEST_CASE("reports fail over to the next REPORT_ADDR", "[integration][autoscaler]") {

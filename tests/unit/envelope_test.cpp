@@ -1,5 +1,5 @@
 #include "auth/signature_message.hpp"
-#include "server/envelope.hpp"
+#include "pipeline/envelope.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -9,9 +9,9 @@
 #include <random>
 #include <string>
 
-using cppworker::server::Envelope;
-using cppworker::server::EnvelopeError;
-using cppworker::server::parse_envelope;
+using cppworker::pipeline::Envelope;
+using cppworker::pipeline::EnvelopeError;
+using cppworker::pipeline::parse_envelope;
 
 namespace {
 std::string error_of(std::string_view body, bool require_auth = false) {

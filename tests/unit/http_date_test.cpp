@@ -1,4 +1,4 @@
-#include "server/http_date.hpp"
+#include "http1/http_date.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -6,8 +6,8 @@
 #include <regex>
 
 using namespace std::chrono;
-using cppworker::server::http_date;
-using cppworker::server::http_date_now;
+using cppworker::http1::http_date;
+using cppworker::http1::http_date_now;
 
 namespace {
 

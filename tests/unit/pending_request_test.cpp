@@ -1,4 +1,4 @@
-#include "requests/io_thread.hpp"
+#include "async/io_thread.hpp"
 #include "requests/request_registry.hpp"
 
 #include <catch2/catch.hpp>
@@ -15,13 +15,16 @@ TEST_CASE("a request completes exactly once", "[unit][requests]") {
     std::atomic<int> notified{0};
     r->set_notifier([&] { ++notified; });
 
-    bool completed = false;
-    CHECK(r->respond(Answer{200, "application/json", {}, "{}"}, completed) == CPPW_OK);
-    CHECK(completed);
-    bool again = false;
-    CHECK(r->respond(Answer{500, "", {}, ""}, again) == CPPW_WRONG_STATE);
-    CHECK_FALSE(again);
+    int completions = 0;
+    r->on_completed([&] { ++completions; });
+    CHECK(r->respond(Answer{200, "application/json", {}, "{}"}) == CPPW_OK);
+    CHECK(completions == 1);
+    CHECK(r->respond(Answer{500, "", {}, ""}) == CPPW_WRONG_STATE);
+    CHECK(completions == 1);
     CHECK(notified == 1);
+    // A listener that comes late runs at once.
+    r->on_completed([&] { ++completions; });
+    CHECK(completions == 2);
 
     auto events = r->take_events();
     REQUIRE(events.size() == 1);
@@ -46,11 +49,13 @@ TEST_CASE("streams go head, data, end, and refuse anything out of order", "[unit
     auto r = registry.create();
     CHECK(r->stream_write("early") == CPPW_WRONG_STATE);
     CHECK(r->stream_begin(Answer{200, "text/event-stream", {}, ""}) == CPPW_OK);
-    bool completed = false;
-    CHECK(r->respond(Answer{}, completed) == CPPW_WRONG_STATE);
+    int completions = 0;
+    r->on_completed([&] { ++completions; });
+    CHECK(r->respond(Answer{}) == CPPW_WRONG_STATE);
     CHECK(r->stream_write("one") == CPPW_OK);
-    CHECK(r->stream_end(CPPW_OK, completed) == CPPW_OK);
-    CHECK(completed);
+    CHECK(completions == 0);
+    CHECK(r->stream_end(CPPW_OK) == CPPW_OK);
+    CHECK(completions == 1);
     CHECK(r->stream_write("late") == CPPW_WRONG_STATE);
 
     auto events = r->take_events();
@@ -91,7 +96,7 @@ TEST_CASE("stream_wait refuses to block an I/O thread", "[unit][requests]") {
     auto r = registry.create();
     REQUIRE(r->stream_begin(Answer{}) == CPPW_OK);
     std::thread io([&] {
-        mark_io_thread();
+        cppworker::async::mark_io_thread();
         CHECK(r->stream_wait(10s) == CPPW_WRONG_STATE);
     });
     io.join();
@@ -110,9 +115,12 @@ TEST_CASE("cancellation wakes waiters and turns answers into no-ops", "[unit][re
     canceller.join();
     CHECK(r->cancelled());
     CHECK(r->stream_write("more") == CPPW_CANCELLED);
-    bool completed = false;
-    CHECK(r->stream_end(CPPW_OK, completed) == CPPW_CANCELLED);
-    CHECK(completed);
+    // Completing a cancelled request still completes it: its owner lets it go then.
+    int completions = 0;
+    r->on_completed([&] { ++completions; });
+    CHECK(completions == 0);
+    CHECK(r->stream_end(CPPW_OK) == CPPW_CANCELLED);
+    CHECK(completions == 1);
     CHECK(r->take_events().empty());
 }
 
@@ -130,8 +138,7 @@ TEST_CASE("finish listeners run once, on completion or cancellation", "[unit][re
     auto answered = registry.create();
     int runs = 0;
     REQUIRE(answered->on_finish([&] { ++runs; }));
-    bool completed = false;
-    REQUIRE(answered->respond(Answer{200, "", {}, "{}"}, completed) == CPPW_OK);
+    REQUIRE(answered->respond(Answer{200, "", {}, "{}"}) == CPPW_OK);
     CHECK(runs == 1);
     answered->cancel();
     CHECK(runs == 1);
@@ -142,7 +149,7 @@ TEST_CASE("finish listeners run once, on completion or cancellation", "[unit][re
     REQUIRE(left->on_finish([&] { ++runs; }));
     left->cancel();
     CHECK(runs == 2);
-    CHECK(left->stream_end(CPPW_OK, completed) == CPPW_CANCELLED);
+    CHECK(left->stream_end(CPPW_OK) == CPPW_CANCELLED);
     CHECK(runs == 2);
 }
 
@@ -157,8 +164,7 @@ TEST_CASE("a relayed request is the host's: begun once, and only while open", "[
     CHECK(r->take_events().empty());
 
     auto answered = registry.create();
-    bool completed = false;
-    REQUIRE(answered->respond(Answer{}, completed) == CPPW_OK);
+    REQUIRE(answered->respond(Answer{}) == CPPW_OK);
     CHECK(answered->begin_relay() == CPPW_WRONG_STATE);
 
     auto gone = registry.create();

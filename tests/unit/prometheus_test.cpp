@@ -3,13 +3,13 @@
 #include <catch2/catch.hpp>
 
 using cppworker::metrics::format_plugin_metrics;
-using cppworker::plugin::MetricSample;
+using cppworker::metrics::PluginSample;
 
 TEST_CASE("plugin metrics print as Prometheus text", "[unit][metrics]") {
-    const std::vector<MetricSample> samples = {
-        {CPPW_METRIC_COUNTER, "tokens_total", "tokens made\nso far", 12},
-        {CPPW_METRIC_GAUGE, "queue_depth", "", 2.5},
-        {CPPW_METRIC_GAUGE, "tokens_total", "a repeat", 99},
+    const std::vector<PluginSample> samples = {
+        {PluginSample::Type::counter, "tokens_total", "tokens made\nso far", 12},
+        {PluginSample::Type::gauge, "queue_depth", "", 2.5},
+        {PluginSample::Type::gauge, "tokens_total", "a repeat", 99},
     };
     CHECK(format_plugin_metrics(samples) ==
           "# HELP cppworker_plugin_tokens_total tokens made\\nso far\n"

@@ -22,8 +22,11 @@ inline const boost::json::object& python_vectors() {
     return loaded;
 }
 
+// A list of vectors the tests loop over: an empty one would let every such loop pass untested.
 inline const boost::json::array& vector_list(std::string_view name) {
-    return python_vectors().at(name).as_array();
+    const auto& list = python_vectors().at(name).as_array();
+    if (list.empty()) throw std::runtime_error("the Python vectors' list \"" + std::string(name) + "\" is empty");
+    return list;
 }
 
 inline std::string from_hex(const boost::json::value& hex) {

@@ -1,6 +1,6 @@
 // The request scope releases what a request holds however its handling ends: with an exception
 // thrown at each stage, every counter is back where it started.
-#include "requests/request_scope.hpp"
+#include "pipeline/request_scope.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -19,14 +19,14 @@ struct Worker {
     accounting::ConcurrencyGate gate{1};
     unsigned written_status = metrics::RouteMetrics::client_closed;
 
-    requests::RequestScope::Parts parts() { return {registry, ledger, metrics}; }
+    pipeline::RequestScope::Parts parts() { return {registry, &ledger, &metrics}; }
 };
 
 enum class Stage { registered, rejected, started, holding, with_plugin, finished };
 
 // Takes one request through the stages up to `last`, then throws.
 void run_until(Worker& w, Stage last, std::shared_ptr<requests::PendingRequest>& seen) {
-    requests::RequestScope scope(w.parts(), 0, w.written_status);
+    pipeline::RequestScope scope(w.parts(), 0, w.written_status);
     seen = scope.pending();
     const auto stop_after = [&](Stage s) {
         if (s == last) throw std::runtime_error("thrown after this stage");
@@ -50,7 +50,7 @@ void run_until(Worker& w, Stage last, std::shared_ptr<requests::PendingRequest>&
 
 }  // namespace
 
-TEST_CASE("request scope: an exception at any stage leaves nothing held", "[unit][requests]") {
+TEST_CASE("request scope: an exception at any stage leaves nothing held", "[unit][pipeline]") {
     for (const auto stage : {Stage::registered, Stage::rejected, Stage::started, Stage::holding, Stage::with_plugin,
                              Stage::finished}) {
         INFO("stage " << static_cast<int>(stage));
@@ -79,9 +79,9 @@ TEST_CASE("request scope: an exception at any stage leaves nothing held", "[unit
     }
 }
 
-TEST_CASE("request scope: the slot is freed at finish, before the scope ends", "[unit][requests]") {
+TEST_CASE("request scope: the slot is freed at finish, before the scope ends", "[unit][pipeline]") {
     Worker w;
-    requests::RequestScope scope(w.parts(), 0, w.written_status);
+    pipeline::RequestScope scope(w.parts(), 0, w.written_status);
     scope.start(std::nullopt, 1, true);
     REQUIRE(w.gate.enter(scope.pending()->id(), [] {}));
     scope.hold(w.gate);
@@ -90,4 +90,60 @@ TEST_CASE("request scope: the slot is freed at finish, before the scope ends", "
     scope.finish(Outcome::success);
     CHECK(next_ran);
     CHECK(w.ledger.totals().succeeded == 1);
+}
+
+TEST_CASE("request scope: the plugin's completion removes a handed request, however late", "[unit][pipeline]") {
+    Worker w;
+    std::shared_ptr<requests::PendingRequest> answered, refused, left;
+    {
+        pipeline::RequestScope scope(w.parts(), 0, w.written_status);
+        answered = scope.pending();
+        scope.start(std::nullopt, 1, true);
+        scope.hand_to_plugin();
+        REQUIRE(w.registry.find(answered->id()) == answered);
+        REQUIRE(answered->respond(requests::Answer{}) == CPPW_OK);
+        CHECK(w.registry.find(answered->id()) == nullptr);
+        scope.finish(Outcome::success);
+    }
+    {
+        pipeline::RequestScope scope(w.parts(), 0, w.written_status);
+        refused = scope.pending();
+        scope.start(std::nullopt, 1, true);
+        scope.hand_to_plugin();
+        refused->refuse("handle failed");
+        CHECK(w.registry.find(refused->id()) == nullptr);
+        scope.finish(Outcome::error);
+    }
+    {
+        // The client left before the plugin answered: the entry stays for the plugin's late call,
+        // which then hears CPPW_CANCELLED and completes it.
+        pipeline::RequestScope scope(w.parts(), 0, w.written_status);
+        left = scope.pending();
+        scope.start(std::nullopt, 1, true);
+        scope.hand_to_plugin();
+    }
+    REQUIRE(w.registry.find(left->id()) == left);
+    CHECK(left->cancelled());
+    CHECK(left->respond(requests::Answer{}) == CPPW_CANCELLED);
+    CHECK(w.registry.size() == 0);
+    CHECK(w.ledger.totals().cancelled == 1);
+}
+
+TEST_CASE("request scope: the worker's own requests reach neither the ledger nor the metrics", "[unit][pipeline]") {
+    Worker w;
+    std::shared_ptr<requests::PendingRequest> pending;
+    {
+        pipeline::RequestScope scope({w.registry, nullptr, nullptr}, 0, w.written_status);
+        pending = scope.pending();
+        scope.start(RequestIdentity{3, 3}, 5, true);
+        REQUIRE(w.gate.enter(pending->id(), [] {}));
+        scope.hold(w.gate);
+    }
+    // Left unfinished: cancelled and its slot freed, as any request, but counted nowhere.
+    CHECK(pending->cancelled());
+    CHECK(w.gate.running() == 0);
+    CHECK(w.registry.size() == 0);
+    CHECK(w.ledger.totals().started == 0);
+    CHECK(w.ledger.totals().cancelled == 0);
+    CHECK_THAT(w.metrics.format(), !Catch::Contains("code="));
 }

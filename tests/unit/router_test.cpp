@@ -1,8 +1,8 @@
-#include "server/router.hpp"
+#include "pipeline/router.hpp"
 
 #include <catch2/catch.hpp>
 
-using namespace cppworker::server;
+using namespace cppworker::pipeline;
 using cppworker::plugin::RouteSpec;
 
 TEST_CASE("router: exact paths, per method", "[unit][router]") {

@@ -1,8 +1,8 @@
-#include "upstream/url.hpp"
+#include "http1/url.hpp"
 
 #include <catch2/catch.hpp>
 
-using namespace cppworker::upstream;
+using namespace cppworker::http1;
 
 TEST_CASE("url: http and https, ports defaulted", "[unit][url]") {
     auto u = parse_url("https://run.vast.ai");

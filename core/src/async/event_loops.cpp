@@ -1,6 +1,6 @@
 #include "async/event_loops.hpp"
 
-#include "requests/io_thread.hpp"
+#include "async/io_thread.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -33,7 +33,7 @@ void EventLoops::run() {
     std::vector<std::thread> threads;
     for (std::size_t i = 0; i < loops_.size(); ++i) {
         threads.emplace_back([this, i] {
-            requests::mark_io_thread();
+            mark_io_thread();
             current_owner = this;
             current_index = i;
             loops_[i]->run();

@@ -2,7 +2,7 @@
 
 #include "async/sleep.hpp"
 #include "logging/error_text.hpp"
-#include "upstream/http_client.hpp"
+#include "http1/client.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -16,7 +16,7 @@ boost::asio::awaitable<void> fetch_pubkey(std::string report_addr, auth::Authent
     using namespace std::chrono_literals;
     while (!report_addr.empty() && report_addr.back() == '/') report_addr.pop_back();
     const std::string address = report_addr + "/pubkey/";
-    const auto url = upstream::parse_url(address);
+    const auto url = http1::parse_url(address);
     if (!url) {
         spdlog::error("cannot fetch the public key: '{}' is not an http(s) URL; every signed request gets 401",
                       address);
@@ -27,7 +27,7 @@ boost::asio::awaitable<void> fetch_pubkey(std::string report_addr, auth::Authent
     for (int attempt = 1; attempt <= attempts; ++attempt) {
         std::string problem;
         try {
-            const auto result = co_await upstream::http_call(boost::beast::http::verb::get, *url, {}, {}, 10s);
+            const auto result = co_await http1::http_call(boost::beast::http::verb::get, *url, {}, {}, 10s);
             if (result.status == 200) {
                 authenticator.set_key(auth::SignatureVerifier::from_pem(result.body));
                 spdlog::info("public key loaded from {}", address);

@@ -19,14 +19,14 @@ std::string escape_help(std::string_view s) {
 
 }  // namespace
 
-std::string format_plugin_metrics(const std::vector<plugin::MetricSample>& samples) {
+std::string format_plugin_metrics(const std::vector<PluginSample>& samples) {
     std::string out;
     std::set<std::string> seen;
     for (const auto& s : samples) {
         if (!seen.insert(s.name).second) continue;
         const auto name = "cppworker_plugin_" + s.name;
         if (!s.help.empty()) out += fmt::format("# HELP {} {}\n", name, escape_help(s.help));
-        out += fmt::format("# TYPE {} {}\n", name, s.type == CPPW_METRIC_COUNTER ? "counter" : "gauge");
+        out += fmt::format("# TYPE {} {}\n", name, s.type == PluginSample::Type::counter ? "counter" : "gauge");
         out += fmt::format("{} {}\n", name, s.value);
     }
     return out;
@@ -78,7 +78,7 @@ std::string format_worker_metrics(const accounting::LedgerTotals& t, const accou
     return out;
 }
 
-std::string format_upstream_metrics(const upstream::ForwarderStats& s) {
+std::string format_upstream_metrics(const UpstreamStats& s) {
     std::string out;
     sample(out, "counter", "cppworker_upstream_requests_total", "Requests forwarded to the model server.", s.requests);
     sample(out, "counter", "cppworker_upstream_failures_total",

@@ -1,8 +1,7 @@
 #pragma once
 
 #include "accounting/request_ledger.hpp"
-#include "plugin/host.hpp"
-#include "upstream/forwarder.hpp"
+#include "metrics/figures.hpp"
 
 #include <string>
 #include <vector>
@@ -11,7 +10,7 @@ namespace cppworker::metrics {
 
 // Prometheus text format 0.0.4 for the plugin's own figures, each name prefixed
 // "cppworker_plugin_". Samples are printed in the order given; a repeated name keeps its first.
-std::string format_plugin_metrics(const std::vector<plugin::MetricSample>& samples);
+std::string format_plugin_metrics(const std::vector<PluginSample>& samples);
 
 // The worker's own figures: requests and workload by outcome since start, and what is in flight,
 // queued and open now.
@@ -28,6 +27,6 @@ std::string format_worker_metrics(const accounting::LedgerTotals& totals, const 
 
 // The model-server client: forwards, their failures, and how many connections it opened (fewer
 // than forwards when connections are kept alive).
-std::string format_upstream_metrics(const upstream::ForwarderStats& stats);
+std::string format_upstream_metrics(const UpstreamStats& stats);
 
 }  // namespace cppworker::metrics

@@ -63,54 +63,46 @@ bool to_answer(const cppw_response* r, uint32_t plugin_minor, requests::Answer& 
     return true;
 }
 
-// Runs `op` on the live request `id`; forgets it when `op` completed it.
+// Runs `op` on the live request `id`.
 template <class Op>
 cppw_status with_request(cppw_host* h, cppw_request_id id, Op op) {
-    auto& registry = self(h).registry();
-    auto request = registry.find(id);
+    const auto request = self(h).registry().find(id);
     if (!request) {
         spdlog::warn("[{}] called the host for request {}, which is already completed", self(h).plugin_name(), id);
         return CPPW_UNKNOWN_REQUEST;
     }
     // A relayed request is the host's to answer.
     if (!request->plugin_may_answer()) return CPPW_WRONG_STATE;
-    bool completed = false;
-    const cppw_status status = op(*request, completed);
-    if (completed) registry.forget(id);
-    return status;
+    return op(*request);
 }
 
 cppw_status respond(cppw_host* h, cppw_request_id id, const cppw_response* response) {
     requests::Answer answer;
     if (!to_answer(response, self(h).plugin_abi_minor(), answer)) return CPPW_INVALID_ARGUMENT;
-    return with_request(h, id, [&](requests::PendingRequest& r, bool& completed) {
-        return r.respond(std::move(answer), completed);
-    });
+    return with_request(h, id, [&](requests::PendingRequest& r) { return r.respond(std::move(answer)); });
 }
 
 cppw_status stream_begin(cppw_host* h, cppw_request_id id, const cppw_response* head) {
     requests::Answer answer;
     if (!to_answer(head, self(h).plugin_abi_minor(), answer)) return CPPW_INVALID_ARGUMENT;
-    return with_request(h, id, [&](requests::PendingRequest& r, bool&) { return r.stream_begin(std::move(answer)); });
+    return with_request(h, id, [&](requests::PendingRequest& r) { return r.stream_begin(std::move(answer)); });
 }
 
 cppw_status stream_write(cppw_host* h, cppw_request_id id, cppw_str chunk) {
     if (chunk.size > 0 && chunk.data == nullptr) return CPPW_INVALID_ARGUMENT;
-    return with_request(h, id, [&](requests::PendingRequest& r, bool&) {
+    return with_request(h, id, [&](requests::PendingRequest& r) {
         return chunk.size == 0 ? CPPW_OK : r.stream_write(std::string(sv(chunk)));
     });
 }
 
 cppw_status stream_wait(cppw_host* h, cppw_request_id id, uint32_t timeout_ms) {
-    return with_request(h, id, [&](requests::PendingRequest& r, bool&) {
+    return with_request(h, id, [&](requests::PendingRequest& r) {
         return r.stream_wait(std::chrono::milliseconds(timeout_ms));
     });
 }
 
 cppw_status stream_end(cppw_host* h, cppw_request_id id, cppw_status status) {
-    return with_request(h, id, [&](requests::PendingRequest& r, bool& completed) {
-        return r.stream_end(status, completed);
-    });
+    return with_request(h, id, [&](requests::PendingRequest& r) { return r.stream_end(status); });
 }
 
 int is_cancelled(cppw_host* h, cppw_request_id id) {
@@ -173,7 +165,7 @@ cppw_status forward(cppw_host* h, cppw_request_id id, const cppw_forward* f) {
     std::unique_ptr<upstream::AnswerSink> sink;
     if (f->mode == CPPW_FORWARD_RELAY) {
         if (const auto st = request->begin_relay(); st != CPPW_OK) return st;
-        sink = upstream::make_relay_sink(request, host.registry());
+        sink = upstream::make_relay_sink(request);
     } else {
         sink = make_plugin_sink(*f, id);
     }
@@ -205,7 +197,9 @@ cppw_status metric(cppw_metrics_sink* sink, const cppw_metric* m) {
         spdlog::warn("plugin reported a malformed metric; skipped");
         return CPPW_INVALID_ARGUMENT;
     }
-    s.samples.push_back(MetricSample{static_cast<cppw_metric_type>(m->type), std::string(sv(m->name)),
+    const auto type = m->type == CPPW_METRIC_COUNTER ? metrics::PluginSample::Type::counter
+                                                     : metrics::PluginSample::Type::gauge;
+    s.samples.push_back(metrics::PluginSample{type, std::string(sv(m->name)),
                                      std::string(sv(m->help)), m->value});
     return CPPW_OK;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "metrics/figures.hpp"
 #include "requests/request_registry.hpp"
 #include "upstream/forwarder.hpp"
 
@@ -14,13 +15,6 @@
 #include <vector>
 
 namespace cppworker::plugin {
-
-struct MetricSample {
-    cppw_metric_type type;
-    std::string name;
-    std::string help;
-    double value;
-};
 
 // The host side of the services table: what a `cppw_host*` points at.
 class Host {
@@ -60,7 +54,7 @@ struct PayloadSink {
 
 // Collects what a `metrics` hook reports.
 struct MetricsSink {
-    std::vector<MetricSample> samples;
+    std::vector<metrics::PluginSample> samples;
 };
 
 }  // namespace cppworker::plugin

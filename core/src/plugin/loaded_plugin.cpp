@@ -125,7 +125,7 @@ HookError LoadedPlugin::handle(const cppw_request_info& info) {
     return std::nullopt;
 }
 
-std::vector<MetricSample> LoadedPlugin::metrics() {
+std::vector<metrics::PluginSample> LoadedPlugin::metrics() {
     MetricsSink sink;
     if (shape_.hooks.metrics == nullptr) return {};
     try {

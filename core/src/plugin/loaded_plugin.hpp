@@ -44,7 +44,7 @@ public:
     // Fills `workload` (default 100 when the plugin has no hook).
     HookError workload(const cppw_request_info& info, double& workload);
     HookError handle(const cppw_request_info& info);
-    std::vector<MetricSample> metrics();
+    std::vector<metrics::PluginSample> metrics();
     // The JSON payload of benchmark request `index`; empty when the plugin has none to give.
     std::optional<std::string> benchmark_payload(uint32_t index);
     // The `cancel` hook (ABI 1.3): the host gave `id` up. Queued here and delivered on an I/O

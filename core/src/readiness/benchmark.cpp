@@ -1,7 +1,6 @@
 #include "readiness/benchmark.hpp"
 
 #include "pyjson/dumps.hpp"
-#include "server/plugin_call.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -49,7 +48,7 @@ void write_benchmark_cache(const std::filesystem::path& file, double max_perf) {
 namespace {
 
 // Sends `payloads` at once and waits for every answer.
-asio::awaitable<RunResult> one_run(server::ServerState& s, uint32_t route, std::vector<std::string> payloads) {
+asio::awaitable<RunResult> one_run(const InternalRequests& send, uint32_t route, std::vector<std::string> payloads) {
     const auto executor = co_await asio::this_coro::executor;
     auto all_done = std::make_shared<asio::steady_timer>(executor, Clock::time_point::max());
     auto remaining = std::make_shared<std::size_t>(payloads.size());
@@ -57,8 +56,8 @@ asio::awaitable<RunResult> one_run(server::ServerState& s, uint32_t route, std::
     const auto started = Clock::now();
     for (auto& payload : payloads) {
         // Completions run on this coroutine's executor (the primary loop, one thread), so the counters need no lock.
-        asio::co_spawn(executor, server::run_internal_request(s, route, std::move(payload)),
-                       [remaining, result, all_done](std::exception_ptr, server::InternalOutcome o) {
+        asio::co_spawn(executor, send(route, std::move(payload)),
+                       [remaining, result, all_done](std::exception_ptr, InternalOutcome o) {
                            if (o.status == 200) result->successful_workload += o.workload;
                            if (--*remaining == 0) all_done->cancel();
                        });
@@ -70,15 +69,16 @@ asio::awaitable<RunResult> one_run(server::ServerState& s, uint32_t route, std::
 
 }  // namespace
 
-asio::awaitable<double> run_benchmark(server::ServerState& s) {
-    if (const auto cached = read_benchmark_cache(s.config.benchmark_cache)) {
-        spdlog::info("benchmark: using the cached result in {}: max_perf {}", s.config.benchmark_cache.string(), *cached);
+asio::awaitable<double> run_benchmark(plugin::LoadedPlugin& plugin, const InternalRequests& send,
+                                      const std::filesystem::path& cache, ReadinessState& state) {
+    if (const auto cached = read_benchmark_cache(cache)) {
+        spdlog::info("benchmark: using the cached result in {}: max_perf {}", cache.string(), *cached);
         co_return *cached;
     }
-    const auto& spec = s.plugin.shape().readiness;
-    const auto& route = s.router.route(spec.benchmark_route);
+    const auto& spec = plugin.shape().readiness;
+    const auto& route = plugin.shape().routes.at(spec.benchmark_route);
     uint32_t index = 0;
-    if (!s.plugin.benchmark_payload(0)) {
+    if (!plugin.benchmark_payload(0)) {
         spdlog::warn("the plugin gives no benchmark payload: max_perf stays 0, and an autoscaler sends no work");
         co_return 0.0;
     }
@@ -88,24 +88,24 @@ asio::awaitable<double> run_benchmark(server::ServerState& s) {
                                                                                : spec.benchmark_concurrency;
     spdlog::info("benchmark: {} run(s) of {} request(s) on {}", spec.benchmark_runs, concurrency, route.path);
 
-    const auto payload_for = [&](uint32_t i) { return s.plugin.benchmark_payload(i).value_or("{}"); };
+    const auto payload_for = [&](uint32_t i) { return plugin.benchmark_payload(i).value_or("{}"); };
     std::vector<std::string> warm_up{payload_for(index++)};
-    co_await one_run(s, spec.benchmark_route, std::move(warm_up));  // not counted
+    co_await one_run(send, spec.benchmark_route, std::move(warm_up));  // not counted
 
     std::vector<RunResult> runs;
     for (uint32_t run = 0; run < spec.benchmark_runs; ++run) {
         std::vector<std::string> payloads;
         for (uint32_t i = 0; i < concurrency; ++i) payloads.push_back(payload_for(index++));
-        runs.push_back(co_await one_run(s, spec.benchmark_route, std::move(payloads)));
+        runs.push_back(co_await one_run(send, spec.benchmark_route, std::move(payloads)));
         spdlog::info("benchmark run {}: {} workload in {:.3f} s", run + 1, runs.back().successful_workload,
                      runs.back().seconds);
     }
     const auto best = best_throughput(runs);
     if (!best) {
-        s.readiness.set_error("No successful responses from benchmark");
+        state.set_error("No successful responses from benchmark");
         co_return 0.0;
     }
-    write_benchmark_cache(s.config.benchmark_cache, *best);
+    write_benchmark_cache(cache, *best);
     spdlog::info("benchmark: max_perf {} workload/s", *best);
     co_return *best;
 }

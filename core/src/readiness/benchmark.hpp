@@ -1,9 +1,12 @@
 #pragma once
 
-#include "server/server_state.hpp"
+#include "plugin/loaded_plugin.hpp"
+#include "readiness/readiness_state.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
+#include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,9 +27,19 @@ std::optional<double> best_throughput(const std::vector<RunResult>& runs);
 std::optional<double> read_benchmark_cache(const std::filesystem::path& file);
 void write_benchmark_cache(const std::filesystem::path& file, double max_perf);
 
+// A request the worker makes itself, through the plugin's request path (pipeline/pipeline.hpp):
+// the status of its answer (0 when it did not come whole) and its workload.
+struct InternalOutcome {
+    unsigned status = 0;
+    double workload = 0;
+};
+using InternalRequests = std::function<boost::asio::awaitable<InternalOutcome>(uint32_t route_index, std::string payload)>;
+
 // Plugin-made payloads through the plugin's request path: one warm-up, then runs x concurrency
-// (core/protocol.md §8.3). Uses the cache when there is one. Sets an error and returns 0 when nothing
-// succeeded; a plugin without a benchmark gets 0 and a warning (it is never sent work).
-boost::asio::awaitable<double> run_benchmark(server::ServerState& s);
+// (core/protocol.md §8.3). Uses `cache` when it holds a result. Sets an error in `state` and
+// returns 0 when nothing succeeded; a plugin without a benchmark gets 0 and a warning (it is never
+// sent work).
+boost::asio::awaitable<double> run_benchmark(plugin::LoadedPlugin& plugin, const InternalRequests& send,
+                                             const std::filesystem::path& cache, ReadinessState& state);
 
 }  // namespace cppworker::readiness

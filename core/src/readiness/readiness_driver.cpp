@@ -5,7 +5,7 @@
 #include "readiness/log_tail.hpp"
 #include "async/sleep.hpp"
 #include "logging/error_text.hpp"
-#include "upstream/http_client.hpp"
+#include "http1/client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -27,11 +27,11 @@ namespace {
 
 // Probes the model server every 10 s (core/protocol.md §8.4). Failures before the first success are the model
 // still starting; after it, they are an error.
-asio::awaitable<void> probe_health(server::ServerState& s, upstream::Url url, std::shared_ptr<std::atomic<bool>> healthy) {
+asio::awaitable<void> probe_health(ReadinessState& state, http1::Url url, std::shared_ptr<std::atomic<bool>> healthy) {
     for (;;) {
         std::string failure;
         try {
-            const auto r = co_await upstream::http_call(boost::beast::http::verb::get, url, {}, {}, 10s);
+            const auto r = co_await http1::http_call(boost::beast::http::verb::get, url, {}, {}, 10s);
             if (r.status == 200) {
                 if (!healthy->exchange(true)) spdlog::info("model server healthy at {}", url.target);
             } else {
@@ -42,7 +42,7 @@ asio::awaitable<void> probe_health(server::ServerState& s, upstream::Url url, st
         }
         if (!failure.empty() && healthy->load()) {
             spdlog::error("{}", failure);
-            s.readiness.set_error(failure);
+            state.set_error(failure);
         }
         co_await async::sleep_for(10s);
     }
@@ -63,36 +63,37 @@ asio::awaitable<bool> wait_until(Condition condition, std::chrono::milliseconds 
     co_return true;
 }
 
-asio::awaitable<void> loaded_sequence(server::ServerState& s) {
-    const double max_perf = co_await run_benchmark(s);
-    const std::string health_path = s.config.model_health_path.value_or(s.plugin.shape().readiness.health_path);
+asio::awaitable<void> loaded_sequence(const ReadinessParts& parts, const ReadinessSettings& settings) {
+    auto& state = parts.state;
+    const double max_perf = co_await run_benchmark(parts.plugin, parts.send, settings.benchmark_cache, state);
+    const std::string health_path = settings.health_path.value_or(parts.plugin.shape().readiness.health_path);
     if (!health_path.empty()) {
-        const auto url = upstream::resolve(s.config.model_server_url, health_path);
+        const auto url = http1::resolve(settings.model_server_url, health_path);
         if (!url) {
             spdlog::warn("the plugin names health path {}, but MODEL_SERVER_URL is not set: no health probe", health_path);
         } else {
             auto healthy = std::make_shared<std::atomic<bool>>(false);
-            asio::co_spawn(co_await asio::this_coro::executor, probe_health(s, *url, healthy), asio::detached);
+            asio::co_spawn(co_await asio::this_coro::executor, probe_health(state, *url, healthy), asio::detached);
             if (!co_await wait_until([&] { return healthy->load(); }, 300s)) {
-                s.readiness.set_error(
+                state.set_error(
                     "Benchmark failed with error: Timed out waiting for healthcheck after benchmark (waited 300s)");
             }
         }
     }
-    if (s.require_auth && !co_await wait_until([&] { return s.authenticator.has_key(); }, 60s)) {
-        s.readiness.set_error("Failed to get Serverless public key after all retry attempts");
+    if (parts.has_key && !co_await wait_until(parts.has_key, 60s)) {
+        state.set_error("Failed to get Serverless public key after all retry attempts");
     }
-    s.readiness.set_loaded(max_perf);
-    const auto v = s.readiness.view();
+    state.set_loaded(max_perf);
+    const auto v = state.view();
     spdlog::info("backend loaded: loadtime {:.3f} s, max_perf {}{}", v.loadtime, v.max_perf,
                  v.error_msg.empty() ? "" : ", but with error: " + v.error_msg);
 }
 
-asio::awaitable<void> follow_model_log(server::ServerState& s) {
-    const auto& spec = s.plugin.shape().readiness;
-    LogTail tail(s.config.model_log);
+asio::awaitable<void> follow_model_log(const ReadinessParts& parts, const ReadinessSettings& settings) {
+    const auto& spec = parts.plugin.shape().readiness;
+    LogTail tail(settings.model_log);
     const LogMatcher matcher(spec.load_patterns, spec.error_patterns, spec.info_patterns);
-    spdlog::info("watching {} for the model's load and error lines", s.config.model_log);
+    spdlog::info("watching {} for the model's load and error lines", settings.model_log);
     bool loaded = false;
     for (;;) {
         for (const auto& line : tail.poll()) {
@@ -103,12 +104,12 @@ asio::awaitable<void> follow_model_log(server::ServerState& s) {
                 if (!loaded) {
                     loaded = true;
                     spdlog::info("model log says loaded: {}", line);
-                    co_await loaded_sequence(s);
+                    co_await loaded_sequence(parts, settings);
                 }
                 break;
             case LogAction::error:
                 spdlog::error("model log error: {}", line);
-                s.readiness.set_error(m.pattern);
+                parts.state.set_error(m.pattern);
                 break;
             case LogAction::info: spdlog::info("Info from model logs: {}", line); break;
             case LogAction::none: break;
@@ -121,18 +122,18 @@ asio::awaitable<void> follow_model_log(server::ServerState& s) {
 
 }  // namespace
 
-asio::awaitable<void> drive_readiness(server::ServerState& s) {
+asio::awaitable<void> drive_readiness(ReadinessParts parts, ReadinessSettings settings) {
     try {
-        if (!s.plugin.shape().readiness.load_patterns.empty() && !s.config.model_log.empty()) {
-            co_await follow_model_log(s);
+        if (!parts.plugin.shape().readiness.load_patterns.empty() && !settings.model_log.empty()) {
+            co_await follow_model_log(parts, settings);
         } else {
-            spdlog::info("readiness from the plugin's ready hook{}", s.config.model_log.empty() ? " (no MODEL_LOG)" : "");
-            co_await wait_until([&] { return s.plugin.ready(); }, std::chrono::hours(24 * 365));
-            co_await loaded_sequence(s);
+            spdlog::info("readiness from the plugin's ready hook{}", settings.model_log.empty() ? " (no MODEL_LOG)" : "");
+            co_await wait_until([&] { return parts.plugin.ready(); }, std::chrono::hours(24 * 365));
+            co_await loaded_sequence(parts, settings);
         }
     } catch (const std::exception& e) {
         spdlog::error("readiness: {}", logging::error_text(e));
-        s.readiness.set_error("Benchmark failed with error: " + logging::error_text(e));
+        parts.state.set_error("Benchmark failed with error: " + logging::error_text(e));
     }
 }
 

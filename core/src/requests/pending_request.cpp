@@ -1,6 +1,6 @@
 #include "requests/pending_request.hpp"
 
-#include "requests/io_thread.hpp"
+#include "async/io_thread.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -32,19 +32,26 @@ std::vector<std::function<void()>> PendingRequest::take_finish_listeners() {
     return std::exchange(finish_listeners_, {});
 }
 
-cppw_status PendingRequest::respond(Answer answer, bool& completed) {
+std::function<void()> PendingRequest::complete_locked() {
+    state_ = State::done;
+    return std::exchange(completed_listener_, nullptr);
+}
+
+cppw_status PendingRequest::respond(Answer answer) {
     std::vector<std::function<void()>> listeners;
+    std::function<void()> completed;
+    bool cancelled;
     {
         std::lock_guard lock(mutex_);
         if (state_ != State::open) return CPPW_WRONG_STATE;
-        state_ = State::done;
-        completed = true;
-        if (cancelled_) return CPPW_CANCELLED;
-        listeners = take_finish_listeners();
+        completed = complete_locked();
+        cancelled = cancelled_;
+        if (!cancelled) listeners = take_finish_listeners();
     }
-    push(Event{Event::Kind::respond, std::move(answer), {}, CPPW_OK}, 0);
+    if (!cancelled) push(Event{Event::Kind::respond, std::move(answer), {}, CPPW_OK}, 0);
     run_all(std::move(listeners));
-    return CPPW_OK;
+    if (completed) completed();
+    return cancelled ? CPPW_CANCELLED : CPPW_OK;
 }
 
 cppw_status PendingRequest::stream_begin(Answer head) {
@@ -75,7 +82,7 @@ cppw_status PendingRequest::stream_write(std::string chunk) {
 }
 
 cppw_status PendingRequest::stream_wait(std::chrono::milliseconds timeout) {
-    if (on_io_thread()) return CPPW_WRONG_STATE;
+    if (async::on_io_thread()) return CPPW_WRONG_STATE;
     std::unique_lock lock(mutex_);
     if (state_ != State::streaming) return CPPW_WRONG_STATE;
     const auto low_water = high_water_ / 4;
@@ -84,29 +91,32 @@ cppw_status PendingRequest::stream_wait(std::chrono::milliseconds timeout) {
     return drained ? CPPW_OK : CPPW_BACKPRESSURE;
 }
 
-cppw_status PendingRequest::stream_end(cppw_status status, bool& completed) {
+cppw_status PendingRequest::stream_end(cppw_status status) {
     std::vector<std::function<void()>> listeners;
+    std::function<void()> completed;
+    bool cancelled;
     {
         std::lock_guard lock(mutex_);
         if (state_ != State::streaming) return CPPW_WRONG_STATE;
-        state_ = State::done;
-        completed = true;
-        if (cancelled_) return CPPW_CANCELLED;
-        listeners = take_finish_listeners();
+        completed = complete_locked();
+        cancelled = cancelled_;
+        if (!cancelled) listeners = take_finish_listeners();
     }
-    push(Event{Event::Kind::stream_end, {}, {}, status}, 0);
+    if (!cancelled) push(Event{Event::Kind::stream_end, {}, {}, status}, 0);
     run_all(std::move(listeners));
-    return CPPW_OK;
+    if (completed) completed();
+    return cancelled ? CPPW_CANCELLED : CPPW_OK;
 }
 
 void PendingRequest::refuse(std::string message) {
     std::vector<std::function<void()>> listeners;
+    std::function<void()> completed;
     bool streaming;
     {
         std::lock_guard lock(mutex_);
         if (state_ == State::done || relayed_) return;
         streaming = state_ == State::streaming;
-        state_ = State::done;
+        completed = complete_locked();
         listeners = take_finish_listeners();
     }
     if (streaming) {
@@ -115,6 +125,18 @@ void PendingRequest::refuse(std::string message) {
         push(Event{Event::Kind::refused, {}, std::move(message), CPPW_ERROR}, 0);
     }
     run_all(std::move(listeners));
+    if (completed) completed();
+}
+
+void PendingRequest::on_completed(std::function<void()> listener) {
+    {
+        std::lock_guard lock(mutex_);
+        if (state_ != State::done) {
+            completed_listener_ = std::move(listener);
+            return;
+        }
+    }
+    listener();
 }
 
 cppw_status PendingRequest::begin_relay() {

@@ -43,20 +43,24 @@ public:
 
     cppw_request_id id() const { return id_; }
 
-    // Plugin side. Each returns what the host service returns; `completed` is set when this call
-    // completed the request (the registry then forgets it).
-    cppw_status respond(Answer answer, bool& completed);
+    // Plugin side. Each returns what the host service returns. respond and stream_end complete
+    // the request, even one cancelled first (they then return CPPW_CANCELLED).
+    cppw_status respond(Answer answer);
     cppw_status stream_begin(Answer head);
     cppw_status stream_write(std::string chunk);
     cppw_status stream_wait(std::chrono::milliseconds timeout);
-    cppw_status stream_end(cppw_status status, bool& completed);
+    cppw_status stream_end(cppw_status status);
     bool cancelled() const;
     // Cancelled because the plugin queued more than the hard limit of stream data.
     bool overflowed() const;
     // `handle` did not accept the request (it failed, or threw through the SDK): the answer is a
-    // 500 with `message`, or a stream already begun is cut short. Ignored when the plugin
-    // answered anyway, or handed the request to the host to relay.
+    // 500 with `message`, or a stream already begun is cut short; either completes it. Ignored
+    // when the plugin answered anyway, or handed the request to the host to relay.
     void refuse(std::string message);
+    // `listener` runs once, when the request is completed (answered, its stream ended, refused),
+    // whether or not it was cancelled first; on the thread that completed it, or at once when
+    // that happened already. One listener: the request's owner (pipeline/request_scope.hpp).
+    void on_completed(std::function<void()> listener);
     // The host takes over answering (a relayed forward): CPPW_OK, CPPW_CANCELLED, or
     // CPPW_WRONG_STATE when the request was answered, is being answered, or is relayed already.
     // The plugin's own answers are then refused (see plugin_may_answer).
@@ -92,6 +96,8 @@ private:
     cppw_status push(Event e, std::size_t stream_bytes);
     // Called with the lock held when the request is completed or cancelled; the caller runs them.
     std::vector<std::function<void()>> take_finish_listeners();
+    // Called with the lock held: the request is completed now. The caller runs what it returns.
+    std::function<void()> complete_locked();
 
     const cppw_request_id id_;
     const std::size_t high_water_;
@@ -106,6 +112,7 @@ private:
     bool relayed_ = false;
     bool finished_ = false;
     std::vector<std::function<void()>> finish_listeners_;
+    std::function<void()> completed_listener_;
     std::function<void()> drained_listener_;
     std::function<void()> give_up_listener_;
     void* plugin_state_ = nullptr;

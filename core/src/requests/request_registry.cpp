@@ -31,10 +31,7 @@ void RequestRegistry::cancel_all() {
         std::lock_guard lock(mutex_);
         live = live_;
     }
-    for (auto& [id, request] : live) {
-        release_state_of(*request);
-        request->cancel();
-    }
+    for (auto& [id, request] : live) request->cancel();
 }
 
 void RequestRegistry::release_state_of(PendingRequest& request) const {

@@ -10,8 +10,9 @@
 
 namespace cppworker::requests {
 
-// Maps the ids handed to the plugin to live requests. An id leaves the map when the plugin
-// completes it, so a second completion finds nothing and does no harm.
+// Maps the ids handed to the plugin to live requests. An id leaves the map when its owner lets it
+// go (pipeline/request_scope.hpp: once the plugin completed it, or when it never reached the
+// plugin), so a later call of the plugin's finds nothing and does no harm.
 class RequestRegistry {
 public:
     explicit RequestRegistry(std::size_t stream_high_water) : high_water_(stream_high_water) {}
@@ -20,8 +21,8 @@ public:
     std::shared_ptr<PendingRequest> find(cppw_request_id id) const;
     void forget(cppw_request_id id);
     std::size_t size() const;
-    // Shutdown: every live request is cancelled, and what `workload` attached to one that never
-    // reached `handle` released; the plugin may still complete them, harmlessly.
+    // The drain deadline and shutdown: every live request is cancelled (their owners then let them
+    // go); the plugin may still complete them, harmlessly.
     void cancel_all();
 
     // The plugin's release_state hook (ABI 1.3), set once before the first request; absent, the

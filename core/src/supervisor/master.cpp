@@ -1,11 +1,12 @@
 #include "supervisor/master.hpp"
 
-#include "autoscaler/client.hpp"
+#include "autoscaler/startup_beacon.hpp"
 #include "logging/error_text.hpp"
 #include "supervisor/child_link.hpp"
 #include "supervisor/crash_policy.hpp"
 #include "supervisor/exit_description.hpp"
 #include "supervisor/messages.hpp"
+#include "supervisor/run_files.hpp"
 #include "supervisor/spawn.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -20,7 +21,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <optional>
 
@@ -36,13 +36,6 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using namespace std::chrono_literals;
-
-void write_atomically(const std::filesystem::path& file, const std::string& text) {
-    // Under a temporary name, then renamed: a reader never sees half a line.
-    const auto tmp = file.string() + ".tmp";
-    std::ofstream(tmp) << text << '\n';
-    std::filesystem::rename(tmp, file);
-}
 
 struct Child {
     pid_t pid = 0;

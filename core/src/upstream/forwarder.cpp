@@ -1,12 +1,13 @@
 #include "upstream/forwarder.hpp"
 
 #include "async/event_loops.hpp"
-
-#include "http1/head.hpp"
+#include "async/wakeup.hpp"
+#include "http1/resolve.hpp"
+#include "http1/url.hpp"
 #include "logging/error_text.hpp"
 #include "upstream/answer_rules.hpp"
-#include "upstream/resolve.hpp"
-#include "upstream/url.hpp"
+#include "upstream/loop_pool.hpp"
+#include "upstream/request_head.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -23,11 +24,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <sys/socket.h>
-
 #include <array>
 #include <atomic>
-#include <cerrno>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -42,58 +40,11 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using LoopExecutor = asio::io_context::executor_type;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t read_piece = 64 * 1024;
-constexpr std::size_t spare_pieces_per_loop = 4;
-
-http::verb verb_of(cppw_method m) {
-    switch (m) {
-    case CPPW_METHOD_GET: return http::verb::get;
-    case CPPW_METHOD_PUT: return http::verb::put;
-    case CPPW_METHOD_DELETE: return http::verb::delete_;
-    case CPPW_METHOD_PATCH: return http::verb::patch;
-    default: return http::verb::post;
-    }
-}
-
-// An idle kept-alive connection the model server has since closed reads EOF at once; a live one
-// has nothing to read.
-bool still_open(tcp::socket& s) {
-    char c;
-    const auto n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
-std::string join_target(const std::string& base_path, const std::string& target) {
-    if (base_path.empty() || base_path == "/") return target;
-    if (base_path.back() == '/') return base_path.substr(0, base_path.size() - 1) + target;
-    return base_path + target;
-}
 
 struct Outcome {
     cppw_status status;
     std::string message;
 };
-
-// The request's head as bytes. The framing and the connection are the host's (plugin.h says so):
-// a plugin's Host, Content-Length, Transfer-Encoding or Connection header is not sent.
-std::string request_head(const UpstreamCall& call, const Url& base) {
-    const std::string host = base.host + ":" + base.port;
-    http1::Fields fields;
-    fields.set("Host", host);
-    fields.set("User-Agent", "cppworker");
-    for (const auto& [name, value] : call.headers) {
-        if (http1::is_framing_field(name) || beast::iequals(name, "Host")) continue;
-        fields.set(name, value);
-    }
-    std::string length;
-    if (!call.body.empty() || call.method == CPPW_METHOD_POST || call.method == CPPW_METHOD_PUT ||
-        call.method == CPPW_METHOD_PATCH) {
-        fields.set("Content-Type", call.content_type.empty() ? std::string_view("application/json") : call.content_type);
-        length = std::to_string(call.body.size());
-        fields.set("Content-Length", length);
-    }
-    return http1::request_head(http::to_string(verb_of(call.method)), join_target(base.target, call.target), fields);
-}
 
 }  // namespace
 
@@ -123,68 +74,28 @@ struct Op {
     }
 };
 
-// What one event loop's forwards share: its kept-alive connections (sockets of that loop) and
-// its forwards in flight. Only that loop's thread takes the lock, but for stats and shutdown.
-struct LoopPool {
+// The forwards in flight on one event loop, for abandon_all at shutdown.
+struct LoopForwards {
     std::mutex mutex;
-    std::vector<tcp::socket> idle;
     std::unordered_map<uint64_t, std::shared_ptr<Op>> live;
-    // Read buffers of finished forwards: the next one takes one instead of a fresh 64 KiB.
-    std::vector<std::unique_ptr<char[]>> spare_pieces;
     bool stopped = false;  // abandon_all ran: nothing will run a new forward
 };
 
 struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
     Impl(async::EventLoops& l, ForwarderSettings s)
-        : loops(l), settings(std::move(s)), base(parse_url(settings.base_url)), pools(l.size()) {}
+        : loops(l), settings(std::move(s)), base(http1::parse_url(settings.base_url)), pools(l.size()),
+          forwards(l.size()) {}
 
     async::EventLoops& loops;
     const ForwarderSettings settings;
-    const std::optional<Url> base;
+    const std::optional<http1::Url> base;
 
-    std::vector<LoopPool> pools;  // one per event loop
+    std::vector<LoopPool> pools;         // one per event loop
+    std::vector<LoopForwards> forwards;  // one per event loop
     std::atomic<uint64_t> next_id{0};
     std::atomic<uint64_t> requests{0};
     std::atomic<uint64_t> failures{0};
     std::atomic<uint64_t> connections_opened{0};
-
-    std::optional<tcp::socket> take_idle(std::size_t loop) {
-        auto& pool = pools[loop];
-        std::lock_guard lock(pool.mutex);
-        while (!pool.idle.empty()) {
-            tcp::socket s = std::move(pool.idle.back());
-            pool.idle.pop_back();
-            if (still_open(s)) return s;
-        }
-        return std::nullopt;
-    }
-
-    void give_back(std::size_t loop, tcp::socket s) {
-        auto& pool = pools[loop];
-        std::lock_guard lock(pool.mutex);
-        if (pool.idle.size() < settings.max_idle_connections) pool.idle.push_back(std::move(s));
-    }
-
-    std::unique_ptr<char[]> take_piece(std::size_t loop) {
-        auto& pool = pools[loop];
-        {
-            std::lock_guard lock(pool.mutex);
-            if (!pool.spare_pieces.empty()) {
-                auto piece = std::move(pool.spare_pieces.back());
-                pool.spare_pieces.pop_back();
-                return piece;
-            }
-        }
-        // Not zero-filled: it is written before it is read.
-        return std::make_unique_for_overwrite<char[]>(read_piece);
-    }
-
-    void give_back_piece(std::size_t loop, std::unique_ptr<char[]> piece) {
-        if (!piece) return;
-        auto& pool = pools[loop];
-        std::lock_guard lock(pool.mutex);
-        if (pool.spare_pieces.size() < spare_pieces_per_loop) pool.spare_pieces.push_back(std::move(piece));
-    }
 
     // Closes the connection when `after` passes; re-arming replaces the previous deadline.
     static void arm(const std::shared_ptr<Op>& op, std::chrono::milliseconds after) {
@@ -201,7 +112,7 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         // The name is looked up inside the connect timeout: a name server that does not answer
         // makes a model server that cannot be reached.
         const auto started = std::chrono::steady_clock::now();
-        const auto resolved = co_await resolve_within(op->executor, base->host, base->port, settings.connect_timeout);
+        const auto resolved = co_await http1::resolve_within(op->executor, base->host, base->port, settings.connect_timeout);
         if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};
         if (!resolved) {
             co_return Outcome{CPPW_UPSTREAM_TIMEOUT, fmt::format("looking up the model server's name {} took over {} ms",
@@ -249,13 +160,79 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
     // Pauses reading while the client is behind with what it was sent.
     static asio::awaitable<void> wait_for_client(const std::shared_ptr<Op>& op) {
         if (!op->pending->over_high_water()) co_return;
-        auto wake = std::make_shared<asio::steady_timer>(op->executor, asio::steady_timer::time_point::max());
-        op->pending->when_drained([weak = std::weak_ptr(wake), executor = op->executor] {
-            asio::post(executor, [weak] {
-                if (auto timer = weak.lock()) timer->cancel();
-            });
-        });
-        co_await wake->async_wait(tuple_awaitable);
+        async::Wakeup drained(op->executor);
+        drained.timer().expires_at(asio::steady_timer::time_point::max());
+        op->pending->when_drained(drained.waker());
+        co_await drained.timer().async_wait(tuple_awaitable);
+    }
+
+    using Parser = http::response_parser<http::buffer_body>;
+
+    // Sends the request and reads the answer's head. A kept-alive connection may have been closed
+    // by the model server just as we took it: then the request goes again, once, on a new one.
+    asio::awaitable<Outcome> send(const std::shared_ptr<Op>& op, beast::flat_buffer& buffer, std::optional<Parser>& parser) {
+        const std::string request_bytes = request_head(op->call, *base);
+        const std::array<asio::const_buffer, 2> request{asio::buffer(request_bytes), asio::buffer(op->call.body)};
+        for (int attempt = 0;; ++attempt) {
+            op->socket = pools[op->loop].take_idle();
+            const bool reused = op->socket.has_value();
+            if (!reused) {
+                auto connected = co_await connect(op);
+                if (connected.status != CPPW_OK) co_return connected;
+            }
+            if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};
+            arm(op, settings.response_timeout);
+            auto [ec, n] = co_await asio::async_write(*op->socket, request, tuple_awaitable);
+            parser.emplace();
+            parser->body_limit(boost::none);
+            parser->header_limit(64 * 1024);
+            buffer.clear();
+            if (!ec) std::tie(ec, n) = co_await http::async_read_header(*op->socket, buffer, *parser, tuple_awaitable);
+            if (!ec) co_return Outcome{CPPW_OK, {}};
+            const bool stale = reused && attempt == 0 && !op->cancelled && !op->timed_out && !parser->got_some() &&
+                               (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+                                ec == asio::error::broken_pipe || ec == asio::error::eof);
+            if (!stale) co_return broken(*op, ec, "the request was sent");
+            op->close_socket();
+            spdlog::debug("forward {}: kept-alive connection was closed by the model server; reconnecting", op->id);
+        }
+    }
+
+    // Hands the answer's body to the sink piece by piece, as it arrives.
+    asio::awaitable<Outcome> read_body(const std::shared_ptr<Op>& op, beast::flat_buffer& buffer, Parser& parser) {
+        const bool whole = op->sink->keeps_whole_body();
+        // Weak: a forward still suspended when the worker stops is destroyed with its event loop,
+        // after the forwarder is gone; its buffer then just goes.
+        struct PieceLease {
+            std::weak_ptr<Impl> impl;
+            std::size_t loop;
+            std::unique_ptr<char[]> piece;
+            ~PieceLease() {
+                if (const auto forwarder = impl.lock()) forwarder->pools[loop].give_back_piece(std::move(piece));
+            }
+        } lease{weak_from_this(), op->loop, pools[op->loop].take_piece()};
+        char* const piece = lease.piece.get();
+        auto& body = parser.get().body();
+        std::size_t total = 0;
+        while (!parser.is_done()) {
+            arm(op, settings.response_timeout);
+            body.data = piece;
+            body.size = LoopPool::piece_size;
+            auto [ec, n] = co_await http::async_read_some(*op->socket, buffer, parser, tuple_awaitable);
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) co_return broken(*op, ec, "its answer was being read");
+            const std::size_t got = LoopPool::piece_size - body.size;
+            if (got == 0) continue;
+            total += got;
+            if (whole && total > settings.max_body_bytes) {
+                co_return Outcome{CPPW_ERROR, fmt::format("the model server's answer is over {} bytes",
+                                                          settings.max_body_bytes)};
+            }
+            op->sink->data(std::string_view(piece, got));
+            if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};
+            co_await wait_for_client(op);
+        }
+        co_return Outcome{CPPW_OK, {}};
     }
 
     asio::awaitable<Outcome> exchange(std::shared_ptr<Op> op) {
@@ -268,81 +245,24 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         if (base->scheme != "http") {
             co_return Outcome{CPPW_UPSTREAM_UNREACHABLE, "forwarding speaks plain http to the model server, not https"};
         }
-        const std::string request_bytes = request_head(op->call, *base);
-        const std::array<asio::const_buffer, 2> request{asio::buffer(request_bytes), asio::buffer(op->call.body)};
-
         beast::flat_buffer buffer;
-        std::optional<http::response_parser<http::buffer_body>> parser;
-        // A kept-alive connection may have been closed by the model server just as we took it: then
-        // the request goes again, once, on a new connection.
-        for (int attempt = 0;; ++attempt) {
-            op->socket = take_idle(op->loop);
-            const bool reused = op->socket.has_value();
-            if (!reused) {
-                auto connected = co_await connect(op);
-                if (connected.status != CPPW_OK) co_return connected;
-            }
-            if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};
-            arm(op, settings.response_timeout);
-            auto [wec, wn] = co_await asio::async_write(*op->socket, request, tuple_awaitable);
-            parser.emplace();
-            parser->body_limit(boost::none);
-            parser->header_limit(64 * 1024);
-            buffer.clear();
-            boost::system::error_code ec = wec;
-            if (!ec) std::tie(ec, wn) = co_await http::async_read_header(*op->socket, buffer, *parser, tuple_awaitable);
-            if (!ec) break;
-            const bool stale = reused && attempt == 0 && !op->cancelled && !op->timed_out && !parser->got_some() &&
-                               (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
-                                ec == asio::error::broken_pipe || ec == asio::error::eof);
-            if (!stale) co_return broken(*op, ec, "the request was sent");
-            op->close_socket();
-            spdlog::debug("forward {}: kept-alive connection was closed by the model server; reconnecting", op->id);
-        }
+        std::optional<Parser> parser;
+        if (auto sent = co_await send(op, buffer, parser); sent.status != CPPW_OK) co_return sent;
 
-        auto& res = parser->get();
+        const auto& res = parser->get();
         UpstreamHead head;
         head.status = res.result_int();
         head.content_type = res[http::field::content_type];
         for (const auto& field : res) head.headers.emplace_back(field.name_string(), field.value());
         head.streaming = is_streaming_answer(head.content_type, parser->chunked());
         op->sink->head(head);
-        const bool whole = op->sink->keeps_whole_body();
-
-        // None at all for a body-less answer.
-        // Weak: a forward still suspended when the worker stops is destroyed with its event loop,
-        // after the forwarder is gone; its buffer then just goes.
-        struct PieceLease {
-            std::weak_ptr<Impl> impl;
-            std::size_t loop;
-            std::unique_ptr<char[]> piece;
-            ~PieceLease() {
-                if (const auto forwarder = impl.lock()) forwarder->give_back_piece(loop, std::move(piece));
-            }
-        } lease{weak_from_this(), op->loop, parser->is_done() ? nullptr : take_piece(op->loop)};
-        char* const piece = lease.piece.get();
-        std::size_t total = 0;
-        while (!parser->is_done()) {
-            arm(op, settings.response_timeout);
-            res.body().data = piece;
-            res.body().size = read_piece;
-            auto [ec, n] = co_await http::async_read_some(*op->socket, buffer, *parser, tuple_awaitable);
-            if (ec == http::error::need_buffer) ec = {};
-            if (ec) co_return broken(*op, ec, "its answer was being read");
-            const std::size_t got = read_piece - res.body().size;
-            if (got == 0) continue;
-            total += got;
-            if (whole && total > settings.max_body_bytes) {
-                co_return Outcome{CPPW_ERROR, fmt::format("the model server's answer is over {} bytes",
-                                                          settings.max_body_bytes)};
-            }
-            op->sink->data(std::string_view(piece, got));
-            if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};
-            co_await wait_for_client(op);
+        // A body-less answer takes no read buffer at all.
+        if (!parser->is_done()) {
+            if (auto read = co_await read_body(op, buffer, *parser); read.status != CPPW_OK) co_return read;
         }
         op->watchdog.cancel();
         if (parser->keep_alive() && !op->cancelled && !op->timed_out) {
-            give_back(op->loop, std::move(*op->socket));
+            pools[op->loop].give_back(std::move(*op->socket), settings.max_idle_connections);
             op->socket.reset();
         }
         co_return Outcome{CPPW_OK, {}};
@@ -352,9 +272,9 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         op->watchdog.cancel();
         op->close_socket();
         {
-            auto& pool = pools[op->loop];
-            std::lock_guard lock(pool.mutex);
-            pool.live.erase(op->id);
+            auto& loop = forwards[op->loop];
+            std::lock_guard lock(loop.mutex);
+            loop.live.erase(op->id);
             if (op->finished) return;  // abandoned at shutdown
             op->finished = true;
         }
@@ -386,17 +306,17 @@ void Forwarder::start(std::shared_ptr<requests::PendingRequest> pending, Upstrea
     auto& impl = *impl_;
     // On the calling connection's own loop, when a connection's thread calls.
     const std::size_t loop = impl.loops.here_or_next();
-    auto& pool = impl.pools[loop];
+    auto& forwards = impl.forwards[loop];
     std::shared_ptr<Op> op;
     {
-        std::lock_guard lock(pool.mutex);
-        if (pool.stopped) {
+        std::lock_guard lock(forwards.mutex);
+        if (forwards.stopped) {
             sink->done(CPPW_CANCELLED, "the worker shut down");
             return;
         }
         op = std::make_shared<Op>(loop, impl.next_id++, impl.loops.at(loop).get_executor(), pending, std::move(call),
                                   std::move(sink));
-        pool.live.emplace(op->id, op);
+        forwards.live.emplace(op->id, op);
     }
     ++impl.requests;
     // The moment the request is completed or its client leaves, the model server sees the
@@ -416,25 +336,22 @@ void Forwarder::start(std::shared_ptr<requests::PendingRequest> pending, Upstrea
 
 void Forwarder::abandon_all() {
     std::vector<std::shared_ptr<Op>> left;
-    for (auto& pool : impl_->pools) {
-        std::lock_guard lock(pool.mutex);
-        pool.stopped = true;
-        for (auto& [id, op] : pool.live) {
+    for (auto& loop : impl_->forwards) {
+        std::lock_guard lock(loop.mutex);
+        loop.stopped = true;
+        for (auto& [id, op] : loop.live) {
             if (!op->finished) left.push_back(op);
             op->finished = true;
         }
-        pool.live.clear();
+        loop.live.clear();
     }
     for (auto& op : left) op->sink->done(CPPW_CANCELLED, "the worker shut down");
 }
 
-ForwarderStats Forwarder::stats() const {
+metrics::UpstreamStats Forwarder::stats() const {
     std::size_t idle = 0;
-    for (auto& pool : impl_->pools) {
-        std::lock_guard lock(pool.mutex);
-        idle += pool.idle.size();
-    }
-    return ForwarderStats{impl_->requests.load(), impl_->failures.load(), impl_->connections_opened.load(), idle};
+    for (const auto& pool : impl_->pools) idle += pool.idle();
+    return metrics::UpstreamStats{impl_->requests.load(), impl_->failures.load(), impl_->connections_opened.load(), idle};
 }
 
 }  // namespace cppworker::upstream

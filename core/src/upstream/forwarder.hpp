@@ -1,9 +1,9 @@
 #pragma once
 
+#include "metrics/figures.hpp"
 #include "requests/pending_request.hpp"
 
 #include <cppworker/plugin.h>
-
 
 #include <chrono>
 #include <cstddef>
@@ -58,13 +58,6 @@ struct ForwarderSettings {
     std::size_t max_idle_connections = 64;
 };
 
-struct ForwarderStats {
-    uint64_t requests = 0;
-    uint64_t failures = 0;            // unreachable, timed out or malformed; not cancellations
-    uint64_t connections_opened = 0;
-    std::size_t idle_connections = 0;
-};
-
 // The worker's client to the model server: kept-alive connections on each of the worker's event loops,
 // answers streamed to a sink with the client's backpressure, and the upstream connection closed
 // the moment its request is completed or cancelled.
@@ -81,7 +74,7 @@ public:
     // Once the event loops have stopped: ends every forward still running with CPPW_CANCELLED, so
     // no plugin callback is left owed when the plugin is finalized.
     void abandon_all();
-    ForwarderStats stats() const;
+    metrics::UpstreamStats stats() const;
 
     struct Impl;
 

@@ -12,8 +12,7 @@ namespace {
 
 class RelaySink final : public AnswerSink {
 public:
-    RelaySink(std::shared_ptr<requests::PendingRequest> pending, requests::RequestRegistry& registry)
-        : pending_(std::move(pending)), registry_(registry) {}
+    explicit RelaySink(std::shared_ptr<requests::PendingRequest> pending) : pending_(std::move(pending)) {}
 
     void head(const UpstreamHead& head) override {
         answer_.status = static_cast<uint16_t>(head.status);
@@ -39,20 +38,17 @@ public:
     }
 
     void done(cppw_status status, std::string_view message) override {
-        bool completed = false;
         if (streaming_) {
-            pending_->stream_end(status == CPPW_OK ? CPPW_OK : CPPW_ERROR, completed);
+            pending_->stream_end(status == CPPW_OK ? CPPW_OK : CPPW_ERROR);
         } else if (status == CPPW_OK) {
-            pending_->respond(std::move(answer_), completed);
+            pending_->respond(std::move(answer_));
         } else {
-            pending_->respond(failed_forward_answer(status, message), completed);
+            pending_->respond(failed_forward_answer(status, message));
         }
-        registry_.forget(pending_->id());
     }
 
 private:
     std::shared_ptr<requests::PendingRequest> pending_;
-    requests::RequestRegistry& registry_;
     requests::Answer answer_;
     bool streaming_ = false;
 };
@@ -68,9 +64,8 @@ requests::Answer failed_forward_answer(cppw_status status, std::string_view mess
     return a;
 }
 
-std::unique_ptr<AnswerSink> make_relay_sink(std::shared_ptr<requests::PendingRequest> pending,
-                                            requests::RequestRegistry& registry) {
-    return std::make_unique<RelaySink>(std::move(pending), registry);
+std::unique_ptr<AnswerSink> make_relay_sink(std::shared_ptr<requests::PendingRequest> pending) {
+    return std::make_unique<RelaySink>(std::move(pending));
 }
 
 }  // namespace cppworker::upstream

@@ -1,4 +1,4 @@
-// server::parse_envelope against a model of PyWorker's rules written here: which bodies are
+// pipeline::parse_envelope against a model of PyWorker's rules written here: which bodies are
 // refused and why, and what an accepted one hands on. A refusal body must be JSON that
 // pyjson::dumps prints back byte for byte.
 #include "fuzz_support.hpp"
@@ -6,7 +6,7 @@
 
 #include "pyjson/dumps.hpp"
 #include "pyjson/parse.hpp"
-#include "server/envelope.hpp"
+#include "pipeline/envelope.hpp"
 
 #include <boost/json.hpp>
 
@@ -57,14 +57,14 @@ int run_envelope(const uint8_t* data, std::size_t size) {
     const bool require_auth = in.flag();
     const std::string body(in.rest());  // its own allocation, so ASan sees reads past the end
 
-    std::variant<cppworker::server::Envelope, cppworker::server::EnvelopeError> result;
+    std::variant<cppworker::pipeline::Envelope, cppworker::pipeline::EnvelopeError> result;
     try {
-        result = cppworker::server::parse_envelope(body, require_auth);
+        result = cppworker::pipeline::parse_envelope(body, require_auth);
     } catch (const std::bad_alloc&) {
         return 0;
     }
-    const auto* error = std::get_if<cppworker::server::EnvelopeError>(&result);
-    const auto* env = std::get_if<cppworker::server::Envelope>(&result);
+    const auto* error = std::get_if<cppworker::pipeline::EnvelopeError>(&result);
+    const auto* env = std::get_if<cppworker::pipeline::Envelope>(&result);
 
     if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
         if (require_auth) {
@@ -103,7 +103,7 @@ int run_envelope(const uint8_t* data, std::size_t size) {
         } else {
             auth = &a->get_object();
             if (require_auth) {
-                for (auto f : cppworker::server::required_auth_fields)
+                for (auto f : cppworker::pipeline::required_auth_fields)
                     if (!auth->contains(f)) auth_problems.emplace(f);
             }
             if (const auto* r = auth->if_contains("reqnum")) {

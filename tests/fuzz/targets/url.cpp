@@ -1,15 +1,15 @@
-// upstream::parse_url and resolve: what parses is well formed and prints back to a URL that parses
+// http1::parse_url and resolve: what parses is well formed and prints back to a URL that parses
 // to the same parts; resolve keeps the base's origin and appends the path.
 #include "fuzz_support.hpp"
 
-#include "upstream/url.hpp"
+#include "http1/url.hpp"
 
 #include <string>
 
 namespace cppworker_fuzz {
 namespace {
 
-using cppworker::upstream::Url;
+using cppworker::http1::Url;
 
 bool same(const Url& a, const Url& b) {
     return a.scheme == b.scheme && a.host == b.host && a.port == b.port && a.target == b.target;
@@ -32,7 +32,7 @@ void check_parsed(std::string_view text, const Url& u) {
     }
     // Printed again (a host with no ']' in brackets, so its colons are not taken for the port's).
     const std::string host = u.host.find(']') == std::string::npos ? "[" + u.host + "]" : u.host;
-    const auto again = cppworker::upstream::parse_url(u.scheme + "://" + host + ":" + u.port + u.target);
+    const auto again = cppworker::http1::parse_url(u.scheme + "://" + host + ":" + u.port + u.target);
     FUZZ_CHECK(again && same(*again, u));
 }
 
@@ -43,14 +43,14 @@ int run_url(const uint8_t* data, std::size_t size) {
     const uint8_t mode = in.byte();
     const std::string first(in.until_nul());
     const std::string second(in.rest());
-    const auto u = cppworker::upstream::parse_url(first);
+    const auto u = cppworker::http1::parse_url(first);
     if (u) check_parsed(first, *u);
     if (!(mode & 1)) return 0;
 
     // first is the base, second the path.
-    const auto r = cppworker::upstream::resolve(first, second);
+    const auto r = cppworker::http1::resolve(first, second);
     if (second.starts_with("http://") || second.starts_with("https://")) {
-        const auto alone = cppworker::upstream::parse_url(second);
+        const auto alone = cppworker::http1::parse_url(second);
         FUZZ_CHECK(r.has_value() == alone.has_value());
         if (r) FUZZ_CHECK(same(*r, *alone));
         return 0;

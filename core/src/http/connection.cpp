@@ -1,0 +1,326 @@
+#include "http/connection.hpp"
+
+#include "http/answer_head.hpp"
+#include "logging/error_text.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <optional>
+
+namespace cppworker::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using asio::awaitable;
+using asio::use_awaitable;
+constexpr auto tuple_awaitable = asio::as_tuple(use_awaitable);
+
+using Request = bhttp::request<bhttp::string_body>;
+
+// One client connection, over plain TCP (beast::tcp_stream) or TLS (beast::ssl_stream of one):
+// the same code serves both, so timeouts, limits and logs are alike.
+template <class Stream>
+struct Connection {
+    Connection(ConnectionParts& p, Stream s) : parts(p), stream(std::move(s)) {}
+
+    ConnectionParts& parts;
+    Stream stream;
+    beast::flat_buffer buffer;
+    bool idle = true;  // between requests; only touched on the connection's event loop
+    // No request read yet. The drain does not close such a connection at once as idle: its client
+    // has most likely sent its request already (it connected before we stopped accepting, maybe
+    // to a socket another worker process now accepts on), so that one request is served.
+    bool fresh = true;
+    std::string peer;
+
+    // Timeouts, cancellation and the peer live on the TCP layer, under TLS if there is one.
+    beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream); }
+};
+
+template <class Stream>
+constexpr bool is_tls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+// One chunk of a chunked body, framed as Beast frames it (no extensions). An empty piece would
+// read as the last chunk, so there is none.
+void append_chunk(std::string& out, std::string_view piece) {
+    if (piece.empty()) return;
+    fmt::format_to(std::back_inserter(out), "{:x}\r\n", piece.size());
+    out.append(piece);
+    out += "\r\n";
+}
+
+// A whole answer to a request that could not be read, or to a connection turned away; the
+// connection closes after it.
+template <class Stream>
+awaitable<void> write_early_reply(Connection<Stream>& c, unsigned status, std::string_view message) {
+    const auto reply = http1::error_reply(status, message);
+    const std::string head =
+        answer_head(11, status, reply.content_type, reply.headers, Framing::length, reply.body.size(), false);
+    const std::array<asio::const_buffer, 2> answer{asio::buffer(head), asio::buffer(reply.body)};
+    c.tcp().expires_after(std::chrono::seconds(5));
+    co_await asio::async_write(c.stream, answer, tuple_awaitable);
+}
+
+// The client of one request, as the pipeline and the built-in routes see it: what they write
+// goes out framed for the request's HTTP version and the connection's keep-alive.
+template <class Stream>
+class RequestClient final : public pipeline::ClientPort {
+public:
+    RequestClient(Connection<Stream>& c, unsigned version, bool keep_alive)
+        : c_(c), version_(version), keep_alive_(keep_alive) {}
+
+    // The head goes out with the body in one write.
+    awaitable<bool> write_whole(http1::Reply& reply, bool close) override {
+        written_status = reply.status;
+        if (bodiless(reply.status)) reply.body.clear();
+        const std::string head = answer_head(version_, reply.status, reply.content_type, reply.headers,
+                                             Framing::length, reply.body.size(), keeps_alive() && !close);
+        const std::array<asio::const_buffer, 2> answer{asio::buffer(head), asio::buffer(reply.body)};
+        c_.tcp().expires_after(c_.parts.settings.read_timeout);
+        auto [ec, n] = co_await asio::async_write(c_.stream, answer, tuple_awaitable);
+        co_return !ec;
+    }
+
+    awaitable<bool> write_stream(const pipeline::StreamPiece& piece) override {
+        std::string out;
+        if (piece.head) {
+            written_status = piece.head->status;
+            out = answer_head(version_, piece.head->status, piece.head->content_type, piece.head->headers,
+                              Framing::chunked, 0, keeps_alive());
+        }
+        for (const auto chunk : piece.chunks) append_chunk(out, chunk);
+        if (piece.end) out += "0\r\n\r\n";
+        c_.tcp().expires_after(c_.parts.settings.read_timeout);
+        auto [ec, n] = co_await asio::async_write(c_.stream, asio::buffer(out), tuple_awaitable);
+        co_return !ec;
+    }
+
+    // Watches the client while waiting, unless a pipelined request's bytes arrived: those are
+    // kept, and watching stops.
+    awaitable<bool> wait(asio::steady_timer& wake) override {
+        c_.tcp().expires_never();
+        if (!watch_client_) {
+            co_await wake.async_wait(tuple_awaitable);
+            co_return true;
+        }
+        // The two operations themselves, not coroutines around them: no frames to allocate. Whichever
+        // ends first cancels the other, and both have ended when this resumes.
+        // (Functions taking the group's handler: Beast's TLS stream predates asio::deferred.)
+        auto [order, wait_ec, read_ec, n] =
+            co_await asio::experimental::make_parallel_group(
+                [&](auto handler) { return wake.async_wait(std::move(handler)); },
+                [&](auto handler) { return c_.stream.async_read_some(c_.buffer.prepare(4096), std::move(handler)); })
+                .async_wait(asio::experimental::wait_for_one(), use_awaitable);
+        // Bytes that arrived as the wake-up won are kept all the same.
+        if (n > 0) {
+            c_.buffer.commit(n);
+            watch_client_ = false;
+            co_return true;
+        }
+        co_return order[0] == 0 || read_ec == asio::error::operation_aborted;
+    }
+
+    std::string_view peer() const override { return c_.peer; }
+
+private:
+    bool keeps_alive() const { return keep_alive_ && !c_.parts.tracker.draining(); }
+
+    Connection<Stream>& c_;
+    const unsigned version_;
+    const bool keep_alive_;
+    bool watch_client_ = true;
+};
+
+// Answers one request; false when the connection must close afterwards.
+template <class Stream>
+awaitable<bool> serve_request(Connection<Stream>& c, const Request& req) {
+    auto& parts = c.parts;
+    const bool keep_alive = req.keep_alive() && !parts.tracker.draining();
+    RequestClient<Stream> client(c, req.version(), keep_alive);
+    const std::string_view target = req.target();
+    const auto q = target.find('?');
+    const auto path = target.substr(0, q);
+    const auto query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+
+    if (auto reply = parts.builtins.answer(req.method_string(), path, req.body(), req[bhttp::field::authorization])) {
+        co_return co_await client.write_whole(*reply, false) && keep_alive;
+    }
+    const auto match = parts.pipeline.router().match(req.method_string(), path);
+    if (std::holds_alternative<pipeline::PathNotFound>(match)) {
+        auto reply = http1::error_reply(404, fmt::format("no route {}", path));
+        co_return co_await client.write_whole(reply, false) && keep_alive;
+    }
+    if (const auto* wrong = std::get_if<pipeline::MethodNotAllowed>(&match)) {
+        auto reply = http1::error_reply(405, fmt::format("{} takes {}, not {}", path, wrong->allow, req.method_string()));
+        reply.headers.emplace_back("Allow", wrong->allow);
+        co_return co_await client.write_whole(reply, false) && keep_alive;
+    }
+    const pipeline::Pipeline::RouteRequest request{std::get<pipeline::RouteFound>(match).index, path, query, req.body()};
+    co_return co_await parts.pipeline.serve(client, request) && keep_alive;
+}
+
+// What a request that could not be read gets, if anything: nothing when the client just left.
+std::optional<std::pair<unsigned, std::string>> read_failure_answer(const boost::system::error_code& ec, bool started,
+                                                                    bool timed_out, const ConnectionSettings& limits) {
+    if (timed_out && started) return std::pair{408u, std::string("the request took too long to arrive")};
+    if (ec == bhttp::error::body_limit) {
+        return std::pair{413u, fmt::format("request body over {} bytes", limits.max_body_bytes)};
+    }
+    if (ec == bhttp::error::header_limit) {
+        return std::pair{431u, fmt::format("request head over {} bytes", limits.max_header_bytes)};
+    }
+    if (started && ec != bhttp::error::end_of_stream && ec != asio::error::connection_reset &&
+        ec != asio::error::operation_aborted) {
+        return std::pair{400u, fmt::format("malformed request: {}", ec.message())};
+    }
+    return std::nullopt;
+}
+
+// Reads the next request; answers read errors itself. Empty when the connection is done.
+template <class Stream>
+awaitable<std::optional<Request>> read_request(Connection<Stream>& c) {
+    const auto& limits = c.parts.settings;
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.body_limit(limits.max_body_bytes);
+    parser.header_limit(static_cast<uint32_t>(limits.max_header_bytes));
+    // Our own deadline rather than the stream's: the stream's closes the socket, and a slow client
+    // is owed a 408 on it.
+    c.tcp().expires_never();
+    asio::steady_timer deadline(co_await asio::this_coro::executor, limits.read_timeout);
+    auto reading = std::make_shared<bool>(true);
+    auto timed_out = std::make_shared<bool>(false);
+    deadline.async_wait([&socket = c.tcp().socket(), reading, timed_out](boost::system::error_code ec) {
+        if (ec || !*reading) return;
+        *timed_out = true;
+        socket.cancel();
+    });
+    c.idle = true;
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    std::tie(ec, n) = co_await bhttp::async_read_header(c.stream, c.buffer, parser, tuple_awaitable);
+    c.idle = false;
+    // Beast holds the start line and the fields to the limit each, so a head can pass it by up to a
+    // start line's length; `n` is the whole head.
+    if (!ec && n > limits.max_header_bytes) ec = bhttp::error::header_limit;
+    if (!ec && !parser.is_done()) {
+        // curl and others wait (a second, for curl) for this before sending a large body.
+        if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+            bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
+            std::tie(ec, n) = co_await bhttp::async_write(c.stream, go_on, tuple_awaitable);
+        }
+        if (!ec) std::tie(ec, n) = co_await bhttp::async_read(c.stream, c.buffer, parser, tuple_awaitable);
+    }
+    *reading = false;
+    deadline.cancel();
+    if (!ec) co_return parser.release();
+
+    const bool started = parser.got_some() || c.buffer.size() > 0;
+    if (*timed_out && started) spdlog::info("client {} was too slow sending its request; 408", c.peer);
+    if (const auto answer = read_failure_answer(ec, started, *timed_out, limits)) {
+        co_await write_early_reply(c, answer->first, answer->second);
+    }
+    co_return std::nullopt;
+}
+
+// Ends the connection: TLS says close_notify (briefly: a peer that does not answer is not waited
+// for), then the TCP side is shut.
+template <class Stream>
+awaitable<void> close_connection(Connection<Stream>& c) {
+    if constexpr (is_tls<Stream>) {
+        c.tcp().expires_after(std::chrono::seconds(1));
+        co_await c.stream.async_shutdown(tuple_awaitable);
+    }
+    boost::system::error_code ec;
+    c.tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    c.tcp().close();
+}
+
+// What the drain may do to this connection, on its own loop.
+template <class Stream>
+ConnectionTracker::Control drain_control(const std::shared_ptr<Connection<Stream>>& c, asio::any_io_executor executor) {
+    auto close_if_idle = [weak = std::weak_ptr(c), executor] {
+        asio::post(executor, [weak] {
+            auto conn = weak.lock();
+            if (!conn || !conn->idle) return;
+            if (!conn->fresh) return conn->tcp().cancel();
+            // A client that connected just before we stopped accepting sends its request within
+            // moments; one that sends nothing is not waited for beyond a short grace.
+            auto grace = std::make_shared<asio::steady_timer>(conn->tcp().get_executor(), std::chrono::seconds(2));
+            grace->async_wait([weak, grace](boost::system::error_code ec) {
+                if (auto late = weak.lock(); !ec && late && late->idle && late->fresh) late->tcp().cancel();
+            });
+        });
+    };
+    auto cancel_io = [weak = std::weak_ptr(c), executor] {
+        asio::post(executor, [weak] {
+            if (auto conn = weak.lock()) conn->tcp().cancel();
+        });
+    };
+    return {std::move(close_if_idle), std::move(cancel_io)};
+}
+
+template <class Stream>
+awaitable<void> serve(ConnectionParts& parts, Stream stream, ConnectionTracker::Ticket ticket) {
+    auto c = std::make_shared<Connection<Stream>>(parts, std::move(stream));
+    boost::system::error_code ec;
+    const auto remote = c->tcp().socket().remote_endpoint(ec);
+    c->peer = ec ? "?" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
+
+    const auto guard =
+        parts.tracker.open(std::move(ticket), drain_control(c, co_await asio::this_coro::executor));
+    if constexpr (is_tls<Stream>) {
+        // A client gets as long for its handshake as for a request.
+        c->tcp().expires_after(parts.settings.read_timeout);
+        auto [handshake_ec] = co_await c->stream.async_handshake(asio::ssl::stream_base::server, tuple_awaitable);
+        if (handshake_ec) {
+            spdlog::debug("client {}: TLS handshake failed: {}", c->peer, handshake_ec.message());
+            c->tcp().close();
+            co_return;
+        }
+    }
+    if (!guard) {
+        co_await write_early_reply(*c, 503, "too many open connections");
+        co_await close_connection(*c);
+        co_return;
+    }
+    try {
+        // After a drain began, a connection ends with the answer it was busy with, or, if it had
+        // none yet, with the answer to its first request.
+        while (c->fresh || !parts.tracker.draining()) {
+            auto req = co_await read_request(*c);
+            c->fresh = false;
+            if (!req || !co_await serve_request(*c, *req)) break;
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("connection {}: {}", c->peer, logging::error_text(e));
+    }
+    co_await close_connection(*c);
+}
+
+}  // namespace
+
+awaitable<void> serve_connection(ConnectionParts& parts, asio::ip::tcp::socket socket, ConnectionTracker::Ticket ticket,
+                                 asio::ssl::context* tls) {
+    if (tls) {
+        co_await serve(parts, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls),
+                       std::move(ticket));
+    } else {
+        co_await serve(parts, beast::tcp_stream(std::move(socket)), std::move(ticket));
+    }
+}
+
+}  // namespace cppworker::http
