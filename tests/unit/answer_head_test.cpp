@@ -1,12 +1,12 @@
 // The one head writer of the worker's answers (http/answer_head.hpp).
-#include "http/answer_head.hpp"
+#include "http1/answer_head.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <regex>
 
-using cppworker::http::answer_head;
-using cppworker::http::Framing;
+using cppworker::http1::answer_head;
+using cppworker::http1::Framing;
 
 namespace {
 

@@ -1,6 +1,6 @@
 #include "http/connection.hpp"
 
-#include "http/answer_head.hpp"
+#include "http1/answer_head.hpp"
 #include "logging/error_text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -28,6 +28,9 @@ namespace bhttp = beast::http;
 using asio::awaitable;
 using asio::use_awaitable;
 constexpr auto tuple_awaitable = asio::as_tuple(use_awaitable);
+using http1::answer_head;
+using http1::bodiless;
+using http1::Framing;
 
 using Request = bhttp::request<bhttp::string_body>;
 

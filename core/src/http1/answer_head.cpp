@@ -1,11 +1,11 @@
-#include "http/answer_head.hpp"
+#include "http1/answer_head.hpp"
 
 #include "http1/head.hpp"
 #include "http1/http_date.hpp"
 
 #include <boost/beast/http/status.hpp>
 
-namespace cppworker::http {
+namespace cppworker::http1 {
 
 bool bodiless(unsigned status) { return status < 200 || status == 204 || status == 304; }
 
@@ -32,4 +32,4 @@ std::string answer_head(unsigned version, unsigned status, std::string_view cont
     return http1::response_head(version, status, reason, fields);
 }
 
-}  // namespace cppworker::http
+}  // namespace cppworker::http1

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace cppworker::http {
+namespace cppworker::http1 {
 
 // How an answer's body is delimited.
 enum class Framing { length, chunked };
@@ -23,4 +23,4 @@ std::string answer_head(unsigned version, unsigned status, std::string_view cont
 // 1xx, 204 and 304 answers carry no body.
 bool bodiless(unsigned status);
 
-}  // namespace cppworker::http
+}  // namespace cppworker::http1
