@@ -16,7 +16,9 @@ struct Counts {
 };
 
 ConnectionTracker::Control control(Counts& counts) {
-    return {[&counts] { ++counts.idle_closes; }, [&counts] { ++counts.cancels; }};
+    return [&counts](ConnectionTracker::DrainStep step) {
+        ++(step == ConnectionTracker::DrainStep::begin ? counts.idle_closes : counts.cancels);
+    };
 }
 
 }  // namespace

@@ -255,10 +255,12 @@ awaitable<void> close_connection(Connection<Stream>& c) {
 // What the drain may do to this connection, on its own loop.
 template <class Stream>
 ConnectionTracker::Control drain_control(const std::shared_ptr<Connection<Stream>>& c, asio::any_io_executor executor) {
-    auto close_if_idle = [weak = std::weak_ptr(c), executor] {
-        asio::post(executor, [weak] {
+    return [weak = std::weak_ptr(c), executor](ConnectionTracker::DrainStep step) {
+        asio::post(executor, [weak, step] {
             auto conn = weak.lock();
-            if (!conn || !conn->idle) return;
+            if (!conn) return;
+            if (step == ConnectionTracker::DrainStep::deadline) return conn->tcp().cancel();
+            if (!conn->idle) return;
             if (!conn->fresh) return conn->tcp().cancel();
             // A client that connected just before we stopped accepting sends its request within
             // moments; one that sends nothing is not waited for beyond a short grace.
@@ -268,12 +270,6 @@ ConnectionTracker::Control drain_control(const std::shared_ptr<Connection<Stream
             });
         });
     };
-    auto cancel_io = [weak = std::weak_ptr(c), executor] {
-        asio::post(executor, [weak] {
-            if (auto conn = weak.lock()) conn->tcp().cancel();
-        });
-    };
-    return {std::move(close_if_idle), std::move(cancel_io)};
 }
 
 template <class Stream>
@@ -316,14 +312,14 @@ awaitable<void> serve(ConnectionParts& parts, Stream stream, ConnectionTracker::
 
 }  // namespace
 
+// Not a coroutine itself: the connection's coroutine is the only frame it keeps.
 awaitable<void> serve_connection(ConnectionParts& parts, asio::ip::tcp::socket socket, ConnectionTracker::Ticket ticket,
                                  asio::ssl::context* tls) {
     if (tls) {
-        co_await serve(parts, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls),
-                       std::move(ticket));
-    } else {
-        co_await serve(parts, beast::tcp_stream(std::move(socket)), std::move(ticket));
+        return serve(parts, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls),
+                     std::move(ticket));
     }
+    return serve(parts, beast::tcp_stream(std::move(socket)), std::move(ticket));
 }
 
 }  // namespace cppworker::http

@@ -80,18 +80,23 @@ std::size_t ConnectionTracker::open_count() const {
     return open_.size();
 }
 
+std::vector<ConnectionTracker::Control> ConnectionTracker::controls_locked() const {
+    std::vector<Control> controls;
+    controls.reserve(open_.size());
+    for (const auto& [id, control] : open_) controls.push_back(control);
+    return controls;
+}
+
 std::optional<std::size_t> ConnectionTracker::begin_drain(std::function<void()> on_drained) {
-    std::vector<std::function<void()>> idle_closers;
-    std::size_t count;
+    std::vector<Control> controls;
     {
         std::lock_guard lock(mutex_);
         if (draining_.exchange(true)) return std::nullopt;
         on_drained_ = std::move(on_drained);
-        count = open_.size();
-        for (auto& [id, control] : open_) idle_closers.push_back(control.close_if_idle);
+        controls = controls_locked();
     }
-    for (auto& close : idle_closers) close();
-    return count;
+    for (auto& control : controls) control(DrainStep::begin);
+    return controls.size();
 }
 
 void ConnectionTracker::check_drained() {
@@ -104,13 +109,13 @@ void ConnectionTracker::check_drained() {
 }
 
 std::size_t ConnectionTracker::cancel_all() {
-    std::vector<std::function<void()>> cancels;
+    std::vector<Control> controls;
     {
         std::lock_guard lock(mutex_);
-        for (auto& [id, control] : open_) cancels.push_back(control.cancel_io);
+        controls = controls_locked();
     }
-    for (auto& cancel : cancels) cancel();
-    return cancels.size();
+    for (auto& control : controls) control(DrainStep::deadline);
+    return controls.size();
 }
 
 }  // namespace cppworker::http

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace cppworker::http {
 
@@ -16,11 +17,10 @@ namespace cppworker::http {
 // the drain. Thread-safe.
 class ConnectionTracker {
 public:
-    // What the drain may do to an open connection; each posts to the connection's own loop.
-    struct Control {
-        std::function<void()> close_if_idle;  // at the start of the drain
-        std::function<void()> cancel_io;      // at its deadline: whatever the connection waits on ends
-    };
+    // What the drain asks of an open connection, posted to the connection's own loop: at its
+    // start, to close if idle; at its deadline, to cancel whatever it waits on.
+    enum class DrainStep { begin, deadline };
+    using Control = std::function<void(DrainStep)>;
 
     // An accepted connection whose coroutine has not started yet: the drain waits for it too,
     // since its client's request is on the way.
@@ -74,6 +74,8 @@ private:
     void unopened_gone();
     // With mutex_ held; returns what to run once it is released.
     std::function<void()> take_on_drained_locked();
+    // With mutex_ held: a copy of every open connection's control, to call once it is released.
+    std::vector<Control> controls_locked() const;
 
     const std::size_t max_connections_;
     mutable std::mutex mutex_;

@@ -8,7 +8,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 namespace cppworker::pipeline {
 
@@ -23,10 +25,51 @@ struct RelaySettings {
 // the writes of the plugin's own stream (a relayed one has the forwarder's timeouts). `wake` is
 // woken by the request's news (PendingRequest's notifier). The outcome goes to `scope` as soon as
 // it is known, before the last write: a client that has its answer finds it counted, as PyWorker
-// counts a response once its handler returns it. True when the answer went out whole and the
-// connection is fit for another request.
-boost::asio::awaitable<bool> relay_answer(ClientPort& client, RequestScope& scope, boost::asio::steady_timer& wake,
-                                          std::chrono::steady_clock::time_point deadline, std::string_view path,
-                                          const RelaySettings& settings);
+// counts a response once its handler returns it.
+class AnswerRelay {
+public:
+    AnswerRelay(ClientPort& client, RequestScope& scope, boost::asio::steady_timer& wake,
+                std::chrono::steady_clock::time_point deadline, std::string_view path, const RelaySettings& settings);
+
+    // True when the answer went out whole and the connection is fit for another request.
+    boost::asio::awaitable<bool> run();
+
+private:
+    // What the events taken so far call for next.
+    enum class Next {
+        more_events,  // all taken; wait for more
+        whole,        // write reply_, and the answer is done
+        piece,        // write piece_, then go on
+        last_piece,   // write piece_, and the answer is done: `ended_whole_` says how
+    };
+    Next collect();
+    bool stream_ended(const requests::Event& e);
+
+    enum class GiveUp {
+        no,
+        close,       // the connection closes without another word
+        overflowed,  // a 500, then the connection closes
+        late,        // a 504
+    };
+    // Ends the request when it was cancelled or a deadline passed; says what the client gets.
+    GiveUp give_up_if_due();
+    void client_gone(std::string_view how);
+
+    ClientPort& client_;
+    RequestScope& scope_;
+    requests::PendingRequest& pending_;
+    boost::asio::steady_timer& wake_;
+    const std::chrono::steady_clock::time_point deadline_;
+    const std::string_view path_;
+    const RelaySettings& settings_;
+    std::vector<requests::Event> events_;  // taken from the request, sent up to next_
+    std::size_t next_ = 0;
+    http1::Reply reply_;
+    StreamPiece piece_;
+    std::size_t piece_bytes_ = 0;
+    bool ended_whole_ = false;
+    bool head_sent_ = false;
+    std::chrono::steady_clock::time_point last_write_;
+};
 
 }  // namespace cppworker::pipeline

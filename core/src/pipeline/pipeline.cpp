@@ -102,7 +102,8 @@ asio::awaitable<bool> Pipeline::run_admitted(ClientPort& client, RequestScope& s
     // Not awaited: the client is watched while the plugin works.
     scope.hand_to_plugin();
     start_handle(parts_.plugin, parts_.blocking, router_.route(route_index).blocking, call, pending);
-    co_return co_await relay_answer(client, scope, wake.timer(), deadline, call->path, settings_);
+    AnswerRelay relay(client, scope, wake.timer(), deadline, call->path, settings_);
+    co_return co_await relay.run();
 }
 
 asio::awaitable<readiness::InternalOutcome> Pipeline::run_internal(uint32_t route_index, std::string payload) {
