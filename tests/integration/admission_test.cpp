@@ -1,5 +1,5 @@
-// Admission and queues (core/protocol.md §9): 429 over the queue estimate, FIFO order, and a client
-// that leaves frees its place and is counted as cancelled.
+// Admission and queues (core/protocol.md §9): 429 over the queue estimate, FIFO order, a client
+// that leaves frees its place and is counted as cancelled, and the estimate as /metrics shows it.
 #include "http_client.hpp"
 #include "worker_process.hpp"
 
@@ -7,8 +7,12 @@
 
 #include <boost/json.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
+
+#include <unistd.h>
 
 using namespace cppworker::test;
 using namespace std::chrono_literals;
@@ -117,4 +121,33 @@ TEST_CASE("a limit-N route runs N at a time and queues the rest", "[integration]
     CHECK(wait_metric(w.port(), "cppworker_queued_requests", 1));
     for (auto& c : calls) CHECK(c.get().status == 200);
     CHECK(metric(w.port(), "cppworker_queued_requests") == 0);
+}
+
+TEST_CASE("the queue estimate on /metrics is the running and queued workload over max_perf without sessions",
+          "[integration][admission][metrics]") {
+    const auto cache = std::filesystem::temp_directory_path() /
+                       ("cppworker-queue-estimate-" + std::to_string(::getpid()) + ".benchmark");
+    std::ofstream(cache) << "200.0";
+    WorkerProcess w(artifact(TESTKIT_PLUGIN), {}, {{"BENCHMARK_CACHE", cache.string()}});
+    REQUIRE(wait_ready(w.port(), 200));
+    std::filesystem::remove(cache);
+    REQUIRE(metric(w.port(), "cppworker_max_perf") == 200);
+    CHECK(metric(w.port(), "cppworker_estimated_queue_seconds") == 0);
+
+    const auto session = http(w.port(), "POST", "/session/create",
+                              R"({"auth_data": {"cost": 40, "endpoint": "e", "reqnum": 1, "request_idx": 1,
+                                  "signature": "s", "url": "u"}, "payload": {"lifetime": 60}})");
+    REQUIRE(session.status == 201);
+    std::vector<std::future<HttpResponse>> calls;
+    for (int i = 0; i < 3; ++i) {
+        calls.push_back(std::async(std::launch::async, [&] {
+            return http(w.port(), "POST", "/pair", R"({"payload": {"ms": 3000, "workload": 100}})");
+        }));
+    }
+    // Two run and one waits for a slot: 300 units at 200 a second, the session's 40 not counted.
+    REQUIRE(wait_metric(w.port(), "cppworker_queued_requests", 1));
+    REQUIRE(wait_metric(w.port(), "cppworker_requests_working", 4));
+    CHECK(metric(w.port(), "cppworker_estimated_queue_seconds") == 1.5);
+    for (auto& c : calls) CHECK(c.get().status == 200);
+    CHECK(metric(w.port(), "cppworker_estimated_queue_seconds") == 0);
 }

@@ -77,8 +77,13 @@ uint16_t Worker::listen() { return listener_.listen(config_.listen_address, conf
 uint16_t Worker::adopt(int listening_fd) { return listener_.adopt(listening_fd); }
 
 std::string Worker::metrics_text() {
-    const metrics::WorkerGauges gauges{pipeline_.queued(),   sessions_.size(),      readiness_.max_perf(),
-                                       registry_.size(),     tracker_.open_count(), tracker_.refused()};
+    const metrics::WorkerGauges gauges{.queued_requests = pipeline_.queued(),
+                                       .open_sessions = sessions_.size(),
+                                       .max_perf = readiness_.max_perf(),
+                                       .queued_workload = ledger_.queued_workload(),
+                                       .registered_requests = registry_.size(),
+                                       .open_connections = tracker_.open_count(),
+                                       .refused_connections = tracker_.refused()};
     return metrics::format_worker_metrics(ledger_.totals(), ledger_.snapshot(), gauges) + route_metrics_.format() +
            metrics::format_upstream_metrics(forwarder_.stats()) + metrics::format_plugin_metrics(plugin_.metrics());
 }

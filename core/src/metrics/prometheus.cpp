@@ -42,6 +42,10 @@ void sample(std::string& out, std::string_view type, std::string_view name, std:
 
 }  // namespace
 
+double estimated_queue_seconds(double queued_workload, double max_perf) {
+    return max_perf > 0 ? queued_workload / max_perf : 0;
+}
+
 std::string format_worker_metrics(const accounting::LedgerTotals& t, const accounting::LedgerSnapshot& now,
                                   const WorkerGauges& g) {
     std::string out;
@@ -65,6 +69,9 @@ std::string format_worker_metrics(const accounting::LedgerTotals& t, const accou
            g.queued_requests);
     sample(out, "gauge", "cppworker_sessions_open", "Open sessions.", g.open_sessions);
     sample(out, "gauge", "cppworker_max_perf", "Benchmarked throughput, workload units per second.", g.max_perf);
+    sample(out, "gauge", "cppworker_estimated_queue_seconds",
+           "Workload of the requests queued or running, sessions aside, over max_perf; 0 before the benchmark.",
+           estimated_queue_seconds(g.queued_workload, g.max_perf));
     sample(out, "gauge", "cppworker_ledger_entries", "Requests and sessions the ledger holds as started.", t.working);
     sample(out, "gauge", "cppworker_registered_requests", "Request ids the plugin may still complete.",
            g.registered_requests);
