@@ -16,6 +16,10 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The deploy tests (tests/deploy) install their npm packages themselves. Asked for by command, not
+# by package: a Node.js installed otherwise (NodeSource's nodejs carries npm) serves as well, and
+# Debian's npm package would conflict with it.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "install_deps: installing ${missing[*]}" >&2
