@@ -2,32 +2,21 @@
 #include "autoscaler/startup_beacon.hpp"
 #include "config/config.hpp"
 #include "logging/logging.hpp"
+#include "os/files.hpp"
 #include "supervisor/child_link.hpp"
 #include "supervisor/master.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <filesystem>
 #include <iostream>
-
-namespace {
-
-std::filesystem::path executable_dir(const char* argv0) {
-    std::error_code ec;
-    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (ec) self = std::filesystem::absolute(argv0);
-    return self.parent_path();
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
     using namespace cppworker;
     // PyWorker measures loadtime from (about) process start, so in-process model loading in the
     // plugin's init counts.
     const auto started = std::chrono::steady_clock::now();
-    auto parsed = config::parse(argc, argv, executable_dir(argv[0]));
+    auto parsed = config::parse(argc, argv, os::executable_dir(argv[0]));
     if (!parsed.config) {
         (parsed.exit_code == 0 ? std::cout : std::cerr) << parsed.message;
         return parsed.exit_code;

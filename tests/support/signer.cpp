@@ -1,55 +1,6 @@
 #include "signer.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
-
-#include <stdexcept>
-#include <vector>
-
 namespace cppworker::test {
-
-struct Signer::Key {
-    EVP_PKEY* pkey = nullptr;
-    ~Key() { EVP_PKEY_free(pkey); }
-};
-
-Signer::Signer() : key_(std::make_unique<Key>()) {
-    key_->pkey = EVP_RSA_gen(2048);
-    if (key_->pkey == nullptr) throw std::runtime_error("RSA key generation failed");
-}
-
-Signer::~Signer() = default;
-
-std::string Signer::public_pem() const {
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_PUBKEY(bio, key_->pkey);
-    char* data = nullptr;
-    const long n = BIO_get_mem_data(bio, &data);
-    std::string pem(data, static_cast<std::size_t>(n));
-    BIO_free(bio);
-    return pem;
-}
-
-std::string Signer::sign(std::string_view message) const {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    std::size_t len = 0;
-    std::vector<unsigned char> sig;
-    bool ok = EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_->pkey) == 1 &&
-              EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(message.data()),
-                             message.size()) == 1;
-    if (ok) {
-        sig.resize(len);
-        ok = EVP_DigestSign(ctx, sig.data(), &len, reinterpret_cast<const unsigned char*>(message.data()),
-                            message.size()) == 1;
-    }
-    EVP_MD_CTX_free(ctx);
-    if (!ok) throw std::runtime_error("signing failed");
-    std::string b64(4 * ((len + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), sig.data(), static_cast<int>(len));
-    b64.resize(static_cast<std::size_t>(n));
-    return b64;
-}
 
 std::string Signer::url_message(std::string_view url) {
     return "{\n    \"url\": \"" + std::string(url) + "\"\n}";

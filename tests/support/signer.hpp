@@ -1,6 +1,7 @@
 #pragma once
 
-#include <memory>
+#include "auth/signing_key.hpp"
+
 #include <string>
 #include <string_view>
 
@@ -10,13 +11,10 @@ namespace cppworker::test {
 // RSASSA-PKCS1-v1_5 / SHA-256 signatures in base64, as Vast's /route/ hands them out.
 class Signer {
 public:
-    Signer();
-    ~Signer();
-    Signer(const Signer&) = delete;
-    Signer& operator=(const Signer&) = delete;
+    Signer() : key_(auth::SigningKey::generate()) {}
 
-    std::string public_pem() const;
-    std::string sign(std::string_view message) const;
+    std::string public_pem() const { return key_.public_pem(); }
+    std::string sign(std::string_view message) const { return key_.sign(message); }
 
     // The messages, written out by hand for plain-ASCII values (the unit tests check the worker's
     // builder against Python byte for byte; these only need to agree on simple cases).
@@ -25,8 +23,7 @@ public:
                                       std::string_view url);
 
 private:
-    struct Key;
-    std::unique_ptr<Key> key_;
+    auth::SigningKey key_;
 };
 
 // One key for a whole test binary: making an RSA key costs more than most tests.

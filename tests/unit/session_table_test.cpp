@@ -1,3 +1,4 @@
+#include "auth/random_token.hpp"
 #include "sessions/session_table.hpp"
 
 #include <boost/json.hpp>
@@ -8,13 +9,13 @@
 using namespace cppworker::sessions;
 namespace json = boost::json;
 
-TEST_CASE("sessions: ids are 32 lowercase hex digits, and differ", "[unit][sessions]") {
+TEST_CASE("random tokens (session ids, keys) are 32 lowercase hex digits, and differ", "[unit][auth]") {
     std::set<std::string> seen;
     // Each of the 32 positions takes every hex digit within a few hundred ids if the 128 bits are
     // random; a generator with fewer bits of output, or a fixed pattern, leaves some out.
     std::set<std::pair<std::size_t, char>> digits_at;
     for (int i = 0; i < 400; ++i) {
-        const auto id = new_session_id();
+        const auto id = cppworker::auth::random_token();
         CHECK(id.size() == 32);
         CHECK(id.find_first_not_of("0123456789abcdef") == std::string::npos);
         seen.insert(id);

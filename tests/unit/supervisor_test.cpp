@@ -1,7 +1,7 @@
 // The supervisor's decisions, as values: the back-off schedule, the crash description the
 // autoscaler reads, and the lines master and worker exchange.
 #include "supervisor/crash_policy.hpp"
-#include "supervisor/exit_description.hpp"
+#include "os/exit_description.hpp"
 #include "supervisor/messages.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 
 using namespace cppworker::supervisor;
+using cppworker::os::describe_exit;
+using cppworker::os::exited_cleanly;
 using namespace std::chrono_literals;
 
 TEST_CASE("a crash is described by its signal name or its exit code", "[unit][supervisor]") {

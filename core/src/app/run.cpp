@@ -4,7 +4,7 @@
 #include "autoscaler/startup_beacon.hpp"
 #include "logging/error_text.hpp"
 #include "plugin/host.hpp"
-#include "supervisor/run_files.hpp"
+#include "os/files.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -48,7 +48,7 @@ void serve(config::Config& cfg, plugin::LoadedPlugin& plugin, plugin::Host& host
         spdlog::info("reporting to {} as worker {} at {}", cfg.report_addr, identity->id, identity->url);
     }
     // The master writes the port file of a supervised worker.
-    if (cfg.port_file && !link) supervisor::write_atomically(*cfg.port_file, std::to_string(port));
+    if (cfg.port_file && !link) os::write_atomically(*cfg.port_file, std::to_string(port));
     if (!worker.run(identity, link)) {
         // finalize would free what that call still uses, and ~Worker would wait for it forever;
         // the process ends here instead, its reports sent.

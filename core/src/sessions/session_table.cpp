@@ -1,28 +1,8 @@
 #include "sessions/session_table.hpp"
 
-#include <openssl/rand.h>
-
-#include <array>
-#include <stdexcept>
+#include "auth/random_token.hpp"
 
 namespace cppworker::sessions {
-
-std::string new_session_id() {
-    std::array<unsigned char, 16> bytes{};
-    // A session id is the only credential /session/get and /session/end need besides auth_data, so
-    // it must not be guessable: the CSPRNG, never a seeded PRNG.
-    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-        throw std::runtime_error("the system's random generator failed; no session id");
-    }
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string id;
-    id.reserve(bytes.size() * 2);
-    for (const unsigned char b : bytes) {
-        id += hex[b >> 4];
-        id += hex[b & 0xF];
-    }
-    return id;
-}
 
 std::optional<Session> SessionTable::create(boost::json::value auth_data, boost::json::value lifetime,
                                             boost::json::value on_close_route, boost::json::value on_close_payload,
@@ -31,7 +11,7 @@ std::optional<Session> SessionTable::create(boost::json::value auth_data, boost:
     if (max_sessions_ <= 0 || open_.size() >= static_cast<std::size_t>(max_sessions_)) return std::nullopt;
     Session s;
     do {
-        s.id = new_session_id();
+        s.id = auth::random_token();
     } while (open_.count(s.id));
     s.auth_data = std::move(auth_data);
     s.lifetime = lifetime.to_number<double>();

@@ -35,7 +35,11 @@ public:
     // `max_sessions` <= 0: PyWorker's Backend default, which refuses every session.
     explicit SessionTable(int max_sessions) : max_sessions_(max_sessions) {}
 
-    // Empty when the table is full. `lifetime` is a JSON number (checked by the caller).
+    // Empty when the table is full. `lifetime` is a JSON number (checked by the caller). The id is
+    // auth::random_token(): PyWorker draws 13 characters of [A-Za-z0-9] from Python's Mersenne
+    // Twister, which can be predicted from outputs seen; Vast's client treats the id as an opaque
+    // string and only sends it back in JSON bodies, so any length and alphabet that survives JSON
+    // and URLs unchanged is compatible.
     std::optional<Session> create(boost::json::value auth_data, boost::json::value lifetime,
                                   boost::json::value on_close_route,
                                   boost::json::value on_close_payload, double now);
@@ -59,11 +63,5 @@ private:
 // The JSON the on-close callback POSTs (core/protocol.md §4.5): a copy of the payload if it is an object, {} for
 // null, {"payload": x} otherwise; "session_id" added unless present.
 boost::json::object on_close_body(const Session& s);
-
-// 128 bits from OpenSSL's CSPRNG as 32 lowercase hex digits. PyWorker draws 13 characters of
-// [A-Za-z0-9] from Python's Mersenne Twister, which can be predicted from outputs seen; Vast's
-// client treats the id as an opaque string and only sends it back in JSON bodies, so any length and
-// alphabet that survives JSON and URLs unchanged is compatible. Throws if the generator fails.
-std::string new_session_id();
 
 }  // namespace cppworker::sessions

@@ -2,11 +2,11 @@
 
 #include "autoscaler/startup_beacon.hpp"
 #include "logging/error_text.hpp"
+#include "os/exit_description.hpp"
+#include "os/files.hpp"
 #include "supervisor/child_link.hpp"
 #include "supervisor/crash_policy.hpp"
-#include "supervisor/exit_description.hpp"
 #include "supervisor/messages.hpp"
-#include "supervisor/run_files.hpp"
 #include "supervisor/spawn.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -227,9 +227,9 @@ private:
 
     void write_files() {
         try {
-            if (cfg_.port_file) write_atomically(*cfg_.port_file, std::to_string(port_));
+            if (cfg_.port_file) os::write_atomically(*cfg_.port_file, std::to_string(port_));
             pid_file_ = cfg_.run_dir / ("cppworker-" + std::to_string(port_) + ".pid");
-            write_atomically(*pid_file_, std::to_string(::getpid()));
+            os::write_atomically(*pid_file_, std::to_string(::getpid()));
         } catch (const std::exception& e) {
             spdlog::error("supervisor: cannot write the port or pid file: {}", logging::error_text(e));
         }
@@ -285,10 +285,10 @@ private:
         const Child c = std::move(children_.at(serial));
         children_.erase(serial);
         if (holder_ == serial) holder_.reset();
-        const auto how = describe_exit(status);
+        const auto how = os::describe_exit(status);
         if (stopping_) {
             spdlog::info("supervisor: worker pid {} {}", pid, how);
-            if (current_ == serial && !exited_cleanly(status)) exit_code_ = 1;
+            if (current_ == serial && !os::exited_cleanly(status)) exit_code_ = 1;
         } else if (pending_ == serial) {
             pending_.reset();
             reload_again_ = false;

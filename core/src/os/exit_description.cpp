@@ -1,9 +1,9 @@
-#include "supervisor/exit_description.hpp"
+#include "os/exit_description.hpp"
 
 #include <string.h>
 #include <sys/wait.h>
 
-namespace cppworker::supervisor {
+namespace cppworker::os {
 
 std::string describe_exit(int wait_status) {
     if (WIFSIGNALED(wait_status)) {
@@ -20,4 +20,4 @@ std::string describe_exit(int wait_status) {
 
 bool exited_cleanly(int wait_status) { return WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0; }
 
-}  // namespace cppworker::supervisor
+}  // namespace cppworker::os
