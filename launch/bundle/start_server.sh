@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The bundle's start script (bin/start_server.sh in cppworker-<version>-linux-x86_64.tar.gz, made by
 # launch/package.sh): runs the bundle's own worker in the foreground, with nothing to install or
-# build. The plugin is named by BACKEND (default hello_world) and looked up in the bundle's
-# lib/cppworker/plugins/; the port is WORKER_PORT (default 3000). Every cppworker flag may follow,
-# e.g. `bin/start_server.sh --log-level debug`. The launch_<server>.sh scripts beside it start a
-# model server first, then this.
+# build. The plugin is PLUGIN_PATH (the path of any plugin .so, your own included) or else named by
+# BACKEND (default hello_world) and looked up in the bundle's lib/cppworker/plugins/; the port is
+# WORKER_PORT (default 3000). Every cppworker flag may follow, e.g. `bin/start_server.sh --log-level
+# debug` or `--plugin /path/to/myplugin.so`. The launch_<server>.sh scripts beside it start a model
+# server first, then this.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 

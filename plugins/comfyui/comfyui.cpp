@@ -1,6 +1,6 @@
-// ComfyUI, either behind Vast's API wrapper (POST /generate/sync, relayed) or directly (POST
-// /prompt: submit, then poll /history until the prompt ran). One image job runs at a time, so both
-// routes share the worker's FIFO queue.
+// ComfyUI, either behind Vast's API wrapper (POST /generate/sync, relayed, one job at a time in the
+// worker's FIFO queue) or directly (POST /prompt: submit to ComfyUI, which queues prompts itself,
+// then poll /history until the prompt ran, waiting between polls on the host's timers).
 #include "comfyui_logic.hpp"
 
 #include "../common/refused_forward.hpp"
@@ -9,19 +9,20 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
-#include <unordered_map>
+#include <string_view>
 
 namespace json = boost::json;
-using cppworker::Reply, cppworker::Request, cppworker::UpstreamRequest;
+using cppworker::Reply, cppworker::Request, cppworker::UpstreamAnswer, cppworker::UpstreamRequest;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -60,13 +61,14 @@ std::optional<json::object> load_workflow(const std::string& path) {
 class ComfyUI : public cppworker::Plugin {
 public:
     enum Route : uint32_t { generate_sync, prompt };
-    // FIFO: ComfyUI runs one prompt at a time. max_queue_time 10 s as PyWorker's ComfyUI worker.
+    // max_queue_time 10 s as PyWorker's ComfyUI worker. The wrapper runs one job at a time: FIFO.
+    // ComfyUI keeps a queue of its own, run in order, so /prompt requests go to it at once and
+    // wait there; between two polls a request holds no thread (the host's timers), so neither the
+    // blocking pool nor the plugin caps how many wait.
     static constexpr cppw_route routes[] = {
         cppworker::route(CPPW_METHOD_POST, "/generate/sync",
                          {.concurrency = CPPW_CONCURRENCY_FIFO, .max_queue_time = 10.0}),
-        // Submit-and-poll waits between polls: the host's blocking pool, not an I/O thread.
-        cppworker::route(CPPW_METHOD_POST, "/prompt",
-                         {.concurrency = CPPW_CONCURRENCY_FIFO, .blocking = true, .max_queue_time = 10.0}),
+        cppworker::route(CPPW_METHOD_POST, "/prompt", {.max_queue_time = 10.0}),
     };
     static constexpr const char* loaded[] = {"To see the GUI go to: ", nullptr};
     static constexpr const char* errors[] = {"MetadataIncompleteBuffer", "Value not in list: ",
@@ -98,20 +100,10 @@ public:
             if (st != CPPW_OK) plugin_common::answer_refused_forward(reply, st);
             return;
         }
-        const Watch watch(*this, r.id);
-        run_prompt(std::string(r.payload), std::move(reply));
-    }
-
-    // A prompt's client left: wake its polling thread, which clears the prompt out of ComfyUI. The
-    // wrapper route needs nothing: Vast's API wrapper cancels a job whose connection closed.
-    void cancel(cppw_request_id id) override {
-        {
-            std::lock_guard lock(watch_mutex_);
-            const auto it = given_up_.find(id);
-            if (it == given_up_.end()) return;
-            it->second = true;
-        }
-        watch_changed_.notify_all();
+        const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_));
+        auto job = std::make_shared<Prompt>(Prompt{std::move(reply), deadline, {}});
+        job->reply.fetch(UpstreamRequest{CPPW_METHOD_POST, "/prompt", r.payload},
+                         [this, job](UpstreamAnswer submitted) { on_submitted(job, std::move(submitted)); });
     }
 
     void metrics(cppworker::Metrics& m) override {
@@ -128,98 +120,110 @@ public:
     }
 
 private:
-    void run_prompt(const std::string& body, Reply reply) {
-        const auto start = Clock::now();
-        auto submitted = reply.fetch_wait(UpstreamRequest{CPPW_METHOD_POST, "/prompt", body});
-        if (!submitted.result.ok()) return (void)reply.fail(submitted.result);
+    // One /prompt request, from submitting to the answer. Every step after handle runs on the
+    // request's event loop (the callbacks of its fetches and timers), one at a time.
+    struct Prompt {
+        Reply reply;
+        Clock::time_point deadline;  // COMFYUI_TIMEOUT after handle
+        std::string id;              // ComfyUI's prompt_id, once it accepted the prompt
+    };
+    using Job = std::shared_ptr<Prompt>;
+
+    void on_submitted(const Job& job, UpstreamAnswer submitted) {
+        if (!submitted.result.ok()) return (void)job->reply.fail(submitted.result);
         // ComfyUI's refusals (400 with node_errors) are the client's to read, as ComfyUI wrote them.
         if (submitted.head.status != 200) {
             const std::string type = submitted.head.content_type.empty() ? "application/json" : submitted.head.content_type;
-            return (void)reply.send(submitted.head.status, type, submitted.body);
+            return (void)job->reply.send(submitted.head.status, type, submitted.body);
         }
         const auto id = comfyui_plugin::prompt_id(submitted.body);
-        if (!id) return (void)reply.fail(502, "ComfyUI accepted the prompt but its answer names no prompt_id");
+        if (!id) return (void)job->reply.fail(502, "ComfyUI accepted the prompt but its answer names no prompt_id");
         ++submitted_;
+        job->id = *id;
+        wait_then_poll(job);
+    }
 
-        const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_));
+    // The next poll after COMFYUI_POLL_INTERVAL (or at the deadline), on a timer: no thread waits.
+    void wait_then_poll(const Job& job) {
         const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(poll_interval_));
-        for (;;) {
-            if (!pause(reply, std::min(Clock::now() + interval, deadline))) {
-                // The client left: its answer is dropped, and ComfyUI is freed for the next prompt
-                // by requests of the plugin's own, since this one can no longer reach it.
-                clear(*id, [this](const UpstreamRequest& request) { host().fetch(request, log_failure(request)); });
-                return (void)reply.fail(499, "the client left before ComfyUI finished prompt " + *id);
-            }
-            auto history = reply.fetch_wait(UpstreamRequest{CPPW_METHOD_GET, "/history/" + *id, {}});
+        const auto pause = std::clamp(job->deadline - Clock::now(), Clock::duration::zero(), interval);
+        const auto st = job->reply.after(std::chrono::ceil<std::chrono::milliseconds>(pause), [this, job](cppw_status s) {
+            if (s == CPPW_CANCELLED) return left(job);
+            poll(job);
+        });
+        if (st == CPPW_CANCELLED) return left(job);
+        if (st != CPPW_OK) {
+            job->reply.fail(500, "cannot wait for ComfyUI between polls (timer_start status " +
+                                     std::to_string(static_cast<int>(st)) + "; the worker needs ABI 1.4)");
+        }
+    }
+
+    void poll(const Job& job) {
+        job->reply.fetch(UpstreamRequest{CPPW_METHOD_GET, "/history/" + job->id, {}}, [this, job](UpstreamAnswer history) {
             ++polls_;
-            if (!history.result.ok()) return (void)reply.fail(history.result);
+            if (history.result.status == CPPW_CANCELLED) return left(job);
+            if (!history.result.ok()) return (void)job->reply.fail(history.result);
             if (history.head.status != 200) {
-                return (void)reply.fail(502, "ComfyUI answered GET /history/" + *id + " with status " +
-                                                 std::to_string(history.head.status));
+                return (void)job->reply.fail(502, "ComfyUI answered GET /history/" + job->id + " with status " +
+                                                      std::to_string(history.head.status));
             }
-            auto outcome = comfyui_plugin::read_history(history.body, *id, view_base_);
+            auto outcome = comfyui_plugin::read_history(history.body, job->id, view_base_);
             if (outcome.state == comfyui_plugin::HistoryOutcome::State::success) {
-                return (void)reply.json(200, outcome.body);
+                return (void)job->reply.json(200, outcome.body);
             }
             if (outcome.state == comfyui_plugin::HistoryOutcome::State::error) {
                 ++failures_;
-                return (void)reply.fail(500, "ComfyUI could not run prompt " + *id + ": " + outcome.message);
+                return (void)job->reply.fail(500, "ComfyUI could not run prompt " + job->id + ": " + outcome.message);
             }
-            if (Clock::now() >= deadline) return give_up(std::move(reply), *id);
-        }
-    }
-
-    // While a /prompt request runs, `cancel` can find it.
-    struct Watch {
-        Watch(ComfyUI& p, cppw_request_id i) : plugin(p), id(i) {
-            std::lock_guard lock(plugin.watch_mutex_);
-            plugin.given_up_.emplace(id, false);
-        }
-        ~Watch() {
-            std::lock_guard lock(plugin.watch_mutex_);
-            plugin.given_up_.erase(id);
-        }
-        ComfyUI& plugin;
-        cppw_request_id id;
-    };
-
-    // Waits until `until`; false as soon as the request is given up. A cancel that came before
-    // the request was watched is seen through the host (reply.cancelled()) at the next pause.
-    bool pause(const Reply& reply, Clock::time_point until) {
-        if (reply.cancelled()) return false;
-        const auto id = reply.id();
-        std::unique_lock lock(watch_mutex_);
-        return !watch_changed_.wait_until(lock, until, [&] {
-            const auto it = given_up_.find(id);
-            return it != given_up_.end() && it->second;
+            if (Clock::now() >= job->deadline) return give_up(job);
+            wait_then_poll(job);
         });
     }
 
-    // Frees ComfyUI of prompt `id`: deleted if still queued, interrupted if running (ComfyUI
-    // interrupts only the prompt named, so a later one is safe). `send` makes the requests.
-    template <class Send>
-    static void clear(const std::string& id, Send send) {
-        send(UpstreamRequest{CPPW_METHOD_POST, "/queue",
-                             json::serialize(json::object{{"delete", json::array{json::string(id)}}})});
-        send(UpstreamRequest{CPPW_METHOD_POST, "/interrupt", json::serialize(json::object{{"prompt_id", id}})});
+    // The client left (or the worker gave the request up): its answer is dropped, and ComfyUI is
+    // freed for the next prompt by requests of the plugin's own, since this one can no longer
+    // reach it.
+    void left(const Job& job) {
+        clear(job->id, [](UpstreamAnswer) {});
+        job->reply.fail(499, "the client left before ComfyUI finished prompt " + job->id);
     }
 
-    std::function<void(cppworker::UpstreamAnswer)> log_failure(const UpstreamRequest& request) const {
-        return [host = host(), target = std::string(request.target)](const cppworker::UpstreamAnswer& a) {
-            if (!a.result.ok() || a.head.status != 200) {
-                host.warn("clearing an abandoned prompt: POST " + target + " failed: " +
-                          (a.result.ok() ? "status " + std::to_string(a.head.status) : a.result.message));
-            }
-        };
-    }
-
-    // Frees ComfyUI for the next request before answering.
-    void give_up(Reply reply, const std::string& id) {
+    // COMFYUI_TIMEOUT passed: ComfyUI is freed before the 504 goes out, with requests of the
+    // plugin's own, which go out even if the client leaves meanwhile.
+    void give_up(const Job& job) {
         ++timeouts_;
-        clear(id, [&reply](const UpstreamRequest& request) { (void)reply.fetch_wait(request); });
-        std::ostringstream limit;
-        limit << timeout_;
-        reply.fail(504, "ComfyUI did not finish prompt " + id + " within COMFYUI_TIMEOUT (" + limit.str() + " s)");
+        clear(job->id, [this, job](UpstreamAnswer) {
+            std::ostringstream limit;
+            limit << timeout_;
+            job->reply.fail(504, "ComfyUI did not finish prompt " + job->id + " within COMFYUI_TIMEOUT (" + limit.str() +
+                                     " s)");
+        });
+    }
+
+    // Frees ComfyUI of prompt `id` with requests of the plugin's own, which go out whether or not
+    // the client is still there: deleted if still queued, then interrupted if running (ComfyUI
+    // interrupts only the prompt named, so a later one is safe). `then` runs once both were
+    // answered (or failed, which is logged).
+    void clear(const std::string& id, std::function<void(UpstreamAnswer)> then) {
+        // UpstreamRequest views its body, which the host copies before fetch returns.
+        const std::string remove = json::serialize(json::object{{"delete", json::array{json::string(id)}}});
+        host().fetch(UpstreamRequest{CPPW_METHOD_POST, "/queue", remove},
+                     [this, id, then = std::move(then)](UpstreamAnswer removed) mutable {
+                         log_failure("/queue", removed);
+                         const std::string interrupt = json::serialize(json::object{{"prompt_id", id}});
+                         host().fetch(UpstreamRequest{CPPW_METHOD_POST, "/interrupt", interrupt},
+                                      [this, then = std::move(then)](UpstreamAnswer interrupted) {
+                                          log_failure("/interrupt", interrupted);
+                                          then(std::move(interrupted));
+                                      });
+                     });
+    }
+
+    void log_failure(std::string_view target, const UpstreamAnswer& a) const {
+        if (!a.result.ok() || a.head.status != 200) {
+            host().warn("clearing a prompt: POST " + std::string(target) + " failed: " +
+                        (a.result.ok() ? "status " + std::to_string(a.head.status) : a.result.message));
+        }
     }
 
     const double poll_interval_;
@@ -229,9 +233,6 @@ private:
     const std::string checkpoint_;
     const std::optional<json::object> benchmark_workflow_;
     std::atomic<uint64_t> submitted_{0}, polls_{0}, failures_{0}, timeouts_{0};
-    std::mutex watch_mutex_;
-    std::condition_variable watch_changed_;
-    std::unordered_map<cppw_request_id, bool> given_up_;  // running /prompt requests: given up yet?
 };
 
-CPPWORKER_PLUGIN(ComfyUI, "comfyui", "1.0.0")
+CPPWORKER_PLUGIN(ComfyUI, "comfyui", "1.1.0")

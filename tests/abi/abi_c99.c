@@ -16,6 +16,14 @@ ABI_STATIC_ASSERT(abi_major_at_8, offsetof(cppw_plugin_descriptor, abi_major) ==
 ABI_STATIC_ASSERT(abi_minor_at_12, offsetof(cppw_plugin_descriptor, abi_minor) == 12);
 ABI_STATIC_ASSERT(struct_size_at_16, offsetof(cppw_plugin_descriptor, struct_size) == 16);
 
+/* ABI 1.4 appended timer_start to the host services, after the last 1.3 service and nothing else:
+ * a 1.3 host's table ends where it begins, which is how CPPW_HAS_SERVICE tells them apart. */
+ABI_STATIC_ASSERT(timer_start_appended,
+                  offsetof(cppw_host_services, timer_start) ==
+                      offsetof(cppw_host_services, attach_state) + sizeof(void (*)(void)));
+ABI_STATIC_ASSERT(timer_start_last, sizeof(cppw_host_services) ==
+                                        offsetof(cppw_host_services, timer_start) + sizeof(cppw_status(*)(void)));
+
 static cppw_status handle(void* state, const cppw_request_info* request, cppw_error_buf error) {
     (void)state, (void)request, (void)error;
     return CPPW_OK;

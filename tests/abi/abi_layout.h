@@ -89,6 +89,7 @@
     X(offsetof(cppw_host_services, metric))                 \
     X(offsetof(cppw_host_services, json_get))               \
     X(offsetof(cppw_host_services, attach_state))           \
+    X(offsetof(cppw_host_services, timer_start))            \
     X(sizeof(cppw_plugin_descriptor))                       \
     X(offsetof(cppw_plugin_descriptor, abi_major))          \
     X(offsetof(cppw_plugin_descriptor, abi_minor))          \

@@ -35,6 +35,21 @@ TEST_CASE("a request is refused with 429 when the queue estimate is over max_que
     CHECK(metric(w.port(), "cppworker_workload_total{outcome=\"rejected\"}") == 10);
 }
 
+TEST_CASE("a request refused before admission (422, 410) is counted as invalid, not as rejected",
+          "[integration][admission]") {
+    WorkerProcess w(artifact(HELLO_WORLD_PLUGIN));
+    // The plugin's workload hook refuses the payload; then the envelope itself is malformed; then
+    // it names a session that is not open.
+    CHECK(http(w.port(), "POST", "/increment", R"({"payload": {"amount": "two"}})").status == 422);
+    CHECK(http(w.port(), "POST", "/increment", R"({"payload": 5})").status == 422);
+    CHECK(http(w.port(), "POST", "/increment", R"({"payload": {"amount": 1}, "session_id": "none"})").status == 410);
+    CHECK(metric(w.port(), "cppworker_requests_total{outcome=\"invalid\"}") == 3);
+    CHECK(metric(w.port(), "cppworker_requests_total{outcome=\"rejected\"}") == 0);
+    CHECK(metric(w.port(), "cppworker_workload_total{outcome=\"rejected\"}") == 0);
+    CHECK(metric(w.port(), "cppworker_route_requests_total{route=\"POST /increment\",code=\"422\"}") == 2);
+    CHECK(metric(w.port(), "cppworker_route_requests_total{route=\"POST /increment\",code=\"410\"}") == 1);
+}
+
 TEST_CASE("FIFO requests reach the plugin in the order they arrived", "[integration][admission]") {
     WorkerProcess w(artifact(TESTKIT_PLUGIN), {"--blocking-threads", "8"});
     constexpr int n = 50;

@@ -66,12 +66,22 @@ TEST_CASE("hello_c takes a payload of any size", "[integration][hello]") {
     CHECK(r.body == R"({"value": 7})");
 }
 
-TEST_CASE("a plugin built against ABI 1.2 loads and serves on a 1.3 host", "[integration][abi]") {
+TEST_CASE("a plugin built against ABI 1.2 loads and serves on a 1.4 host", "[integration][abi]") {
     WorkerProcess w(artifact(ZOO_ABI_1_2_PLUGIN));
     CHECK(w.log().find("plugin zoo_abi_1_2 1.2.0") != std::string::npos);
     const auto r = http(w.port(), "POST", "/run", R"({"payload": {}})");
     CHECK(r.status == 200);
-    CHECK(r.body == R"({"host_abi": "1.3"})");
+    CHECK(r.body == R"({"host_abi": "1.4"})");
+}
+
+TEST_CASE("a plugin built against ABI 1.3 loads and serves on a 1.4 host, its 1.3 services included",
+          "[integration][abi]") {
+    WorkerProcess w(artifact(ZOO_ABI_1_3_PLUGIN));
+    CHECK(w.log().find("plugin zoo_abi_1_3 1.3.0 (ABI 1.3)") != std::string::npos);
+    const auto r = http(w.port(), "POST", "/run", R"({"payload": {"say": "still here"}})");
+    CHECK(r.status == 200);
+    CHECK(r.body == R"({"host_abi": "1.4", "said": "still here"})");
+    CHECK(http(w.port(), "POST", "/run", R"({"payload": {"say": 1}})").status == 422);
 }
 
 TEST_CASE("BACKEND picks the plugin by name from the plugin directory", "[integration][config]") {

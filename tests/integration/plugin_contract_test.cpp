@@ -75,6 +75,19 @@ TEST_CASE("exceptions in an SDK plugin become 500 with their message", "[integra
     CHECK(http(w.port(), "GET", "/ping").status == 200);
 }
 
+TEST_CASE("handle that answers and then returns an error: the answer stands, counted as served",
+          "[integration][contract]") {
+    WorkerProcess w(artifact(TESTKIT_PLUGIN));
+    const auto r = http(w.port(), "POST", "/answer_then_fail", R"({"payload": {}})");
+    CHECK(r.status == 200);
+    CHECK(r.body == R"({"answered": true})");
+    CHECK(w.wait_for_log("handle answered the request, then returned an error (failed after answering)"));
+    // A completed request is one the plugin can no longer answer: is_cancelled says so.
+    CHECK(w.log().find("is_cancelled after the answer: 1") != std::string::npos);
+    CHECK(metric(w.port(), "cppworker_requests_total{outcome=\"success\"}") == 1);
+    CHECK(metric(w.port(), "cppworker_requests_total{outcome=\"error\"}") == 0);
+}
+
 TEST_CASE("an SDK Reply dropped without an answer answers 500", "[integration][contract]") {
     WorkerProcess w(artifact(TESTKIT_PLUGIN));
     auto r = http(w.port(), "POST", "/drop", R"({"payload": {}})");

@@ -4,7 +4,9 @@
 # libstdc++ or libgcc_s, nor any library outside the bundle but glibc's base libraries; unpacked in
 # a temporary folder and moved, it serves hello_world under `env -i` (bin/start_server.sh) and
 # catches exceptions, its tgi launcher starts; its CMake package builds an out-of-tree C++20 plugin
-# (check_package.sh --prefix); and glibc_compat.c's fallback for glibc 2.34 finds what glibc finds.
+# and the installed examples with Boost out of reach (check_package.sh --prefix), and its
+# start_server.sh serves such a plugin through PLUGIN_PATH; and glibc_compat.c's fallback for
+# glibc 2.34 finds what glibc finds.
 # Usage: check_bundle.sh SOURCE_DIR VERSION
 # Runs launch/package.sh into a scratch folder: a full build of the preset "bundle" the first time,
 # an incremental one (seconds when nothing changed) after. CPPWORKER_BUNDLE_TARBALL=<path> checks
@@ -114,10 +116,11 @@ start_worker "$scratch/worker.log" "$scratch/port" \
   "$bundle/bin/start_server.sh" --listen 127.0.0.1 --port 0 --port-file "$scratch/port"
 expect "env -i bin/start_server.sh, hello_world" "$scratch/port" /increment '{"payload":{"amount":2}}' 200 '{"value":2}'
 expect "hello_world again" "$scratch/port" /increment '{"payload":{"amount":3}}' 200 '{"value":5}'
-# The plugin throws std::invalid_argument here (its workload hook); its SDK catches it and the
-# worker answers 422 with the message: the unwinder of the plugin's own static libgcc at work.
+# The SDK's JSON reader throws cppworker::JsonError here (the plugin's workload hook); the SDK
+# catches it and the worker answers 422 with the message: the unwinder of the plugin's own static
+# libgcc at work.
 expect "exception in the plugin" "$scratch/port" /increment '{"payload":{"amount":"x"}}' 422 \
-  '{"error": "payload needs \"amount\" as an integer"}'
+  '{"error": "payload needs \"amount\" as an integer, not a string"}'
 stop_worker
 grep -q 'hello_world' "$scratch/worker.log" || fail "the worker's log does not name hello_world"
 
@@ -139,6 +142,17 @@ echo "env -i bin/launch_tgi.sh: the worker started with tgi"
 if ! "$src/tests/package/check_package.sh" --prefix "$bundle" "$src" | sed 's/^/check_package.sh: /'; then
   fail "check_package.sh --prefix failed"
 fi
+
+# A plugin of one's own, built against the bundle without Boost, served by bin/start_server.sh
+# through PLUGIN_PATH, as its header and the README's "Running it" say.
+cmake -S "$src/tests/package/echo" -B "$scratch/own" -G Ninja -DCMAKE_PREFIX_PATH="$bundle" \
+  -DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON --no-warn-unused-cli >/dev/null || fail "configuring an own plugin against the bundle"
+cmake --build "$scratch/own" >/dev/null || fail "building an own plugin against the bundle"
+start_worker "$scratch/own.log" "$scratch/own-port" PLUGIN_PATH="$scratch/own/echo.so" \
+  "$bundle/bin/start_server.sh" --listen 127.0.0.1 --port 0 --port-file "$scratch/own-port"
+expect "env -i PLUGIN_PATH=<own plugin> bin/start_server.sh" "$scratch/own-port" /greet '{"payload":{"name":"bundle"}}' \
+  200 '{"greeting": "hello, bundle"}'
+stop_worker
 
 # glibc_compat.c's fallback for glibc 2.34, built as the bundle is linked.
 cc -c -O2 -fPIC -Wall -Wextra -Wpedantic -Werror -DCPPWORKER_GLIBC_COMPAT_FALLBACK_ONLY \

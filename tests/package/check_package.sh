@@ -3,7 +3,10 @@
 # find_package(cppworker 0.3) takes the package and refuses other minor versions; an out-of-tree
 # plugin (tests/package/echo, no C++ standard of its own) builds against that install only and is
 # served by the installed worker; the installed worker runs its default plugin with no arguments;
-# the installed examples build on their own.
+# the installed examples build on their own and are served; every example of README.md builds and
+# answers as the README says (readme_examples.py). Every plugin is built with Boost out of reach
+# (-DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON), as on a machine without it: the SDK reads JSON through
+# the host.
 # Usage: check_package.sh BUILD_DIR SOURCE_DIR
 #        check_package.sh --prefix PREFIX SOURCE_DIR   (a tree installed already, e.g. the unpacked bundle)
 set -euo pipefail
@@ -42,8 +45,20 @@ for wanted in 0.2 0.4; do
   fi
 done
 
-cmake -S "$src/tests/package/echo" -B "$scratch/echo" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
-cmake --build "$scratch/echo" >/dev/null
+# build_without_boost SOURCE BUILD: as a third party on a machine without Boost would, with
+# find_package(Boost) failing; and, since this machine has Boost's headers in /usr/include, proof
+# from the compiler's own dependency lists that no Boost header was read.
+build_without_boost() {
+  cmake -S "$1" -B "$2" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON \
+    --no-warn-unused-cli >/dev/null
+  cmake --build "$2" >/dev/null
+  if ninja -C "$2" -t deps | grep -q '/boost/'; then
+    echo "$1 reads Boost headers: $(ninja -C "$2" -t deps | grep -m 3 '/boost/' | tr -s ' ')" >&2
+    exit 1
+  fi
+}
+
+build_without_boost "$src/tests/package/echo" "$scratch/echo"
 plugin="$scratch/echo/echo.so"
 
 exports=$(nm -D --defined-only "$plugin" | awk '{print $3}' | grep -v '^$' | sort | tr '\n' ' ')
@@ -55,6 +70,7 @@ fi
 # start_worker PORT_FILE ARGS...: the installed worker in the background, once it listens.
 start_worker() {
   local port_file=$1; shift
+  rm -f "$port_file"  # a worker before this one may have used it: wait for this one's port
   env -u BACKEND -u PLUGIN_PATH -u CPPWORKER_PLUGIN_DIR "$prefix/bin/cppworker" --listen 127.0.0.1 --port 0 \
     --port-file "$port_file" "$@" 2>"$port_file.log" &
   worker_pid=$!
@@ -62,12 +78,12 @@ start_worker() {
   [ -s "$port_file" ] || { echo "worker did not start:" >&2; cat "$port_file.log" >&2; exit 1; }
 }
 
-# expect NAME PORT_FILE PATH BODY ANSWER
+# expect NAME PORT_FILE PATH BODY ANSWER [STATUS]
 expect() {
   local answer
-  answer=$(curl -s -X POST "http://127.0.0.1:$(cat "$2")$3" -d "$4")
-  if [ "$answer" != "$5" ]; then
-    echo "$1: unexpected answer: $answer" >&2
+  answer=$(curl -s -w ' %{http_code}' -X POST "http://127.0.0.1:$(cat "$2")$3" -d "$4")
+  if [ "$answer" != "$5 ${6:-200}" ]; then
+    echo "$1: unexpected answer: $answer (want: $5 ${6:-200})" >&2
     cat "$2.log" >&2
     exit 1
   fi
@@ -76,6 +92,10 @@ expect() {
 
 start_worker "$scratch/echo-port" --plugin "$plugin"
 expect "out-of-tree echo plugin" "$scratch/echo-port" /echo '{"payload": {"said": "hi"}}' '{"said":"hi"}'
+expect "out-of-tree plugin reading its payload" "$scratch/echo-port" /greet '{"payload": {"name": "Zoë"}}' \
+  '{"greeting": "hello, Zoë"}'
+expect "out-of-tree plugin refusing a payload" "$scratch/echo-port" /greet '{"payload": {"name": 7}}' \
+  '{"error": "payload needs \"name\" as a string, not 7"}' 422
 stop_worker
 
 start_worker "$scratch/default-port"
@@ -85,13 +105,18 @@ stop_worker
 
 # The installed examples build as they are, against the installed package only.
 for example in hello_world hello_c; do
-  cmake -S "$prefix/share/cppworker/examples/$example" -B "$scratch/example-$example" -G Ninja \
-    -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
-  cmake --build "$scratch/example-$example" >/dev/null
+  build_without_boost "$prefix/share/cppworker/examples/$example" "$scratch/example-$example"
 done
 start_worker "$scratch/example-port" --plugin "$scratch/example-hello_c/hello_c.so"
 expect "installed hello_c example, built on its own" "$scratch/example-port" /increment \
   '{"payload": {"amount": 3}}' '{"value": 3}'
+stop_worker
+start_worker "$scratch/example-port" --plugin "$scratch/example-hello_world/hello_world.so"
+expect "installed hello_world example, built on its own" "$scratch/example-port" /increment \
+  '{"payload": {"amount": 4}}' '{"value":4}'
+expect "installed hello_world example refusing a payload" "$scratch/example-port" /increment \
+  '{"payload": {"amount": 1.5}}' '{"error": "payload needs \"amount\" as an integer, not 1.5"}' 422
+stop_worker
 
 # Every example plugin in the README builds against the installed package.
 python3 "$src/tests/package/readme_examples.py" "$src/README.md" "$prefix" "$scratch/readme"

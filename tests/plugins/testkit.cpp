@@ -7,10 +7,12 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <memory>
 #include <chrono>
 #include <condition_variable>
+#include <iterator>
 #include <mutex>
 #include <set>
 #include <string>
@@ -25,7 +27,7 @@ class TestKit : public cppworker::Plugin {
 public:
     enum Route : uint32_t {
         sleep, rendezvous, stream, late, fail, drop, fifo, bounded, pair, relay, wrap, tee, chain, fifo_stream, flood,
-        own
+        own, limited, timer, timer_blocking, answer_then_fail
     };
     static constexpr cppw_route routes[] = {
         cppworker::route(CPPW_METHOD_POST, "/sleep", {.blocking = true}),
@@ -45,7 +47,19 @@ public:
         cppworker::route(CPPW_METHOD_POST, "/fifo_stream", {.concurrency = CPPW_CONCURRENCY_FIFO}),
         cppworker::route(CPPW_METHOD_POST, "/flood"),
         cppworker::route(CPPW_METHOD_POST, "/own"),
+        // Answers from a thread of its own, as /late does, one request at a time without the pool.
+        cppworker::route(CPPW_METHOD_POST, "/limited", {.concurrency = CPPW_CONCURRENCY_LIMIT, .limit = 1}),
+        // Waits on the host's timers (ABI 1.4), from an I/O thread or from the blocking pool.
+        cppworker::route(CPPW_METHOD_POST, "/timer"),
+        cppworker::route(CPPW_METHOD_POST, "/timer_blocking", {.blocking = true}),
+        // Answers, then throws: handle returns an error for a request it completed.
+        cppworker::route(CPPW_METHOD_POST, "/answer_then_fail"),
     };
+    static constexpr const char* route_names[] = {
+        "sleep", "rendezvous", "stream", "late", "fail", "drop", "fifo", "bounded", "pair", "relay", "wrap", "tee",
+        "chain", "fifo_stream", "flood", "own", "limited", "timer", "timer_blocking", "answer_then_fail",
+    };
+    static_assert(std::size(route_names) == std::size(routes));
     // A model server of sorts: the tests write these lines to MODEL_LOG and serve the health path.
     static constexpr const char* loaded_lines[] = {"MODEL LOADED", nullptr};
     static constexpr const char* error_lines[] = {"MODEL CRASHED", nullptr};
@@ -90,6 +104,17 @@ public:
                   static_cast<double>(cancels_after_completion_));
         m.gauge("testkit_kept_alive", "payloads kept by workload and not yet freed", static_cast<double>(alive_->load()));
         m.counter("testkit_kept_taken_total", "kept payloads handle received", static_cast<double>(taken_.load()));
+        m.counter("testkit_timer_ok_total", "timer callbacks told CPPW_OK", static_cast<double>(timer_ok_.load()));
+        m.counter("testkit_timer_cancelled_total", "timer callbacks told CPPW_CANCELLED",
+                  static_cast<double>(timer_cancelled_.load()));
+        m.counter("testkit_timer_inside_service_total", "timer callbacks that ran inside a host service call",
+                  static_cast<double>(timer_inside_service_.load()));
+        m.gauge("testkit_timer_jobs_alive", "requests waiting on timers whose state is not yet freed",
+                static_cast<double>(timer_jobs_->load()));
+        for (std::size_t i = 0; i < std::size(routes); ++i) {
+            m.counter(std::string("testkit_handle_calls_") + route_names[i] + "_total", "handle calls on this route",
+                      static_cast<double>(handled_[i].load()));
+        }
     }
 
     // Benchmark requests answer after a few milliseconds; TESTKIT_BENCHMARK_FAILS makes them fail.
@@ -99,6 +124,7 @@ public:
     }
 
     void handle(const Request& r, Reply reply) override {
+        ++handled_[r.route_index];
         json::object p;
         if (auto* kept = r.kept<Parsed>()) {
             ++taken_;
@@ -119,7 +145,8 @@ public:
                           gap = std::chrono::milliseconds(number("interval_ms", 0))]() mutable {
                 do_stream(std::move(reply), n, gap);
             });
-        case late: {
+        case late:
+        case limited: {
             const auto* tag = p.if_contains("tag");
             std::string label = tag != nullptr && tag->is_string() ? std::string(tag->get_string()) : std::string();
             return spawn([this, reply = std::move(reply), ms = std::chrono::milliseconds(number("ms", 100)),
@@ -161,6 +188,12 @@ public:
             return spawn([this, reply = std::move(reply), n = number("chunks", 16), bytes = number("bytes", 65536)]() mutable {
                 do_flood(std::move(reply), n, static_cast<std::size_t>(bytes));
             });
+        case timer:
+        case timer_blocking: return do_timer(std::move(reply), p);
+        case answer_then_fail:
+            reply.json(200, R"({"answered": true})");
+            host().info("is_cancelled after the answer: " + std::to_string(reply.cancelled() ? 1 : 0));
+            throw std::runtime_error("failed after answering");
         case own: {
             // A forward of the plugin's own, belonging to no request, answered through the request.
             auto shared = std::make_shared<Reply>(std::move(reply));
@@ -327,6 +360,74 @@ private:
                     " wait(s)");
     }
 
+    // A request that waits on the host's timers. While the plugin calls the host (`calling_host`),
+    // a timer callback must not run on that thread: the host only ever calls back from its loop.
+    struct TimerJob {
+        TimerJob(Reply r, std::shared_ptr<std::atomic<int64_t>> a) : reply(std::move(r)), alive(std::move(a)) { ++*alive; }
+        TimerJob(const TimerJob&) = delete;
+        TimerJob& operator=(const TimerJob&) = delete;
+        ~TimerJob() { --*alive; }
+        Reply reply;
+        std::shared_ptr<std::atomic<int64_t>> alive;
+        std::thread::id handled_on = std::this_thread::get_id();
+        int64_t rounds_left = 1;
+    };
+    static inline thread_local bool calling_host = false;
+    struct CallingHost {
+        CallingHost() { calling_host = true; }
+        ~CallingHost() { calling_host = false; }
+        CallingHost(const CallingHost&) = delete;
+        CallingHost& operator=(const CallingHost&) = delete;
+    };
+
+    // {"ms": wait, "rounds": timers one after the other, then the answer}; "complete_after_ms": a
+    // second, shorter timer completes the request while the first waits, which must never call
+    // back; "flood": the stream begun is overrun from inside stream_write, which gives the request
+    // up inside that host call.
+    void do_timer(Reply reply, const json::object& p) {
+        const auto number = [&](const char* key, int64_t fallback) {
+            const auto* v = p.if_contains(key);
+            return v ? v->to_number<int64_t>() : fallback;
+        };
+        auto job = std::make_shared<TimerJob>(std::move(reply), timer_jobs_);
+        job->rounds_left = number("rounds", 1);
+        const auto ms = std::chrono::milliseconds(number("ms", 10));
+        arm(job, ms);
+        if (const auto first = number("complete_after_ms", -1); first >= 0) {
+            CallingHost calling;
+            job->reply.after(std::chrono::milliseconds(first), [job](cppw_status) {
+                job->reply.json(200, R"({"completed": "before the long timer"})");
+            });
+        }
+        if (p.contains("flood")) {
+            CallingHost calling;
+            job->reply.begin_stream(200, "text/plain");
+            const std::string chunk(64 * 1024, 'x');
+            cppw_status st = CPPW_OK;
+            while (st == CPPW_OK || st == CPPW_BACKPRESSURE) st = job->reply.write(chunk);
+        }
+    }
+
+    void arm(const std::shared_ptr<TimerJob>& job, std::chrono::milliseconds ms) {
+        CallingHost calling;
+        const auto st = job->reply.after(ms, [this, job, ms](cppw_status status) { on_timer(job, status, ms); });
+        if (st != CPPW_OK) job->reply.error(500, "timer_start refused: status " + std::to_string(static_cast<int>(st)));
+    }
+
+    void on_timer(const std::shared_ptr<TimerJob>& job, cppw_status status, std::chrono::milliseconds ms) {
+        if (calling_host) ++timer_inside_service_;
+        if (status == CPPW_CANCELLED) {
+            ++timer_cancelled_;
+            host().info("timer of request " + std::to_string(job->reply.id()) + ": cancelled");
+            job->reply.fail(cppworker::UpstreamResult{CPPW_CANCELLED, "given up"});
+            return;
+        }
+        ++timer_ok_;
+        if (--job->rounds_left > 0) return arm(job, ms);
+        const bool same_thread = job->handled_on == std::this_thread::get_id();
+        job->reply.json(200, json::serialize(json::object{{"timer", "ok"}, {"same_thread", same_thread}}));
+    }
+
     // The payload's "tag", when it has one, goes in the log lines: the benchmark's requests take
     // this route too, so a test can tell its own request's lines from theirs.
     void do_late(Reply reply, std::chrono::milliseconds ms, bool fail, const std::string& label) {
@@ -353,6 +454,9 @@ private:
     std::atomic<int64_t> fifo_started_{0};
     const std::shared_ptr<std::atomic<int64_t>> alive_ = std::make_shared<std::atomic<int64_t>>(0);
     std::atomic<int64_t> taken_{0};
+    std::array<std::atomic<int64_t>, std::size(routes)> handled_{};
+    std::atomic<int64_t> timer_ok_{0}, timer_cancelled_{0}, timer_inside_service_{0};
+    const std::shared_ptr<std::atomic<int64_t>> timer_jobs_ = std::make_shared<std::atomic<int64_t>>(0);
     std::mutex cancel_mutex_;
     std::set<cppw_request_id> cancelled_, completed_;
     int64_t cancels_ = 0, cancel_repeats_ = 0, cancels_after_completion_ = 0;

@@ -217,7 +217,7 @@ TEST_CASE("loader: hello_world loads with its routes", "[loader]") {
     const auto plugin = LoadedPlugin::load(HELLO_WORLD);
     const auto& shape = plugin->shape();
     CHECK(shape.name == "hello_world");
-    CHECK(shape.version == "1.0.0");
+    CHECK(shape.version == "1.1.0");
     REQUIRE(shape.routes.size() == 3);
     CHECK(shape.routes[0].method == CPPW_METHOD_POST);
     CHECK(shape.routes[0].path == "/increment");

@@ -218,3 +218,19 @@ TEST_CASE("ledger: a worker carries on the figures of the worker it replaced", "
     // Carried figures are the autoscaler's, not this process's /metrics.
     CHECK(l.totals().started == 1);
 }
+
+TEST_CASE("ledger: an invalid request is counted in the totals only, never in a report", "[unit][ledger]") {
+    RequestLedger l(100);
+    const auto before = l.generation();
+    l.invalid();
+    l.invalid();
+    CHECK(l.totals().invalid == 2);
+    CHECK(l.totals().rejected == 0);
+    const auto s = l.snapshot();
+    CHECK(s.rejected == 0);
+    CHECK(s.received == 0);
+    CHECK(s.num_received_ever == 0);
+    CHECK(l.pending_deletes().entries.empty());
+    // No report is hurried for it either.
+    CHECK(l.generation() == before);
+}

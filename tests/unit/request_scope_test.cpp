@@ -42,6 +42,7 @@ void run_until(Worker& w, Stage last, std::shared_ptr<requests::PendingRequest>&
     scope.hold(w.gate);
     stop_after(Stage::holding);
     scope.hand_to_plugin();
+    REQUIRE(seen->begin_handle());
     stop_after(Stage::with_plugin);
     w.written_status = 200;
     scope.finish(Outcome::success);
@@ -121,12 +122,47 @@ TEST_CASE("request scope: the plugin's completion removes a handed request, howe
         left = scope.pending();
         scope.start(std::nullopt, 1, true);
         scope.hand_to_plugin();
+        REQUIRE(left->begin_handle());
     }
     REQUIRE(w.registry.find(left->id()) == left);
     CHECK(left->cancelled());
     CHECK(left->respond(requests::Answer{}) == CPPW_CANCELLED);
     CHECK(w.registry.size() == 0);
     CHECK(w.ledger.totals().cancelled == 1);
+}
+
+TEST_CASE("request scope: a request given up before handle began is withdrawn, its state released once",
+          "[unit][pipeline]") {
+    Worker w;
+    int released = 0;
+    w.registry.set_state_release([&](void* state) {
+        ++released;
+        CHECK(state == &w);
+    });
+    // The scope ends first (the client left while the call waited for a pool thread), then the
+    // pool reaches the call; and the other way round.
+    for (const bool scope_first : {true, false}) {
+        INFO("scope ends first: " << scope_first);
+        released = 0;
+        std::shared_ptr<requests::PendingRequest> waiting;
+        {
+            pipeline::RequestScope scope(w.parts(), 0, w.written_status);
+            waiting = scope.pending();
+            REQUIRE(waiting->attach_state(&w) == CPPW_OK);
+            scope.start(std::nullopt, 1, true);
+            scope.hand_to_plugin();
+            if (!scope_first) {
+                waiting->cancel();
+                CHECK_FALSE(waiting->begin_handle());
+                CHECK(w.registry.find(waiting->id()) == waiting);  // the scope's to let go
+            }
+        }
+        CHECK_FALSE(waiting->begin_handle());
+        CHECK(waiting->take_state() == nullptr);
+        CHECK(released == 1);
+        CHECK(w.registry.size() == 0);
+    }
+    CHECK(w.ledger.totals().cancelled == 2);
 }
 
 TEST_CASE("request scope: the worker's own requests reach neither the ledger nor the metrics", "[unit][pipeline]") {

@@ -77,6 +77,11 @@ void RequestLedger::reject(std::optional<RequestIdentity> who, double workload, 
     }
 }
 
+void RequestLedger::invalid() {
+    std::lock_guard lock(mutex_);
+    ++totals_.invalid;
+}
+
 double RequestLedger::queued_workload() const {
     std::lock_guard lock(mutex_);
     return queued_;

@@ -33,6 +33,9 @@ struct LedgerSnapshot {
 // Everything since start, for Prometheus (counters never go down), and what is held now.
 struct LedgerTotals {
     uint64_t started = 0, succeeded = 0, errored = 0, cancelled = 0, rejected = 0;
+    // Refused before admission as malformed (422) or naming no open session (410). PyWorker counts
+    // neither, so no report carries it: /metrics only.
+    uint64_t invalid = 0;
     uint64_t undelivered_dropped = 0;  // delete entries given up past the cap, oldest first
     std::size_t working = 0;           // requests and sessions started and not finished
     std::size_t undelivered = 0;       // delete entries waiting for the autoscaler
@@ -63,6 +66,9 @@ public:
     uint64_t start(std::optional<RequestIdentity> who, double workload, bool tracked);
     void finish(uint64_t handle, Outcome outcome);
     void reject(std::optional<RequestIdentity> who, double workload, bool tracked = true);
+    // Refused before admission: an invalid envelope or payload, or an unknown session (see
+    // LedgerTotals::invalid). Touches none of the reported figures.
+    void invalid();
 
     // Σ workload of working requests that are not sessions: what a new request queues behind.
     double queued_workload() const;

@@ -30,12 +30,17 @@ void log_auth_mode(const config::Config& cfg) {
 void serve(config::Config& cfg, plugin::LoadedPlugin& plugin, plugin::Host& host, requests::RequestRegistry& registry,
            std::chrono::steady_clock::time_point started, supervisor::ChildLink* link) {
     Worker worker(cfg, plugin, registry, started);
-    // The plugin may forward while the worker exists, and never after, however this scope ends.
-    struct ForwarderLease {
+    // The plugin may forward and start timers while the worker exists, and never after, however
+    // this scope ends.
+    struct ServiceLease {
         plugin::Host& host;
-        ~ForwarderLease() { host.set_forwarder(nullptr); }
+        ~ServiceLease() {
+            host.set_forwarder(nullptr);
+            host.set_timers(nullptr);
+        }
     } lease{host};
     host.set_forwarder(&worker.forwarder());
+    host.set_timers(&worker.timers());
     const uint16_t port = link ? worker.adopt(link->listen_fd()) : worker.listen();
     spdlog::info("listening on {}:{} with {} I/O and {} blocking thread(s)", cfg.listen_address, port, cfg.io_threads,
                  cfg.blocking_threads);
@@ -58,6 +63,7 @@ void serve(config::Config& cfg, plugin::LoadedPlugin& plugin, plugin::Host& host
         std::_Exit(1);
     }
     host.set_forwarder(nullptr);
+    host.set_timers(nullptr);
     spdlog::info("server stopped; finalizing plugin {}", plugin.shape().name);
     plugin.finalize();
 }

@@ -56,6 +56,7 @@ Worker::Worker(const config::Config& c, plugin::LoadedPlugin& plugin, requests::
       readiness_(started), route_metrics_(route_labels(plugin.shape().routes)), sessions_(c.max_sessions),
       tracker_(c.max_connections), loops_(c.io_threads), blocking_(c.blocking_threads),
       forwarder_(loops_, upstream::ForwarderSettings{c.model_server_url, c.upstream_connect_timeout, c.upstream_timeout}),
+      timers_(plugin.shape().name),
       tls_(tls_of(c)),
       pipeline_({plugin, registry, ledger_, route_metrics_, sessions_,
                  signatures_checked(c) ? &authenticator_ : nullptr, readiness_, blocking_},
@@ -83,7 +84,8 @@ std::string Worker::metrics_text() {
                                        .queued_workload = ledger_.queued_workload(),
                                        .registered_requests = registry_.size(),
                                        .open_connections = tracker_.open_count(),
-                                       .refused_connections = tracker_.refused()};
+                                       .refused_connections = tracker_.refused(),
+                                       .pending_timers = timers_.pending()};
     return metrics::format_worker_metrics(ledger_.totals(), ledger_.snapshot(), gauges) + route_metrics_.format() +
            metrics::format_upstream_metrics(forwarder_.stats()) + metrics::format_plugin_metrics(plugin_.metrics());
 }
@@ -140,10 +142,12 @@ void Worker::start_reporting(autoscaler::ReportOptions options) {
 bool Worker::finish(supervisor::ChildLink* link) {
     if (link) link->drop_callbacks();
     // Requests still open are abandoned: the plugin's later calls for them become no-ops, and its
-    // forwards end now, while it is still there to hear it; so do its cancel hooks.
+    // forwards end now, while it is still there to hear it; so do its cancel hooks, and its
+    // timers call back as cancelled.
     forwarder_.abandon_all();
     registry_.cancel_all();
     plugin_.deliver_cancels();
+    timers_.abandon_all();
     // A blocking route's handle may still run, for a request given up just now: it has heard the
     // cancel, and is given as long again as the drain to return.
     const bool plugin_idle = blocking_.wait_idle(config_.drain_timeout);

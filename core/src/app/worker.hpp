@@ -58,6 +58,8 @@ public:
 
     // The model-server client, for the plugin host's forward service.
     upstream::Forwarder& forwarder() { return forwarder_; }
+    // The plugin host's timer_start service.
+    plugin::TimerService& timers() { return timers_; }
 
 private:
     std::string metrics_text();
@@ -92,8 +94,9 @@ private:
     http::ConnectionTracker tracker_;
     async::EventLoops loops_;
     async::BlockingPool blocking_;
-    // Its sockets go before the loops they belong to.
+    // Its sockets go before the loops they belong to; so do the timers' clocks.
     upstream::Forwarder forwarder_;
+    plugin::TimerService timers_;
     std::optional<boost::asio::ssl::context> tls_;
     pipeline::Pipeline pipeline_;
     endpoints::SessionEndpoints session_endpoints_;

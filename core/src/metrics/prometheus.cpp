@@ -49,12 +49,14 @@ double estimated_queue_seconds(double queued_workload, double max_perf) {
 std::string format_worker_metrics(const accounting::LedgerTotals& t, const accounting::LedgerSnapshot& now,
                                   const WorkerGauges& g) {
     std::string out;
-    out += "# HELP cppworker_requests_total Requests by how they ended (rejected: 401 or 429 before starting).\n"
+    out += "# HELP cppworker_requests_total Requests by how they ended (rejected: 401 or 429 before starting, as "
+           "reported to the autoscaler; invalid: 422 or 410 before admission, reported to nobody).\n"
            "# TYPE cppworker_requests_total counter\n";
     out += fmt::format("cppworker_requests_total{{outcome=\"success\"}} {}\n", t.succeeded);
     out += fmt::format("cppworker_requests_total{{outcome=\"error\"}} {}\n", t.errored);
     out += fmt::format("cppworker_requests_total{{outcome=\"cancelled\"}} {}\n", t.cancelled);
     out += fmt::format("cppworker_requests_total{{outcome=\"rejected\"}} {}\n", t.rejected);
+    out += fmt::format("cppworker_requests_total{{outcome=\"invalid\"}} {}\n", t.invalid);
     out += "# HELP cppworker_workload_total Workload units by what became of them.\n"
            "# TYPE cppworker_workload_total counter\n";
     out += fmt::format("cppworker_workload_total{{outcome=\"received\"}} {}\n", t.workload_received);
@@ -82,6 +84,8 @@ std::string format_worker_metrics(const accounting::LedgerTotals& t, const accou
     sample(out, "gauge", "cppworker_connections_open", "Open client connections.", g.open_connections);
     sample(out, "counter", "cppworker_connections_refused_total",
            "Client connections answered 503 and closed, past --max-connections.", g.refused_connections);
+    sample(out, "gauge", "cppworker_timers_pending", "The plugin's timers (timer_start) waiting to call back.",
+           g.pending_timers);
     return out;
 }
 

@@ -29,6 +29,7 @@ struct WorkerGauges {
     std::size_t registered_requests = 0;  // ids the plugin may still complete
     std::size_t open_connections = 0;
     uint64_t refused_connections = 0;     // over --max-connections, since start
+    std::size_t pending_timers = 0;       // the plugin's timers (timer_start) waiting to call back
 };
 std::string format_worker_metrics(const accounting::LedgerTotals& totals, const accounting::LedgerSnapshot& now,
                                   const WorkerGauges& gauges);

@@ -54,16 +54,25 @@ asio::awaitable<bool> Pipeline::serve(ClientPort& client, RouteRequest request) 
 std::variant<Pipeline::Admitted, http1::Reply> Pipeline::check(RequestScope& scope, const RouteRequest& request) {
     const bool require_auth = parts_.authenticator != nullptr;
     auto parsed = parse_envelope(request.body, require_auth);
-    if (auto* err = std::get_if<EnvelopeError>(&parsed)) return http1::json_reply(422, std::move(err->body));
+    if (auto* err = std::get_if<EnvelopeError>(&parsed)) {
+        scope.refuse_invalid();
+        return http1::json_reply(422, std::move(err->body));
+    }
     auto call = std::make_shared<HandleCall>(std::move(std::get<Envelope>(parsed)), request.path, request.query,
                                              request.route_index);
     const auto& envelope = call->envelope;
     const auto& pending = scope.pending();
     call->info.id = pending->id();
     double workload = 0;
-    if (auto err = parts_.plugin.workload(call->info, workload)) return http1::error_reply(422, *err);
+    if (auto err = parts_.plugin.workload(call->info, workload)) {
+        scope.refuse_invalid();
+        return http1::error_reply(422, *err);
+    }
     const bool in_session = !envelope.session_id.empty();
-    if (in_session && !parts_.sessions.join(envelope.session_id, pending)) return http1::error_reply(410, "invalid session");
+    if (in_session && !parts_.sessions.join(envelope.session_id, pending)) {
+        scope.refuse_invalid();
+        return http1::error_reply(410, "invalid session");
+    }
 
     std::optional<auth::Verdict> signature;
     if (require_auth) signature = parts_.authenticator->check(*envelope.auth_data);
@@ -82,7 +91,8 @@ asio::awaitable<bool> Pipeline::run_admitted(ClientPort& client, RequestScope& s
                                              const std::shared_ptr<HandleCall>& call, Clock::time_point deadline) {
     const auto& pending = scope.pending();
     const auto route_index = call->info.route_index;
-    async::Wakeup wake(co_await asio::this_coro::executor);
+    const auto loop = co_await asio::this_coro::executor;
+    async::Wakeup wake(loop);
     pending->set_notifier(wake.waker());
     if (auto* gate = gates_.gate_for(route_index)) {
         switch (co_await wait_turn(client, *gate, *pending, wake, deadline)) {
@@ -99,7 +109,8 @@ asio::awaitable<bool> Pipeline::run_admitted(ClientPort& client, RequestScope& s
         }
         }
     }
-    // Not awaited: the client is watched while the plugin works.
+    // Not awaited: the client is watched while the plugin works. Its timers run on this loop.
+    pending->set_loop(loop);
     scope.hand_to_plugin();
     start_handle(parts_.plugin, parts_.blocking, router_.route(route_index).blocking, call, pending);
     AnswerRelay relay(client, scope, wake.timer(), deadline, call->path, settings_);

@@ -13,7 +13,7 @@ RequestScope::~RequestScope() {
         finish(accounting::Outcome::cancel);
     }
     release_slot();
-    if (!with_plugin_) {
+    if (pending_->withdraw_unhandled()) {
         parts_.registry.release_state_of(*pending_);
         parts_.registry.forget(pending_->id());
     }
@@ -28,6 +28,10 @@ void RequestScope::reject(std::optional<accounting::RequestIdentity> who, double
     if (parts_.ledger) parts_.ledger->reject(who, workload, tracked);
 }
 
+void RequestScope::refuse_invalid() {
+    if (parts_.ledger) parts_.ledger->invalid();
+}
+
 void RequestScope::start(std::optional<accounting::RequestIdentity> who, double workload, bool tracked) {
     started_unfinished_ = true;
     if (parts_.ledger) ledger_handle_ = parts_.ledger->start(who, workload, tracked);
@@ -36,7 +40,6 @@ void RequestScope::start(std::optional<accounting::RequestIdentity> who, double 
 void RequestScope::hold(accounting::ConcurrencyGate& gate) { slot_ = &gate; }
 
 void RequestScope::hand_to_plugin() {
-    with_plugin_ = true;
     // The registry outlives every request; the plugin may complete this one from any thread.
     pending_->on_completed([&registry = parts_.registry, id = pending_->id()] { registry.forget(id); });
 }

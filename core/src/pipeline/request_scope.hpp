@@ -13,9 +13,11 @@ namespace cppworker::pipeline {
 
 // The one owner of a request to a plugin route: nothing else removes it from the registry,
 // releases what the plugin attached to it, frees its queue slot or records how it ended.
-// - Its registry entry goes when the scope ends, unless the plugin was handed the request: then
+// - Its registry entry goes when the scope ends, unless the plugin's `handle` ran for it: then
 //   when the plugin completes it (answered, stream ended, refused), however long after.
-// - What `workload` attached goes back to the plugin if the request never reaches `handle`.
+// - What `workload` attached goes back to the plugin if the request never reaches `handle`: one
+//   handed to the plugin but given up while it waited for a blocking-pool thread is withdrawn
+//   when the scope ends, and `handle` is never called for it (PendingRequest::begin_handle).
 // - Its ledger entry is finished as cancelled unless finish() said otherwise.
 // - The slot of its route's gate is freed at finish() or with the scope, never later.
 // - Its route metrics sample: the status last written to the client, and the time taken.
@@ -39,11 +41,15 @@ public:
 
     // Turned away before it started (401, 429): counted as rejected.
     void reject(std::optional<accounting::RequestIdentity> who, double workload, bool tracked);
+    // Turned away before admission as malformed (422) or for a session that is not open (410).
+    void refuse_invalid();
     // Admitted: its workload is in flight from now on.
     void start(std::optional<accounting::RequestIdentity> who, double workload, bool tracked);
     // Holds a slot of `gate` (entered, and its turn came).
     void hold(accounting::ConcurrencyGate& gate);
-    // The plugin's handle hook gets it now: the plugin completes it, whatever happens here.
+    // The plugin's handle hook gets it now, or, on a blocking route, once a pool thread is free:
+    // from then on the plugin completes it, whatever happens here, unless it was given up before
+    // `handle` began.
     void hand_to_plugin();
     // How it ended is known (the answer is complete, failed, or its client gone): the ledger
     // learns it and the slot is freed. Only the first call counts.
@@ -60,7 +66,6 @@ private:
     bool started_unfinished_ = false;
     std::optional<uint64_t> ledger_handle_;
     accounting::ConcurrencyGate* slot_ = nullptr;
-    bool with_plugin_ = false;
 };
 
 }  // namespace cppworker::pipeline

@@ -105,9 +105,10 @@ cppw_status stream_end(cppw_host* h, cppw_request_id id, cppw_status status) {
     return with_request(h, id, [&](requests::PendingRequest& r) { return r.stream_end(status); });
 }
 
+// 1 once the plugin can no longer answer the request usefully: given up, completed, or unknown.
 int is_cancelled(cppw_host* h, cppw_request_id id) {
     const auto request = self(h).registry().find(id);
-    return !request || request->cancelled() ? 1 : 0;
+    return !request || request->cancelled() || request->completed() ? 1 : 0;
 }
 
 // Copies a plugin's forward into the host's own, or says why it cannot.
@@ -189,6 +190,24 @@ cppw_status attach_state(cppw_host* h, cppw_request_id id, void* request_state) 
     return request->attach_state(request_state);
 }
 
+cppw_status timer_start(cppw_host* h, cppw_request_id id, uint32_t delay_ms, cppw_timer_fn callback, void* user) {
+    auto& host = self(h);
+    if (callback == nullptr || id == CPPW_NO_REQUEST) {
+        spdlog::warn("[{}] request {}: timer_start without a callback or a request refused", host.plugin_name(), id);
+        return CPPW_INVALID_ARGUMENT;
+    }
+    const auto request = host.registry().find(id);
+    if (!request) {
+        spdlog::warn("[{}] asked for a timer for request {}, which is already completed", host.plugin_name(), id);
+        return CPPW_UNKNOWN_REQUEST;
+    }
+    if (!request->plugin_may_answer()) return CPPW_WRONG_STATE;
+    if (request->cancelled()) return CPPW_CANCELLED;
+    auto* timers = host.timers();
+    if (timers == nullptr) return CPPW_UNSUPPORTED;
+    return timers->start(request, std::chrono::milliseconds(delay_ms), callback, user);
+}
+
 cppw_status metric(cppw_metrics_sink* sink, const cppw_metric* m) {
     if (sink == nullptr) return CPPW_INVALID_ARGUMENT;
     auto& s = *reinterpret_cast<MetricsSink*>(sink);
@@ -231,7 +250,8 @@ Host::Host(std::string plugin_name, std::map<std::string, std::string, std::less
                                    &plugin::metric,
                                    &plugin::payload,
                                    &plugin::json_get,
-                                   &plugin::attach_state};
+                                   &plugin::attach_state,
+                                   &plugin::timer_start};
 }
 
 const std::string* Host::config(std::string_view key) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "metrics/figures.hpp"
+#include "plugin/timer_service.hpp"
 #include "requests/request_registry.hpp"
 #include "upstream/forwarder.hpp"
 
@@ -36,6 +37,9 @@ public:
     // While set (the server is up), `forward` reaches the model server; otherwise it is refused.
     void set_forwarder(upstream::Forwarder* forwarder) { forwarder_.store(forwarder); }
     upstream::Forwarder* forwarder() const { return forwarder_.load(); }
+    // Likewise for `timer_start` (ABI 1.4).
+    void set_timers(TimerService* timers) { timers_.store(timers); }
+    TimerService* timers() const { return timers_.load(); }
 
 private:
     std::string plugin_name_;
@@ -44,6 +48,7 @@ private:
     std::map<std::string, std::string, std::less<>> config_;
     uint32_t plugin_abi_minor_ = 0;
     std::atomic<upstream::Forwarder*> forwarder_{nullptr};
+    std::atomic<TimerService*> timers_{nullptr};
     cppw_host_services services_;
 };
 

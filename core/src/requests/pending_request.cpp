@@ -29,7 +29,11 @@ void run_all(std::vector<std::function<void()>> listeners) {
 
 std::vector<std::function<void()>> PendingRequest::take_finish_listeners() {
     finished_ = true;
-    return std::exchange(finish_listeners_, {});
+    std::vector<std::function<void()>> out;
+    out.reserve(finish_listeners_.size());
+    for (auto& [key, listener] : finish_listeners_) out.push_back(std::move(listener));
+    finish_listeners_.clear();
+    return out;
 }
 
 std::function<void()> PendingRequest::complete_locked() {
@@ -152,11 +156,41 @@ bool PendingRequest::plugin_may_answer() const {
     return !relayed_;
 }
 
-bool PendingRequest::on_finish(std::function<void()> listener) {
+bool PendingRequest::on_finish(std::function<void()> listener) { return watch_finish(std::move(listener)) != 0; }
+
+uint64_t PendingRequest::watch_finish(std::function<void()> listener) {
     std::lock_guard lock(mutex_);
-    if (finished_) return false;
-    finish_listeners_.push_back(std::move(listener));
-    return true;
+    if (finished_) return 0;
+    const uint64_t key = next_finish_key_++;
+    finish_listeners_.emplace_back(key, std::move(listener));
+    return key;
+}
+
+void PendingRequest::unwatch_finish(uint64_t key) {
+    std::function<void()> dropped;  // destroyed outside the lock: it may own what locks it again
+    {
+        std::lock_guard lock(mutex_);
+        const auto it = std::find_if(finish_listeners_.begin(), finish_listeners_.end(),
+                                     [key](const auto& l) { return l.first == key; });
+        if (it == finish_listeners_.end()) return;
+        dropped = std::move(it->second);
+        finish_listeners_.erase(it);
+    }
+}
+
+bool PendingRequest::completed() const {
+    std::lock_guard lock(mutex_);
+    return state_ == State::done;
+}
+
+void PendingRequest::set_loop(boost::asio::any_io_executor loop) {
+    std::lock_guard lock(mutex_);
+    loop_ = std::move(loop);
+}
+
+std::optional<boost::asio::any_io_executor> PendingRequest::loop() const {
+    std::lock_guard lock(mutex_);
+    return loop_;
 }
 
 void PendingRequest::on_give_up(std::function<void()> listener) {
@@ -182,6 +216,18 @@ void* PendingRequest::take_state() {
     std::lock_guard lock(mutex_);
     state_taken_ = true;
     return std::exchange(plugin_state_, nullptr);
+}
+
+bool PendingRequest::begin_handle() {
+    std::lock_guard lock(mutex_);
+    if (handle_ == Handle::not_yet) handle_ = cancelled_ ? Handle::never : Handle::running;
+    return handle_ == Handle::running;
+}
+
+bool PendingRequest::withdraw_unhandled() {
+    std::lock_guard lock(mutex_);
+    if (handle_ == Handle::not_yet) handle_ = Handle::never;
+    return handle_ == Handle::never;
 }
 
 bool PendingRequest::over_high_water() const {

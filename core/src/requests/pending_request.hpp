@@ -2,12 +2,15 @@
 
 #include <cppworker/plugin.h>
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,6 +72,16 @@ public:
     // Runs `listener` once, when the request is completed or cancelled, on the thread that did it;
     // false (and never runs it) when that already happened.
     bool on_finish(std::function<void()> listener);
+    // As on_finish, for a listener that may be dropped again (unwatch_finish) once what it serves
+    // ended first: returns its key, or 0 when the request finished already (it is not kept).
+    uint64_t watch_finish(std::function<void()> listener);
+    void unwatch_finish(uint64_t key);
+    // Answered, its stream ended, or refused: the plugin can do nothing more with it.
+    bool completed() const;
+    // The event loop of the connection it came on, set before `handle` is called; the host's
+    // timers for the request (ABI 1.4) run there. Empty before, and for the plugin's own forwards.
+    void set_loop(boost::asio::any_io_executor loop);
+    std::optional<boost::asio::any_io_executor> loop() const;
     // `listener` runs once if the host gives the request up (cancel()) before it was completed
     // (the plugin's `cancel` hook, ABI 1.3); at once when that already happened, never when it
     // was completed first.
@@ -77,6 +90,13 @@ public:
     // or to the release hook, and refuses later attachments.
     cppw_status attach_state(void* state);
     void* take_state();
+    // Whether `handle` may run for it, asked just before the call: false, and never true later,
+    // when the request was given up (cancelled) or let go by its owner first. A request given up
+    // while it waited for a thread of the blocking pool thus never reaches the plugin.
+    bool begin_handle();
+    // Its owner lets it go (pipeline/request_scope.hpp): true when `handle` never ran, which then
+    // never will, so what it holds is the owner's to release.
+    bool withdraw_unhandled();
     // Stream data queued for the client over the high-water mark; `listener` runs once when it
     // drops to the low-water mark or the request is cancelled (at once if that is already so).
     bool over_high_water() const;
@@ -111,12 +131,15 @@ private:
     std::function<void()> notify_;
     bool relayed_ = false;
     bool finished_ = false;
-    std::vector<std::function<void()>> finish_listeners_;
+    std::vector<std::pair<uint64_t, std::function<void()>>> finish_listeners_;
+    uint64_t next_finish_key_ = 1;
+    std::optional<boost::asio::any_io_executor> loop_;
     std::function<void()> completed_listener_;
     std::function<void()> drained_listener_;
     std::function<void()> give_up_listener_;
     void* plugin_state_ = nullptr;
     bool state_taken_ = false;
+    enum class Handle { not_yet, running, never } handle_ = Handle::not_yet;
 };
 
 }  // namespace cppworker::requests

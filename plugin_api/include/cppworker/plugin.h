@@ -1,5 +1,5 @@
 /*
- * cppworker plugin ABI, version 1 (minor 3).
+ * cppworker plugin ABI, version 1 (minor 4).
  *
  * A backend plugin is a shared object that exports exactly one symbol, the data object
  * `cppworker_plugin` of type `cppw_plugin_descriptor`. The host reads and checks that descriptor
@@ -15,7 +15,14 @@
  *   ABI minor changes only append fields at the end of structs and add enum values. Every struct
  *   that can grow starts with `struct_size`; a reader looks only at the fields that fit in the size
  *   the writer stated, so a host runs plugins built against any older minor, and a plugin can learn
- *   the host's minor from `cppw_host_services.abi_minor` in `init` before it uses newer services.
+ *   the host's minor from `cppw_host_services.abi_minor` in `init` before it uses newer services,
+ *   or ask for one service with CPPW_HAS_SERVICE. A plugin built against a newer minor runs on an
+ *   older host as long as it does not use what that host lacks.
+ *     1.1  cppw_readiness, the `benchmark` hook, the `payload` service
+ *     1.2  `forward`, cppw_response.flags, the descriptor's `model_server_url`
+ *     1.3  `json_get`, `attach_state` with the `release_state` hook, the `cancel` hook,
+ *          `forward` with CPPW_NO_REQUEST
+ *     1.4  `timer_start` (waiting without a thread), appended to cppw_host_services
  *
  * OWNERSHIP
  *   Strings and bodies are `cppw_str` views (pointer + length, not NUL-terminated unless stated).
@@ -28,14 +35,18 @@
  *   do blocking work on your own threads, or declare the route CPPW_ROUTE_BLOCKING so the host calls
  *   `handle` on its blocking pool. Every host service may be called from any thread, concurrently,
  *   between the return of `init` and the return of `finalize` (log and config_get also inside both).
+ *   The callbacks the host makes (a forward's, a timer's) run on its I/O threads (at shutdown, on
+ *   the main thread before `finalize`) and must not block either.
  *
  * REQUESTS
  *   A request accepted by `handle` (it returned CPPW_OK) must be completed exactly once, by
  *   `respond` or by `stream_end`, possibly later and from any thread. A request whose client has
  *   left still has to be completed; the host then drops the answer and the service returns
- *   CPPW_CANCELLED. Any call with a request that was already completed returns CPPW_UNKNOWN_REQUEST
- *   (or CPPW_WRONG_STATE when it races the completing call) and does nothing, so a second
- *   completion is harmless; the host logs it as a plugin bug.
+ *   CPPW_CANCELLED, which says the request is completed and the answer went nowhere: not an
+ *   error (`handle` that completed a request returns CPPW_OK whatever the completion returned).
+ *   Any call with a request that was already completed returns CPPW_UNKNOWN_REQUEST (or
+ *   CPPW_WRONG_STATE when it races the completing call) and does nothing, so a second completion
+ *   is harmless; the host logs it as a plugin bug.
  *   When the host gives up a request the plugin accepted and has not completed (the client left,
  *   a deadline passed, its session closed, shutdown), it calls the `cancel` hook once (ABI 1.3):
  *   the moment to stop work at the model server that would otherwise go on for nobody.
@@ -44,7 +55,8 @@
  *   `workload` may hand `handle` a pointer (say, the payload it parsed) with the `attach_state`
  *   service. The host holds it in between: `handle` receives it in `request->request_state` and
  *   owns it from then on, whatever `handle` returns; a request turned away before `handle` (401,
- *   429, its client gone from the queue, shutdown) has it passed to `release_state` instead.
+ *   429, its client gone while it was queued or while its call waited for a blocking-pool thread,
+ *   shutdown) has it passed to `release_state` instead, and `handle` is never called for it.
  *   Exactly one of the two happens to every attached pointer.
  *
  * EXCEPTIONS
@@ -66,7 +78,7 @@ extern "C" {
 #endif
 
 #define CPPW_ABI_MAJOR 1
-#define CPPW_ABI_MINOR 3
+#define CPPW_ABI_MINOR 4
 
 /* "CPPWRKR\1": the first eight bytes of every descriptor. */
 #define CPPW_PLUGIN_MAGIC UINT64_C(0x01524B5257505043)
@@ -319,6 +331,14 @@ typedef struct cppw_json_value {
 } cppw_json_value;
 
 /* ---------------------------------------------------------------------------------------------- */
+/* Timers (ABI 1.4)                                                                               */
+
+/* Called back by the host for a timer started with `timer_start`: `status` is CPPW_OK when the
+ * delay passed and the request is still open, CPPW_CANCELLED when the host gave the request up
+ * first. `user` is what was passed to timer_start. */
+typedef void (*cppw_timer_fn)(void* user, cppw_request_id request, cppw_status status);
+
+/* ---------------------------------------------------------------------------------------------- */
 /* Host services                                                                                  */
 
 typedef struct cppw_host_services {
@@ -335,7 +355,11 @@ typedef struct cppw_host_services {
      * Returns CPPW_OK or CPPW_NOT_FOUND. */
     cppw_status (*config_get)(cppw_host* host, cppw_str key, cppw_str* value);
 
-    /* Complete a request with a whole answer. */
+    /* Complete a request with a whole answer. Returns CPPW_OK; or CPPW_CANCELLED when the client
+     * has left or the host gave the request up: the request is completed all the same and the
+     * answer dropped, so this is no error of the plugin's (from `handle`, return CPPW_OK after it);
+     * CPPW_INVALID_ARGUMENT (a malformed answer: the request stays open); CPPW_WRONG_STATE (a
+     * stream has begun, or the host relays the answer); CPPW_UNKNOWN_REQUEST (completed already). */
     cppw_status (*respond)(cppw_host* host, cppw_request_id request, const cppw_response* response);
 
     /* Start a streamed answer (chunked transfer): status, content type and headers; the body
@@ -354,11 +378,14 @@ typedef struct cppw_host_services {
     cppw_status (*stream_wait)(cppw_host* host, cppw_request_id request, uint32_t timeout_ms);
 
     /* Complete a streamed answer. With `status` other than CPPW_OK the stream is cut short (the
-     * client sees a truncated chunked body) and the request is counted as failed. */
+     * client sees a truncated chunked body) and the request is counted as failed. Returns as
+     * respond does: CPPW_CANCELLED too means the request is completed. */
     cppw_status (*stream_end)(cppw_host* host, cppw_request_id request, cppw_status status);
 
-    /* 1 when the client has left or the host gave up on the request (deadline, shutdown),
-     * 0 otherwise. Cheap; poll it during long work. */
+    /* 1 when an answer to the request can no longer reach anyone: its client left, the host gave
+     * it up (a deadline passed, its session closed, shutdown), or it is no longer open (completed,
+     * or an id the host does not know). 0 while the plugin may still answer it. Cheap; poll it
+     * during long work, and stop when it says 1. */
     int (*is_cancelled)(cppw_host* host, cppw_request_id request);
 
     /* ABI 1.2 (NULL before). Send a request to the model server on the host's kept-alive
@@ -397,10 +424,42 @@ typedef struct cppw_host_services {
      * request would leak it); CPPW_WRONG_STATE when something is attached already or `handle`
      * has been called; CPPW_UNKNOWN_REQUEST. On any error the host does not take the pointer. */
     cppw_status (*attach_state)(cppw_host* host, cppw_request_id request, void* request_state);
+
+    /* ABI 1.4 (absent before: check with CPPW_HAS_SERVICE). Wait without a thread: calls
+     * `callback(user, request, status)` once `delay_ms` milliseconds have passed, on the request's
+     * event loop, so a plugin that polls a model server, backs off or paces a stream holds neither
+     * a thread of the blocking pool nor one of its own meanwhile. The timer belongs to `request`,
+     * which `handle` was given and has not completed (on any route, blocking ones included).
+     * Exactly one of these happens to every timer started:
+     *   - the callback runs with CPPW_OK: the delay passed and the request is still open;
+     *   - the callback runs with CPPW_CANCELLED, as soon as the host gives the request up (client
+     *     gone, a deadline passed, its session closed, shutdown), without waiting for the delay.
+     *     The request must still be completed (the answer is dropped): this is the place;
+     *   - the callback never runs: the request was completed first (by the plugin, or by the host
+     *     relaying a forward). Nor does any callback run after `finalize`. The host forgets `user`
+     *     then, so what it points to is the plugin's to free when it completes the request. From
+     *     the request's own loop (inside one of its timer or forward callbacks) that is safe: no
+     *     callback of the request runs meanwhile.
+     * Whether and how the callback runs is decided on the request's loop just before it runs:
+     * after a completion on another thread it is dropped; a completion racing it from another
+     * thread may find it running. It runs on the request's event loop: the I/O thread of the
+     * client's connection, where a route that does not block runs `handle` and where the forwards
+     * it starts call back; at shutdown, after the loops stopped, on the main thread, before
+     * `finalize`. It never runs inside another host service call (timer_start included) nor at
+     * the same time as another callback of the same request's timers; it must not block, and may
+     * call any service, timer_start again too. Timers that fall due together have no set order.
+     * Returns CPPW_OK, or why no timer was started (the callback will then never run):
+     * CPPW_INVALID_ARGUMENT (no callback, or CPPW_NO_REQUEST), CPPW_UNKNOWN_REQUEST (completed, or
+     * never existed), CPPW_CANCELLED (already given up), CPPW_WRONG_STATE (its answer is relayed by
+     * the host, or `handle` has not been called yet: not from `workload`), CPPW_UNSUPPORTED (the
+     * worker is not serving). Any thread. */
+    cppw_status (*timer_start)(cppw_host* host, cppw_request_id request, uint32_t delay_ms,
+                               cppw_timer_fn callback, void* user);
 } cppw_host_services;
 
 /* Whether the host offers a service added in a later minor: its table is long enough to hold the
- * field, and the field is set. E.g. CPPW_HAS_SERVICE(services, json_get). */
+ * field, and the field is set. E.g. CPPW_HAS_SERVICE(services, json_get) (1.3),
+ * CPPW_HAS_SERVICE(services, timer_start) (1.4): false on an older host, whose table ends before. */
 #define CPPW_HAS_SERVICE(services, field)                                                          \
     ((services)->struct_size >= offsetof(cppw_host_services, field) + sizeof((services)->field) && \
      (services)->field != NULL)
@@ -425,9 +484,13 @@ typedef cppw_status (*cppw_workload_fn)(void* state, const cppw_request_info* re
                                          double* workload, cppw_error_buf error);
 
 /* Required. Start work on a request; everything in `request` is valid until this returns, so copy
- * what you keep. I/O thread, or the blocking pool for CPPW_ROUTE_BLOCKING routes.
- * Return CPPW_OK once you own completing the request (you may already have completed it);
- * any other return means you did not accept it, and the host answers 500 with the message. */
+ * what you keep. I/O thread, or the blocking pool for CPPW_ROUTE_BLOCKING routes (never called for
+ * a request given up while it waited for a pool thread).
+ * Return CPPW_OK once you own completing the request, and also when you completed it already,
+ * whatever respond or stream_end returned (CPPW_CANCELLED from them means the client left: the
+ * request is completed all the same). Any other return means you did not accept the request: the
+ * host answers 500 with the message. Returned after the request was completed, it changes nothing
+ * (the host logs it as a plugin bug). */
 typedef cppw_status (*cppw_handle_fn)(void* state, const cppw_request_info* request,
                                        cppw_error_buf error);
 

@@ -7,7 +7,9 @@
 //       static constexpr cppw_route routes[] = {cppworker::route(CPPW_METHOD_POST, "/echo")};
 //       using Plugin::Plugin;
 //       void handle(const cppworker::Request& request, cppworker::Reply reply) override {
-//           reply.json(200, request.payload);
+//           // The payload read through the host (ABI 1.3): no JSON library needed.
+//           const std::string said = request.json("/said").as_string();
+//           reply.json(200, "{\"said\": " + cppworker::json_quote(said) + "}");
 //       }
 //   };
 //   CPPWORKER_PLUGIN(Echo, "echo", "1.0.0")
@@ -20,18 +22,23 @@
 
 #include <cppworker/plugin.h>
 
-#include <any>
+#include <atomic>
 #include <cctype>
+#include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <functional>
 #include <future>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -46,6 +53,7 @@ namespace detail {
 inline thread_local cppw_request_id handling = 0;
 struct TransformCalls;
 struct FetchCalls;
+struct TimerCalls;
 }  // namespace detail
 
 constexpr cppw_str view(std::string_view s) noexcept { return cppw_str{s.data(), s.size()}; }
@@ -68,10 +76,13 @@ constexpr cppw_route route(cppw_method method, const char* path, RouteOptions op
                       options.max_queue_time};
 }
 
-// JSON string body of {"error": message}, for error answers.
-inline std::string json_error(std::string_view message) {
-    std::string out = "{\"error\": \"";
-    for (unsigned char c : message) {
+// `text` as a JSON string literal, quoted and escaped, for answers a plugin writes itself:
+// "{\"generated_text\": " + json_quote(text) + "}". UTF-8 passes as it is.
+inline std::string json_quote(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 2);
+    out += '"';
+    for (unsigned char c : text) {
         switch (c) {
         case '"': out += "\\\""; break;
         case '\\': out += "\\\\"; break;
@@ -88,9 +99,144 @@ inline std::string json_error(std::string_view message) {
             }
         }
     }
-    out += "\"}";
+    out += '"';
     return out;
 }
+
+// JSON string body of {"error": message}, for error answers.
+inline std::string json_error(std::string_view message) { return "{\"error\": " + json_quote(message) + "}"; }
+
+// A JSON value that is not what the plugin needs; in `workload` this answers 422 with the message.
+class JsonError : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+// The value at one place of a JSON text, read through the host's json_get (ABI 1.3), so that a
+// C++ plugin needs no JSON library of its own: `r.json("/parameters/max_new_tokens").as_int()`.
+// It views the text, so use it while the text lives (a request's payload: until the hook returns).
+// Each Json parses the text again: read what you need once, in `workload`, and keep it
+// (Request::keep). The as_*() readers throw JsonError naming the place and what is there instead:
+//   payload needs "parameters/max_new_tokens" as an integer, not a string
+//   payload needs "prompt" as a string; it is missing
+class Json {
+public:
+    // The value at `pointer` (RFC 6901: "" the whole text, "/parameters/max_new_tokens", "/prompts/0")
+    // in `text`; `what` names the text in messages. Throws JsonError when the host has no json_get
+    // (older than ABI 1.3), the pointer is malformed, or `text` is not JSON. An empty text (the
+    // payload of a GET without a body) holds nothing: every value in it is missing.
+    Json(const cppw_host_services* services, std::string_view text, std::string pointer, std::string what = "payload")
+        : services_(services), text_(text), pointer_(std::move(pointer)), what_(std::move(what)) {
+        value_.struct_size = sizeof value_;
+        value_.type = CPPW_JSON_MISSING;
+        if (services_ == nullptr || !CPPW_HAS_SERVICE(services_, json_get)) {
+            throw JsonError("reading JSON needs a worker with ABI 1.3 (json_get)");
+        }
+        if (!valid_pointer(pointer_)) throw JsonError("\"" + pointer_ + "\" is not a JSON pointer (RFC 6901)");
+        if (text_.find_first_not_of(" \t\r\n") == std::string_view::npos) return;
+        if (services_->json_get(cppw_str{text_.data(), text_.size()}, cppw_str{pointer_.data(), pointer_.size()},
+                                &value_, nullptr, 0) != CPPW_OK) {
+            throw JsonError(what_ + " is not JSON");
+        }
+    }
+
+    cppw_json_type type() const noexcept { return static_cast<cppw_json_type>(value_.type); }
+    bool is_missing() const noexcept { return value_.type == CPPW_JSON_MISSING; }
+    bool is_null() const noexcept { return value_.type == CPPW_JSON_NULL; }
+    bool is_bool() const noexcept { return value_.type == CPPW_JSON_BOOL; }
+    bool is_number() const noexcept { return value_.type == CPPW_JSON_NUMBER; }
+    // A whole number within int64_t.
+    bool is_int() const noexcept { return is_number() && value_.is_integer != 0; }
+    bool is_string() const noexcept { return value_.type == CPPW_JSON_STRING; }
+    bool is_array() const noexcept { return value_.type == CPPW_JSON_ARRAY; }
+    bool is_object() const noexcept { return value_.type == CPPW_JSON_OBJECT; }
+
+    bool as_bool() const {
+        if (!is_bool()) wrong("true or false");
+        return value_.boolean != 0;
+    }
+    int64_t as_int() const {
+        if (!is_int()) wrong("an integer");
+        return value_.integer;
+    }
+    double as_double() const {
+        if (!is_number()) wrong("a number");
+        return value_.number;
+    }
+    // Unescaped UTF-8; a \u0000 in it is a NUL byte like any other.
+    std::string as_string() const {
+        if (!is_string()) wrong("a string");
+        return read_text();
+    }
+    // The value as compact JSON text (a string quoted again), to pass on as it is.
+    std::string text() const {
+        if (is_missing()) throw JsonError(where() + " is missing");
+        return is_string() ? json_quote(read_text()) : read_text();
+    }
+    // The same, with `fallback` when the value is missing (but not when it is of another type).
+    bool as_bool_or(bool fallback) const { return is_missing() ? fallback : as_bool(); }
+    int64_t as_int_or(int64_t fallback) const { return is_missing() ? fallback : as_int(); }
+    double as_double_or(double fallback) const { return is_missing() ? fallback : as_double(); }
+    std::string as_string_or(std::string_view fallback) const {
+        return is_missing() ? std::string(fallback) : as_string();
+    }
+
+    // A member or an element of this value, read from the same text.
+    Json operator[](std::string_view member) const {
+        std::string pointer = pointer_ + "/";
+        for (const char c : member) pointer += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+        return Json(services_, text_, std::move(pointer), what_);
+    }
+    Json operator[](std::size_t index) const {
+        return Json(services_, text_, pointer_ + "/" + std::to_string(index), what_);
+    }
+
+    const std::string& pointer() const noexcept { return pointer_; }
+
+private:
+    static bool valid_pointer(std::string_view p) noexcept {
+        if (!p.empty() && p[0] != '/') return false;
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            if (p[i] == '~' && (i + 1 == p.size() || (p[i + 1] != '0' && p[i + 1] != '1'))) return false;
+        }
+        return true;
+    }
+    std::string where() const { return pointer_.empty() ? what_ : what_ + " field \"" + pointer_.substr(1) + "\""; }
+    [[noreturn]] void wrong(const char* wanted) const {
+        std::string message = pointer_.empty() ? what_ + " needs to be " + wanted
+                                               : what_ + " needs \"" + pointer_.substr(1) + "\" as " + wanted;
+        switch (value_.type) {
+        case CPPW_JSON_MISSING: message += text_.empty() ? "; it is empty" : "; it is missing"; break;
+        case CPPW_JSON_NULL: message += ", not null"; break;
+        case CPPW_JSON_BOOL: message += ", not a boolean"; break;
+        case CPPW_JSON_NUMBER: {
+            char shortest[32];
+            const auto end = std::to_chars(shortest, shortest + sizeof shortest, value_.number).ptr;
+            message += ", not " + std::string(shortest, end);
+            break;
+        }
+        case CPPW_JSON_STRING: message += ", not a string"; break;
+        case CPPW_JSON_ARRAY: message += ", not an array"; break;
+        default: message += ", not an object"; break;
+        }
+        throw JsonError(message);
+    }
+    std::string read_text() const {
+        std::string out(value_.text_size, '\0');
+        cppw_json_value again{};
+        again.struct_size = sizeof again;
+        // Room for the NUL the host writes after the text: std::string keeps one past size().
+        services_->json_get(cppw_str{text_.data(), text_.size()}, cppw_str{pointer_.data(), pointer_.size()}, &again,
+                            out.data(), out.size() + 1);
+        return out;
+    }
+
+    const cppw_host_services* services_;
+    std::string_view text_;
+    std::string pointer_;
+    std::string what_;
+    cppw_json_value value_{};
+};
 
 // The host's services, as lent to the plugin for its whole life.
 class Host {
@@ -118,6 +264,12 @@ public:
     uint16_t abi_minor() const noexcept { return services_->abi_minor; }
     const cppw_host_services* services() const noexcept { return services_; }
 
+    // The value at `pointer` in a JSON text of the plugin's own (a model server's answer, say);
+    // see Json. `what` names the text in error messages.
+    Json json(std::string_view text, std::string pointer = "", std::string what = "JSON") const {
+        return Json(services_, text, std::move(pointer), std::move(what));
+    }
+
     // A request of the plugin's own to the model server, belonging to no client request (ABI 1.3):
     // an interrupt from `cancel`, a queue delete, a health poke. `then` runs once, on an I/O
     // thread, with the whole answer or why there is none (CPPW_UNSUPPORTED before ABI 1.3).
@@ -126,6 +278,21 @@ public:
 private:
     const cppw_host_services* services_;
 };
+
+namespace detail {
+// What Request::keep holds: any type, move-only ones too, told apart without RTTI.
+struct KeptBase {
+    explicit KeptBase(const void* t) noexcept : type(t) {}
+    virtual ~KeptBase() = default;
+    const void* const type;
+};
+template <class T>
+struct KeptValue final : KeptBase {
+    static inline const char tag = 0;
+    explicit KeptValue(T v) : KeptBase(&tag), value(std::move(v)) {}
+    T value;
+};
+}  // namespace detail
 
 // A request as handed to `workload` and `handle`. The views die when the hook returns.
 struct Request {
@@ -136,25 +303,31 @@ struct Request {
     std::string_view payload;
     std::string_view session_id;
 
-    // In `workload`: keep `value` (typically the parsed payload) for `handle`, so the payload is
-    // parsed once. A request refused in between frees it. Needs a host of ABI 1.3; an older one
-    // drops it, and `handle` finds nothing.
+    // The payload's value at `pointer` ("/parameters/max_new_tokens"), read through the host
+    // (see Json): `r.json("/amount").as_int()` throws JsonError with a message fit for a 422.
+    Json json(std::string pointer = "") const { return Json(services_, payload, std::move(pointer), "payload"); }
+
+    // In `workload`: keep `value` (what you read from the payload) for `handle`, so the payload is
+    // read once. Any type, move-only ones too (std::unique_ptr). A request refused in between frees
+    // it. Needs a host of ABI 1.3; an older one drops it, and `handle` finds nothing.
     template <class T>
     void keep(T value) const {
-        kept_ = std::make_shared<std::any>(std::move(value));
+        kept_ = std::make_shared<detail::KeptValue<T>>(std::move(value));
     }
     // In `handle`: what `workload` kept, yours to move from; nullptr when nothing of type T was kept.
     template <class T>
     T* kept() const noexcept {
-        return kept_ ? std::any_cast<T>(kept_.get()) : nullptr;
+        if (!kept_ || kept_->type != &detail::KeptValue<T>::tag) return nullptr;
+        return &static_cast<detail::KeptValue<T>*>(kept_.get())->value;
     }
 
-    static Request from(const cppw_request_info& info) noexcept {
-        return Request{info.id, info.route_index, view(info.path), view(info.query),
-                       view(info.payload), view(info.session_id), nullptr};
+    static Request from(const cppw_request_info& info, const cppw_host_services* services = nullptr) noexcept {
+        return Request{info.id,           info.route_index, view(info.path), view(info.query), view(info.payload),
+                       view(info.session_id), nullptr,      services};
     }
 
-    mutable std::shared_ptr<std::any> kept_ = nullptr;  // carried across the C ABI by the SDK
+    mutable std::shared_ptr<detail::KeptBase> kept_ = nullptr;  // carried across the C ABI by the SDK
+    const cppw_host_services* services_ = nullptr;              // for json()
 };
 
 struct Header {
@@ -220,6 +393,83 @@ struct UpstreamAnswer {
 };
 
 class Reply;
+
+namespace detail {
+
+// The timers started through Reply::after, by token: the host hands the token back to
+// TimerCalls::fire, which finds the function here. A request completed through its Reply drops
+// its timers, for which the host, once the request is completed, never calls back (timer_start).
+class TimerTable {
+public:
+    using Then = std::function<void(cppw_status)>;
+    struct Entry {
+        Host host;
+        cppw_request_id request;
+        Then then;
+    };
+
+    uintptr_t add(const Host& host, cppw_request_id request, Then then) {
+        std::lock_guard lock(mutex_);
+        const uintptr_t token = next_++;
+        by_token_.emplace(token, Entry{host, request, std::move(then)});
+        by_request_[request].push_back(token);
+        size_.store(by_token_.size());
+        return token;
+    }
+    // The entry of `token`, gone from the table; nothing when it was dropped.
+    std::optional<Entry> take(uintptr_t token) {
+        std::lock_guard lock(mutex_);
+        const auto it = by_token_.find(token);
+        if (it == by_token_.end()) return std::nullopt;
+        std::optional<Entry> out(std::move(it->second));
+        by_token_.erase(it);
+        auto& tokens = by_request_[out->request];
+        std::erase(tokens, token);
+        if (tokens.empty()) by_request_.erase(out->request);
+        size_.store(by_token_.size());
+        return out;
+    }
+    // `request` was completed: its functions are destroyed unrun.
+    void drop(cppw_request_id request) noexcept {
+        if (size_.load() == 0) return;
+        std::vector<Then> dropped;
+        {
+            std::lock_guard lock(mutex_);
+            const auto it = by_request_.find(request);
+            if (it == by_request_.end()) return;
+            for (const auto token : it->second) {
+                const auto entry = by_token_.find(token);
+                dropped.push_back(std::move(entry->second.then));
+                by_token_.erase(entry);
+            }
+            by_request_.erase(it);
+            size_.store(by_token_.size());
+        }
+    }
+    // finalize: nothing will be called back any more.
+    void clear() noexcept {
+        std::unordered_map<uintptr_t, Entry> dropped;
+        std::lock_guard lock(mutex_);
+        dropped.swap(by_token_);
+        by_request_.clear();
+        size_.store(0);
+    }
+
+private:
+    std::mutex mutex_;
+    std::atomic<std::size_t> size_{0};
+    uintptr_t next_ = 1;
+    std::unordered_map<uintptr_t, Entry> by_token_;
+    std::unordered_map<cppw_request_id, std::vector<uintptr_t>> by_request_;
+};
+
+// One table per plugin: the shared object's symbols are its own (hidden visibility).
+inline TimerTable& timer_table() {
+    static TimerTable table;
+    return table;
+}
+
+}  // namespace detail
 
 // Rewrites the model server's answer into the client's (see Reply::transform). Each call runs on
 // a host I/O thread, one at a time, and must not block.
@@ -294,7 +544,10 @@ public:
         const auto c_headers = to_c(request.headers);
         auto f = make_forward(request, c_headers, CPPW_FORWARD_RELAY);
         const cppw_status st = call_forward(f);
-        if (st == CPPW_OK) open_ = false;
+        if (st == CPPW_OK) {
+            open_ = false;
+            completed(id_);
+        }
         return st;
     }
 
@@ -315,6 +568,16 @@ public:
         fetch(request, [done](UpstreamAnswer a) { done->set_value(std::move(a)); });
         return answer.get();
     }
+
+    // Waits without a thread (ABI 1.4, timer_start): calls `then` once `delay` has passed, on
+    // this request's event loop (never inside this call), with CPPW_OK; or with CPPW_CANCELLED as
+    // soon as the worker gives the request up (complete it there: the answer is dropped). When
+    // the request is completed first, through this Reply or the one `then` holds, `then` never
+    // runs and is destroyed. Keep the Reply where `then` can reach it (a shared_ptr it captures).
+    // Returns CPPW_OK, or why no timer started, `then` destroyed unrun: CPPW_UNSUPPORTED on a
+    // host older than ABI 1.4, CPPW_INVALID_ARGUMENT for a delay outside 0..2^32-1 ms, or what
+    // timer_start returns (CPPW_CANCELLED: the client has left).
+    cppw_status after(std::chrono::milliseconds delay, std::function<void(cppw_status)> then) const;
 
     cppw_status begin_stream(uint16_t status, std::string_view content_type,
                              std::initializer_list<Header> headers = {}) noexcept {
@@ -338,7 +601,10 @@ public:
     cppw_status end(cppw_status status = CPPW_OK) noexcept {
         if (!open_) return CPPW_UNKNOWN_REQUEST;
         open_ = false;
-        return host_.services()->stream_end(host_.services()->host, id_, status);
+        const auto id = id_;
+        const cppw_status st = host_.services()->stream_end(host_.services()->host, id, status);
+        completed(id);
+        return st;
     }
 
 private:
@@ -350,8 +616,14 @@ private:
         cppw_response response = make(status, content_type, c_headers, body);
         // A host older than 1.2 reads this field as reserved, so only a 1.2 host gets flags.
         if (host_.abi_minor() >= 2) response.flags = flags;
-        return host_.services()->respond(host_.services()->host, id_, &response);
+        const auto id = id_;
+        const cppw_status st = host_.services()->respond(host_.services()->host, id, &response);
+        completed(id);
+        return st;
     }
+    // The request is the plugin's no more: its timers will never call back. Last in a member
+    // function, as it may destroy a function that owns this Reply.
+    static void completed(cppw_request_id id) noexcept { detail::timer_table().drop(id); }
     // Empty lists, the common case, allocate nothing.
     template <class Headers>
     static std::vector<cppw_header> to_c(const Headers& headers) {
@@ -534,6 +806,39 @@ inline void Host::fetch(const UpstreamRequest& request, std::function<void(Upstr
     detail::FetchCalls::start(*this, CPPW_NO_REQUEST, request, std::move(then));
 }
 
+namespace detail {
+
+// The C callback behind Reply::after: `user` is the timer's token in the table.
+struct TimerCalls {
+    static void fire(void* user, cppw_request_id, cppw_status status) noexcept {
+        auto entry = timer_table().take(reinterpret_cast<uintptr_t>(user));
+        if (!entry) return;
+        try {
+            entry->then(status);
+        } catch (...) {
+            entry->host.error("a timer callback threw; its exception is dropped");
+        }
+    }
+};
+
+}  // namespace detail
+
+inline cppw_status Reply::after(std::chrono::milliseconds delay, std::function<void(cppw_status)> then) const {
+    if (!open_) return CPPW_UNKNOWN_REQUEST;
+    const auto* s = host_.services();
+    if (!CPPW_HAS_SERVICE(s, timer_start)) return CPPW_UNSUPPORTED;
+    if (delay.count() < 0 || delay.count() > static_cast<std::chrono::milliseconds::rep>(UINT32_MAX)) {
+        return CPPW_INVALID_ARGUMENT;
+    }
+    auto& table = detail::timer_table();
+    const uintptr_t token = table.add(host_, id_, std::move(then));
+    const cppw_status st = s->timer_start(s->host, id_, static_cast<uint32_t>(delay.count()), &detail::TimerCalls::fire,
+                                          reinterpret_cast<void*>(token));
+    // Refused: the function is destroyed unrun, last, as it may own this Reply.
+    if (st != CPPW_OK) (void)table.take(token);
+    return st;
+}
+
 // Passed to Plugin::metrics; reports the plugin's own figures.
 class Metrics {
 public:
@@ -635,13 +940,13 @@ struct Hooks {
         }
     }
     // What Request::keep holds crosses the C ABI as a heap-allocated handle to it.
-    using Kept = std::shared_ptr<std::any>;
+    using Kept = std::shared_ptr<KeptBase>;
 
     static cppw_status workload(void* state, const cppw_request_info* info, double* out,
                                 cppw_error_buf error) noexcept {
         auto* s = static_cast<State*>(state);
         try {
-            const Request request = Request::from(*info);
+            const Request request = Request::from(*info, s->host.services());
             *out = s->plugin.workload(request);
             const auto* services = s->host.services();
             if (request.kept_ && CPPW_HAS_SERVICE(services, attach_state)) {
@@ -665,11 +970,13 @@ struct Hooks {
             kept.reset(static_cast<Kept*>(info->request_state));
         }
         try {
-            Request request = Request::from(*info);
+            Request request = Request::from(*info, s->host.services());
             if (kept) request.kept_ = std::move(*kept);
             s->plugin.handle(request, Reply(s->host, info->id));
             return CPPW_OK;
         } catch (...) {
+            // Not accepted: the host completes the request, so its timers never call back.
+            timer_table().drop(info->id);
             return fail_from_current_exception(error);
         }
     }
@@ -703,6 +1010,7 @@ struct Hooks {
     }
     static void finalize(void* state) noexcept {
         try {
+            timer_table().clear();
             delete static_cast<State*>(state);
         } catch (...) {
         }

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <thread>
+#include <vector>
 
 using namespace cppworker::test;
 using namespace std::chrono_literals;
@@ -51,6 +52,16 @@ bool wait_running(const FakeModelServer& fake) {
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < deadline) {
         if (!json::parse(http(fake.port(), "GET", "/queue").body).at("queue_running").as_array().empty()) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return false;
+}
+
+// Waits until ComfyUI's queue holds `n` prompts waiting behind the running one.
+bool wait_pending(const FakeModelServer& fake, std::size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (json::parse(http(fake.port(), "GET", "/queue").body).at("queue_pending").as_array().size() == n) return true;
         std::this_thread::sleep_for(20ms);
     }
     return false;
@@ -159,6 +170,40 @@ TEST_CASE("comfyui: /prompt submits to ComfyUI, polls its history and answers wi
     CHECK(metric(w.port(), "cppworker_requests_total{outcome=\"success\"}") == 1);
 }
 
+TEST_CASE("comfyui: /prompt requests wait on timers, not threads: more than --blocking-threads progress at once",
+          "[integration][comfyui]") {
+    FakeModelServer fake("comfyui", {"--token-delay", "0.02"});
+    CachedBenchmark cache;
+    REQUIRE(fake.wait_loaded());
+    WorkerProcess w(artifact(COMFYUI_PLUGIN), {"--blocking-threads", "1", "--plugin-option", "COMFYUI_POLL_INTERVAL=0.05"},
+                    env_for(fake, cache));
+    REQUIRE(wait_ready(w.port(), 200));
+    fake.reset_stats();
+
+    // Four prompts of 2 s each, against a pool of one thread: all four are in ComfyUI at once (one
+    // running, three queued there), and the plugin polls each one's history while it waits.
+    constexpr int prompts = 4;
+    std::vector<std::future<HttpResponse>> answers;
+    for (int i = 0; i < prompts; ++i) {
+        answers.push_back(std::async(std::launch::async, [&] {
+            return http(w.port(), "POST", "/prompt", prompt_body(txt2img(512, 512, 100, 1)));
+        }));
+    }
+    REQUIRE(wait_running(fake));
+    REQUIRE(wait_pending(fake, prompts - 1));
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (history_polls(fake).size() < prompts && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(20ms);
+    }
+    CHECK(history_polls(fake).size() == prompts);
+    CHECK(metric(w.port(), "cppworker_requests_working") == prompts);
+    CHECK(wait_metric_at_least(w.port(), "cppworker_timers_pending", 1));
+    for (auto& a : answers) CHECK(a.get().status == 200);
+    CHECK(metric(w.port(), "cppworker_plugin_comfyui_prompts_submitted_total") == prompts);
+    CHECK(metric(w.port(), "cppworker_requests_total{outcome=\"success\"}") == prompts);
+    CHECK(wait_metric(w.port(), "cppworker_timers_pending", 0));
+}
+
 TEST_CASE("comfyui: ComfyUI's refusals pass through, a failed run is a counted error", "[integration][comfyui]") {
     FakeModelServer fake("comfyui", {"--token-delay", "0.02"});
     CachedBenchmark cache;
@@ -240,7 +285,8 @@ TEST_CASE("comfyui: a client leaving a running /prompt has ComfyUI interrupt it,
     auto next = std::async(std::launch::async, [&] {
         return http(w.port(), "POST", "/prompt", prompt_body(txt2img(512, 512, 5, 1)));
     });
-    REQUIRE(wait_metric(w.port(), "cppworker_queued_requests", 1, 10s));
+    // Submitted at once: it waits in ComfyUI's queue, behind the one about to be left.
+    REQUIRE(wait_pending(fake, 1));
 
     const auto left = std::chrono::steady_clock::now();
     leaving.reset();
