@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -208,6 +209,11 @@ TEST_CASE("engine: a routed request is signed as Vast signs it and served, a for
     CHECK(engine.wait_exit(60s) == 0);
     CHECK(all_gone(pids, 5s));
     CHECK(engine.log().find("stopping every worker") != std::string::npos);
+    // The engine took the worker's last reports while it drained.
+    std::ifstream worker_log(run.path() / "workers" / "1" / "worker.log");
+    const std::string worker_text(std::istreambuf_iterator<char>(worker_log), {});
+    CHECK(worker_text.find("bye") != std::string::npos);
+    CHECK(worker_text.find("last reports: not all delivered") == std::string::npos);
 }
 
 TEST_CASE("engine: with fields signatures a replayed request is refused by the worker", "[engine]") {

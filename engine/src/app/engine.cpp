@@ -34,7 +34,7 @@ Engine::Engine(EngineConfig config, std::unique_ptr<Provider> provider)
       api_({fleet_, key_, config_, epoch_now, [this](const auto& ids) { destroy_workers(ids); },
             [this](const auto& ids) { reload_workers(ids); }}),
       server_(io_, [this](const ApiRequest& r) { return api_.handle(r); }, HttpServerLimits{}), ticker_(io_),
-      signals_(io_, SIGTERM, SIGINT) {}
+      drain_timer_(io_), signals_(io_, SIGTERM, SIGINT) {}
 
 Engine::~Engine() = default;
 
@@ -63,13 +63,37 @@ void Engine::run() {
 void Engine::shutdown(int signal) {
     spdlog::info("signal {}: stopping every worker (at most {} ms to drain), then the engine", signal,
                  config_.stop_grace.count());
+    stopping_ = true;
     ticker_.cancel();
+    const double now = epoch_now();
+    for (auto& [id, w] : fleet_.workers()) {
+        if (!provider_->running(id)) continue;
+        provider_->stop(id);
+        w.state = WorkerState::stopping;
+        w.state_since = now;
+    }
+    stop_deadline_ = std::chrono::steady_clock::now() + config_.stop_grace;
+    await_workers();
+}
+
+// The API goes on serving while the workers drain, so that their last status reports and
+// delete_requests reach it; then whatever still runs is killed and the engine ends.
+void Engine::await_workers() {
+    for (const auto& [id, how] : provider_->reap()) spdlog::info("worker {} stopped ({})", id, how);
+    if (provider_->any_running() && std::chrono::steady_clock::now() < stop_deadline_) {
+        drain_timer_.expires_after(std::chrono::milliseconds(100));
+        drain_timer_.async_wait([this](boost::system::error_code ec) {
+            if (!ec) await_workers();
+        });
+        return;
+    }
+    provider_->stop_all(std::chrono::milliseconds(0));
     server_.stop();
-    provider_->stop_all(config_.stop_grace);
     io_.stop();
 }
 
 void Engine::tick() {
+    if (stopping_) return;
     const double now = epoch_now();
     reap_processes(now);
     for (auto& [id, w] : fleet_.workers()) {

@@ -12,6 +12,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -31,7 +32,7 @@ public:
     // The config file's endpoints; throws std::invalid_argument naming what is wrong.
     void create_configured_endpoints();
     // Serves until SIGTERM or SIGINT; then every worker it started stops (drained, within the
-    // stop grace) before this returns.
+    // stop grace, its last reports still taken) before this returns.
     void run();
 
 private:
@@ -45,6 +46,7 @@ private:
     void reload_workers(const std::vector<int64_t>& ids);
     double worker_perf(const Workergroup& g, const Template& t);
     void shutdown(int signal);
+    void await_workers();
 
     EngineConfig config_;
     boost::asio::io_context io_;
@@ -55,6 +57,9 @@ private:
     HttpServer server_;
     std::map<int64_t, PolicyMemory> memory_;  // by workergroup
     boost::asio::steady_timer ticker_;
+    boost::asio::steady_timer drain_timer_;
+    bool stopping_ = false;
+    std::chrono::steady_clock::time_point stop_deadline_;
     boost::asio::signal_set signals_;
     uint16_t port_ = 0;
 };

@@ -146,6 +146,8 @@ std::vector<std::pair<int64_t, std::string>> LocalProcesses::reap() {
 
 bool LocalProcesses::running(int64_t worker_id) const { return processes_.contains(worker_id); }
 
+bool LocalProcesses::any_running() const { return !processes_.empty(); }
+
 void LocalProcesses::stop_all(std::chrono::milliseconds grace) {
     if (processes_.empty()) return;
     for (auto& [id, p] : processes_) ::kill(-p->group, SIGTERM);
@@ -155,7 +157,7 @@ void LocalProcesses::stop_all(std::chrono::milliseconds grace) {
         if (!processes_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     for (auto& [id, p] : processes_) {
-        spdlog::warn("worker {} still running {} ms after SIGTERM; killed", id, grace.count());
+        spdlog::warn("worker {} still running at the end of its stop grace; killed", id);
         ::kill(-p->group, SIGKILL);
         std::error_code ec;
         p->child.wait(ec);

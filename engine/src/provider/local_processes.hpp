@@ -28,6 +28,7 @@ public:
     void destroy(int64_t worker_id, std::chrono::milliseconds grace) override;
     std::vector<std::pair<int64_t, std::string>> reap() override;
     bool running(int64_t worker_id) const override;
+    bool any_running() const override;
     void stop_all(std::chrono::milliseconds grace) override;
 
 private:

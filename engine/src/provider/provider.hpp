@@ -39,6 +39,8 @@ public:
     // The processes that ended since the last call: worker id and how it ended, in words.
     virtual std::vector<std::pair<int64_t, std::string>> reap() = 0;
     virtual bool running(int64_t worker_id) const = 0;
+    // Whether any process it started has not ended yet (destroyed workers' included).
+    virtual bool any_running() const = 0;
     // At the engine's exit: every process stops, and is killed if it has not after `grace`.
     virtual void stop_all(std::chrono::milliseconds grace) = 0;
 };
