@@ -62,7 +62,6 @@ asio::awaitable<void> Reporter::report_status() {
     std::optional<Clock::time_point> last_accepted;
     uint64_t reported_generation = ledger_.generation();
     double disk_before = disk_used_bytes();
-    auto failures = failure_log();
     for (;;) {
         co_await async::sleep_for(1s);
         const auto backend = backend_();
@@ -83,12 +82,12 @@ asio::awaitable<void> Reporter::report_status() {
             spdlog::error("cannot build the status report: {}", logging::error_text(e));
             continue;
         }
-        if (co_await post_with_failover(addresses_, "/worker_status/", body, failures)) {
+        if (co_await post_with_failover(failover_, addresses_, "/worker_status/", body)) {
             status_accepted(status);
             reported_generation = generation;
             last_accepted = Clock::now();
-            failures.succeeded(undelivered, Clock::now());
-        } else if (const auto line = failures.failed(undelivered, Clock::now())) {
+            failover_.failures.succeeded(undelivered, Clock::now());
+        } else if (const auto line = failover_.failures.failed(undelivered, Clock::now())) {
             if (line->failures == 1) {
                 spdlog::error("no autoscaler took the status report; its figures go with the next one taken");
             } else {
@@ -99,13 +98,12 @@ asio::awaitable<void> Reporter::report_status() {
     }
 }
 
-asio::awaitable<bool> Reporter::post_deletes(const std::vector<accounting::DeleteEntry>& entries,
-                                             logging::RepeatedFailure& failures) const {
+asio::awaitable<bool> Reporter::post_deletes(const std::vector<accounting::DeleteEntry>& entries) {
     const auto [succeeded, failed] = split_deletes(entries);
     for (const auto* ids : {&succeeded, &failed}) {
         if (ids->empty()) continue;
         const auto body = delete_requests_body(worker_.id, worker_.mtoken, *ids, ids == &succeeded);
-        if (!co_await post_with_failover(delete_addresses_, "/delete_requests/", body, failures)) co_return false;
+        if (!co_await post_with_failover(failover_, delete_addresses_, "/delete_requests/", body)) co_return false;
     }
     co_return true;
 }
@@ -113,7 +111,6 @@ asio::awaitable<bool> Reporter::post_deletes(const std::vector<accounting::Delet
 asio::awaitable<void> Reporter::report_deletes() {
     uint64_t dropped_seen = 0;
     std::optional<Clock::time_point> dropped_told;
-    auto failures = failure_log();
     bool backlog = false;
     for (;;) {
         if (!backlog) co_await async::sleep_for(1s);
@@ -128,22 +125,21 @@ asio::awaitable<void> Reporter::report_deletes() {
         }
         const auto batch = ledger_.pending_deletes(max_ids_per_post);
         if (batch.entries.empty()) continue;
-        const bool delivered = co_await post_deletes(batch.entries, failures);
+        const bool delivered = co_await post_deletes(batch.entries);
         backlog = delivered && batch.entries.size() == max_ids_per_post;
         if (delivered) ledger_.drop_deletes(batch);
     }
 }
 
 asio::awaitable<void> Reporter::send_final_reports() {
-    auto failures = failure_log();
     const StatusInput status = status_now(0);
-    if (co_await post_with_failover(addresses_, "/worker_status/", worker_status_body(worker_, status), failures)) {
+    if (co_await post_with_failover(failover_, addresses_, "/worker_status/", worker_status_body(worker_, status))) {
         status_accepted(status);
     }
     for (;;) {
         const auto batch = ledger_.pending_deletes(max_ids_per_post);
         if (batch.entries.empty()) break;
-        if (!co_await post_deletes(batch.entries, failures)) break;
+        if (!co_await post_deletes(batch.entries)) break;
         ledger_.drop_deletes(batch);
     }
 }

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "accounting/request_ledger.hpp"
+#include "autoscaler/post.hpp"
 #include "autoscaler/report.hpp"
-#include "logging/repeated_failure.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -53,8 +53,7 @@ private:
     StatusInput status_now(double additional_disk_usage) const;
     void status_accepted(const StatusInput& status) const;
     // Posts a batch of delete entries: one body per outcome, as PyWorker does. True when delivered.
-    boost::asio::awaitable<bool> post_deletes(const std::vector<accounting::DeleteEntry>& entries,
-                                              logging::RepeatedFailure& failures) const;
+    boost::asio::awaitable<bool> post_deletes(const std::vector<accounting::DeleteEntry>& entries);
     boost::asio::awaitable<void> send_final_reports();
 
     accounting::RequestLedger& ledger_;
@@ -64,6 +63,9 @@ private:
     const std::vector<std::string> delete_addresses_;  // PyWorker skips one of them for deletes
     const std::size_t max_undelivered_;
     const ReportOptions options_;
+    // Shared by the status and the delete posts (one event loop), then by the last reports: what
+    // one learns of an address that is down spares the other its tries.
+    Failover failover_;
 };
 
 // Bytes used on the filesystem of `/`, for additional_disk_usage.
