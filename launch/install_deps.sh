@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev
   libfmt-dev libspdlog-dev libcli11-dev catch2 libssl-dev libmimalloc-dev
-  curl openssl python3 python3-pycryptodome
+  curl openssl procps python3 python3-pycryptodome
   "$@"
 )
 

@@ -5,6 +5,7 @@
 #include "os/files.hpp"
 #include "supervisor/child_link.hpp"
 #include "supervisor/master.hpp"
+#include "supervisor/process_title.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -35,5 +36,9 @@ int main(int argc, char** argv) {
     // this process the master, which never loads the plugin itself.
     auto link = supervisor::ChildLink::from_environment();
     if (!link && cfg.supervise) return supervisor::run_master(cfg, argc, argv);
+    // Started through /proc/self/exe, a worker is called "exe" until it takes its master's name.
+    if (const auto title = link ? supervisor::parse_worker_title(argv[0]) : std::nullopt) {
+        supervisor::set_process_name(title->name);
+    }
     return app::run_worker(cfg, started, std::move(link));
 }

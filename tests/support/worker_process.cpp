@@ -10,7 +10,9 @@
 #include <boost/process/io.hpp>
 
 #include <algorithm>
+#include <ctime>
 #include <fstream>
+#include <iomanip>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -145,6 +147,21 @@ WorkerProcess::~WorkerProcess() {
 int WorkerProcess::pid() const { return impl_->child.id(); }
 
 std::string WorkerProcess::log() const { return read_file(impl_->log_path); }
+
+std::optional<std::chrono::system_clock::time_point> WorkerProcess::log_time(std::string_view text) const {
+    const auto all = log();
+    const auto at = all.find(text);
+    if (at == std::string::npos) return std::nullopt;
+    const auto line_start = all.rfind('\n', at);
+    std::istringstream line(all.substr(line_start == std::string::npos ? 0 : line_start + 1, 23));
+    std::tm tm{};
+    char dot = 0;
+    int ms = -1;
+    line >> std::get_time(&tm, "%Y-%m-%d %H:%M:%S") >> dot >> ms;
+    if (line.fail() || dot != '.' || ms < 0) throw std::runtime_error("log line without a timestamp: " + line.str());
+    tm.tm_isdst = -1;
+    return std::chrono::system_clock::from_time_t(std::mktime(&tm)) + std::chrono::milliseconds(ms);
+}
 
 bool WorkerProcess::wait_for_log(std::string_view text, std::chrono::milliseconds timeout) const {
     const auto deadline = std::chrono::steady_clock::now() + timeout;

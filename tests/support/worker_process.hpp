@@ -40,6 +40,10 @@ public:
     // The process started: the worker, or with --supervise its master.
     int pid() const;
     std::string log() const;
+    // When the first log line that holds `text` was written, by the line's own timestamp
+    // ("2026-12-02 04:31:44.123", the worker's local time); nothing when no line holds it. Times
+    // taken from the log are what the worker did, however late the test got to look.
+    std::optional<std::chrono::system_clock::time_point> log_time(std::string_view text) const;
     // Waits until the log holds `text`; false on timeout.
     bool wait_for_log(std::string_view text, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
 

@@ -1,8 +1,9 @@
 // The supervisor's decisions, as values: the back-off schedule, the crash description the
-// autoscaler reads, and the lines master and worker exchange.
+// autoscaler reads, the lines master and worker exchange, and the workers' titles.
 #include "supervisor/crash_policy.hpp"
 #include "os/exit_description.hpp"
 #include "supervisor/messages.hpp"
+#include "supervisor/process_title.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -80,4 +81,20 @@ TEST_CASE("supervisor messages read back as they were written", "[unit][supervis
     CHECK_FALSE(parse_message("report x 0 0 0 0 0"));
     CHECK_FALSE(parse_message("report -1 0 0 0 0 0"));
     CHECK_FALSE(parse_message("hello 1 0 0 0 0 0"));
+}
+
+TEST_CASE("a worker's title names its master and its generation, and reads back", "[unit][supervisor]") {
+    CHECK(worker_title("cppworker", 0) == "cppworker: worker (generation 0)");
+    CHECK(worker_title("cppworker", 12) == "cppworker: worker (generation 12)");
+    const auto parts = parse_worker_title(worker_title("my worker", 3));
+    REQUIRE(parts);
+    CHECK(parts->name == "my worker");
+    CHECK(parts->generation == 3);
+    // What the master itself or anything else is started as is no worker's title.
+    for (const char* other : {"cppworker", "/opt/cppworker/bin/cppworker", ": worker (generation 1)",
+                              "cppworker: worker (generation )", "cppworker: worker (generation -1)",
+                              "cppworker: worker (generation 1x)", "cppworker: worker (generation 1"}) {
+        INFO(other);
+        CHECK_FALSE(parse_worker_title(other));
+    }
 }

@@ -7,6 +7,7 @@
 #include "supervisor/child_link.hpp"
 #include "supervisor/crash_policy.hpp"
 #include "supervisor/messages.hpp"
+#include "supervisor/process_title.hpp"
 #include "supervisor/spawn.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -41,6 +42,7 @@ struct Child {
     pid_t pid = 0;
     bool reload = false;    // started by SIGHUP, to replace the serving one
     int reload_number = 0;  // which reload, for the log
+    int generation = 0;     // in its title (process_title.hpp)
     bool ready = false;     // said "ready": accepting
     bool retiring = false;  // asked to stop after a reload
     std::unique_ptr<asio::posix::stream_descriptor> link;
@@ -49,7 +51,8 @@ struct Child {
 
 class Master {
 public:
-    Master(const config::Config& cfg, int argc, char** argv) : cfg_(cfg), args_(argv, argv + argc) {}
+    Master(const config::Config& cfg, int argc, char** argv)
+        : cfg_(cfg), args_(argv, argv + argc), name_(process_name()) {}
 
     int run() {
         ::signal(SIGPIPE, SIG_IGN);
@@ -68,7 +71,7 @@ public:
         }
         spdlog::info("supervisor: pid {} holds {}:{}; workers are its children", ::getpid(), cfg_.listen_address, port_);
         wait_signals();
-        start_worker(false, "");
+        start_worker(false, "", 0);
         io_.run();
         if (pid_file_) {
             std::error_code ec;
@@ -93,29 +96,20 @@ private:
         });
     }
 
-    void start_worker(bool reload, const std::string& previous_crash) {
+    // `generation`: see process_title.hpp.
+    void start_worker(bool reload, const std::string& previous_crash, int generation) {
         int pair[2];
         if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
             spdlog::critical("supervisor: socketpair failed: {}", std::strerror(errno));
             return fail(1);
         }
         const int listen_fd = listener_.native_handle();
-        std::vector<std::string> env;
-        for (char** e = environ; *e != nullptr; ++e) {
-            const std::string entry = *e;
-            const auto name = entry.substr(0, entry.find('='));
-            if (name != link_fd_variable && name != listen_fd_variable && name != reload_variable &&
-                name != previous_crash_variable) {
-                env.push_back(entry);
-            }
-        }
-        env.push_back(std::string(link_fd_variable) + "=" + std::to_string(pair[1]));
-        env.push_back(std::string(listen_fd_variable) + "=" + std::to_string(listen_fd));
-        if (reload) env.push_back(std::string(reload_variable) + "=1");
-        if (!previous_crash.empty()) env.push_back(std::string(previous_crash_variable) + "=" + previous_crash);
+        const auto env = worker_environment(environ, pair[1], listen_fd, reload, previous_crash);
+        auto args = args_;
+        args.front() = worker_title(name_, generation);
         pid_t pid = 0;
         try {
-            pid = spawn_self(args_, env, {pair[1], listen_fd});
+            pid = spawn_self(args, env, {pair[1], listen_fd});
         } catch (const std::exception& e) {
             ::close(pair[0]);
             ::close(pair[1]);
@@ -127,16 +121,17 @@ private:
         Child& c = children_[serial];
         c.pid = pid;
         c.reload = reload;
+        c.generation = generation;
         c.link = std::make_unique<asio::posix::stream_descriptor>(io_, pair[0]);
         c.link->non_blocking(true);
         if (reload) {
             c.reload_number = ++reloads_;
             pending_ = serial;
-            spdlog::info("supervisor: reload {}: started worker pid {} to load {} afresh", c.reload_number, pid,
-                         cfg_.plugin_path.string());
+            spdlog::info("supervisor: reload {}: started worker pid {} (generation {}) to load {} afresh",
+                         c.reload_number, pid, generation, cfg_.plugin_path.string());
         } else {
             current_ = serial;
-            spdlog::info("supervisor: started worker pid {}", pid);
+            spdlog::info("supervisor: started worker pid {} (generation {})", pid, generation);
         }
         read_link(serial);
     }
@@ -262,7 +257,7 @@ private:
             spdlog::warn("supervisor: SIGHUP while no worker serves: ignored (the next worker loads the plugin anew anyway)");
             return;
         }
-        start_worker(true, "");
+        start_worker(true, "", reloads_ + 1);
     }
 
     void reap() {
@@ -335,13 +330,13 @@ private:
         const std::string previous_crash = "worker process " + how;
         if (d.delay.count() == 0) {
             spdlog::warn("supervisor: starting a new worker at once");
-            return start_worker(false, previous_crash);
+            return start_worker(false, previous_crash, c.generation);
         }
         spdlog::warn("supervisor: {} crashes within {} s: starting a new worker in {} ms", d.crashes_in_window,
                      crashes_.settings().window.count() / 1000, d.delay.count());
         restart_timer_.expires_after(d.delay);
-        restart_timer_.async_wait([this, previous_crash](boost::system::error_code ec) {
-            if (!ec && !stopping_) start_worker(false, previous_crash);
+        restart_timer_.async_wait([this, previous_crash, generation = c.generation](boost::system::error_code ec) {
+            if (!ec && !stopping_) start_worker(false, previous_crash, generation);
         });
     }
 
@@ -369,6 +364,7 @@ private:
 
     const config::Config& cfg_;
     std::vector<std::string> args_;
+    const std::string name_;  // this process's, which its workers take
     asio::io_context io_;
     asio::signal_set signals_{io_, SIGHUP, SIGTERM, SIGINT};
     asio::steady_timer restart_timer_{io_};

@@ -1,5 +1,7 @@
 #include "supervisor/spawn.hpp"
 
+#include "supervisor/child_link.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -10,6 +12,24 @@
 #include <unistd.h>
 
 namespace cppworker::supervisor {
+
+std::vector<std::string> worker_environment(const char* const* inherited, int link_fd, int listen_fd, bool reload,
+                                            const std::string& previous_crash) {
+    std::vector<std::string> env;
+    for (const char* const* e = inherited; *e != nullptr; ++e) {
+        const std::string entry = *e;
+        const auto name = entry.substr(0, entry.find('='));
+        if (name != link_fd_variable && name != listen_fd_variable && name != reload_variable &&
+            name != previous_crash_variable) {
+            env.push_back(entry);
+        }
+    }
+    env.push_back(std::string(link_fd_variable) + "=" + std::to_string(link_fd));
+    env.push_back(std::string(listen_fd_variable) + "=" + std::to_string(listen_fd));
+    if (reload) env.push_back(std::string(reload_variable) + "=1");
+    if (!previous_crash.empty()) env.push_back(std::string(previous_crash_variable) + "=" + previous_crash);
+    return env;
+}
 
 pid_t spawn_self(const std::vector<std::string>& args, const std::vector<std::string>& env,
                  const std::vector<int>& keep_fds) {
