@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds the relocatable bundle dist/cppworker-<version>-linux-x86_64.tar.gz: the worker, its
-# bundled plugins, the scripts an instance runs (bin/start_server.sh runs the bundle's worker
-# without building; bin/launch_<server>.sh start a model server first) and the CMake package for
-# out-of-tree plugins, under one top folder. It runs unpacked anywhere, with nothing from the
-# system but glibc 2.34 or later and its base libraries (see the README's "Relocatable bundle").
+# bundled plugins, the scripts an instance runs (bin/start_server.sh runs the bundle's worker,
+# supervised, without building; bin/reload.sh reloads it; bin/launch_<server>.sh start a model
+# server first) and the CMake package for out-of-tree plugins, under one top folder. It runs
+# unpacked anywhere, with nothing from the system but glibc 2.34 or later and its base libraries
+# (see the README's "Relocatable bundle").
 #   launch/package.sh                 build (preset "bundle", build/bundle) and pack into dist/
 #   launch/package.sh --output DIR    pack into DIR instead
-# Prints the tarball's path on stdout. The build is incremental: after the first one, a run takes
-# seconds when nothing changed.
+# Prints the tarball's path on stdout; incremental: seconds when nothing changed since the last.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -43,8 +43,9 @@ mkdir -p "$stage"
 cmake --install "$build" --prefix "$stage/$name" --strip >/dev/null
 
 # The scripts an instance needs, beside the worker: the model-server launchers run
-# "$here/start_server.sh" and source "$here/model_server.sh".
+# "$here/start_server.sh" and source "$here/model_server.sh"; reload.sh needs nothing of the tree.
 install -m 755 "$root/launch/bundle/start_server.sh" "$stage/$name/bin/start_server.sh"
+install -m 755 "$root/launch/reload.sh" "$stage/$name/bin/reload.sh"
 for script in launch_tgi.sh launch_vllm.sh launch_comfyui.sh launch_sdauto.sh; do
   install -m 755 "$root/launch/$script" "$stage/$name/bin/$script"
 done

@@ -3,24 +3,31 @@
 # the layout the README gives; no ELF file in it needs a glibc symbol version above GLIBC_2.34, nor
 # libstdc++ or libgcc_s, nor any library outside the bundle but glibc's base libraries; unpacked in
 # a temporary folder and moved, it serves hello_world under `env -i` (bin/start_server.sh) and
-# catches exceptions, its tgi launcher starts; its CMake package builds an out-of-tree C++20 plugin
-# and the installed examples with Boost out of reach (check_package.sh --prefix), and its
-# start_server.sh serves such a plugin through PLUGIN_PATH; and glibc_compat.c's fallback for
+# catches exceptions, its tgi launcher starts; it runs supervised: a crash of its worker is
+# recovered, and bin/reload.sh swaps a plugin under load with no failed request (plugins from the
+# tree's build, named by PLUGIN_PATH outside the bundle); its CMake package builds an out-of-tree
+# C++20 plugin and the installed examples with Boost out of reach (check_package.sh --prefix), and
+# its start_server.sh serves such a plugin through PLUGIN_PATH; and glibc_compat.c's fallback for
 # glibc 2.34 finds what glibc finds.
-# Usage: check_bundle.sh SOURCE_DIR VERSION
+# Usage: check_bundle.sh SOURCE_DIR VERSION ZOO_SEGFAULTS_SO RELOADABLE_V1_SO RELOADABLE_V2_SO
 # Runs launch/package.sh into a scratch folder: a full build of the preset "bundle" the first time,
 # an incremental one (seconds when nothing changed) after. CPPWORKER_BUNDLE_TARBALL=<path> checks
 # that tarball instead, without building.
 set -euo pipefail
-src=$1 version=$2
+src=$1 version=$2 zoo_segfaults=$3 reloadable_v1=$4 reloadable_v2=$5
 name=cppworker-$version-linux-x86_64
 scratch=$(mktemp -d)
 worker_pid=
+load_pid=
 stop_worker() {
   if [ -n "$worker_pid" ]; then kill "$worker_pid" 2>/dev/null || true; wait "$worker_pid" 2>/dev/null || true; fi
   worker_pid=
 }
-cleanup() { stop_worker; rm -rf "$scratch"; }
+cleanup() {
+  if [ -n "$load_pid" ]; then touch "$scratch/stop-load"; wait "$load_pid" 2>/dev/null || true; fi
+  stop_worker
+  rm -rf "$scratch"
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -43,7 +50,7 @@ tar -xzf "$tarball" -C "$scratch/unpacked"
 mv "$scratch/unpacked/$name" "$scratch/moved/$name"
 bundle=$scratch/moved/$name
 
-for f in bin/cppworker bin/start_server.sh bin/launch_tgi.sh bin/launch_vllm.sh bin/launch_comfyui.sh \
+for f in bin/cppworker bin/start_server.sh bin/reload.sh bin/launch_tgi.sh bin/launch_vllm.sh bin/launch_comfyui.sh \
   bin/launch_sdauto.sh; do
   if [ ! -f "$bundle/$f" ] || [ ! -x "$bundle/$f" ]; then fail "missing or not executable: $f"; fi
 done
@@ -121,8 +128,69 @@ expect "hello_world again" "$scratch/port" /increment '{"payload":{"amount":3}}'
 # libgcc at work.
 expect "exception in the plugin" "$scratch/port" /increment '{"payload":{"amount":"x"}}' 422 \
   '{"error": "payload needs \"amount\" as an integer, not a string"}'
+# Supervised by default: the master is the process started, its worker titled as one.
+worker_title=$(ps -o args= --ppid "$worker_pid")
+[[ $worker_title == "cppworker: worker (generation 0) "* ]] || fail "the master's child is titled '$worker_title'"
 stop_worker
 grep -q 'hello_world' "$scratch/worker.log" || fail "the worker's log does not name hello_world"
+grep -q 'supervisor: worker pid [0-9]* serves on port' "$scratch/worker.log" || fail "bin/start_server.sh did not supervise"
+echo "bin/start_server.sh: supervised, the worker titled '${worker_title%% --*}'"
+
+# wait_log LOG TEXT: until the log holds TEXT, within 60 s.
+wait_log() {
+  for _ in $(seq 600); do grep -qF "$2" "$1" && return 0; sleep 0.1; done
+  cat "$1" >&2
+  fail "no '$2' in $1 within 60 s"
+}
+
+# A plugin that segfaults, outside the bundle: the master restarts the worker, and the connection
+# made meanwhile waits in the backlog for the new one.
+start_worker "$scratch/crash.log" "$scratch/crash-port" PLUGIN_PATH="$zoo_segfaults" \
+  "$bundle/bin/start_server.sh" --listen 127.0.0.1 --port 0 --port-file "$scratch/crash-port"
+expect "zoo_segfaults before the crash" "$scratch/crash-port" /ok '{}' 200 '{"ok": true}'
+curl -s -X POST "http://127.0.0.1:$(cat "$scratch/crash-port")/crash" -d '{}' >/dev/null && fail "/crash was answered"
+expect "zoo_segfaults after the crash" "$scratch/crash-port" /ok '{}' 200 '{"ok": true}'
+wait_log "$scratch/crash.log" "killed by signal 11 (SIGSEGV)"
+wait_log "$scratch/crash.log" "serves again"
+stop_worker
+echo "bin/start_server.sh: a worker killed by its plugin was replaced"
+
+# bin/reload.sh swaps the plugin under load: installed under a temporary name and renamed into
+# place, as the README says, while 16 clients send requests without pause; none may fail.
+install -m 755 "$reloadable_v1" "$scratch/reloadable.so"
+start_worker "$scratch/reload.log" "$scratch/reload-port" PLUGIN_PATH="$scratch/reloadable.so" \
+  CPPWORKER_RUN_DIR="$scratch" "$bundle/bin/start_server.sh" --listen 127.0.0.1 --port 0 \
+  --port-file "$scratch/reload-port"
+port=$(cat "$scratch/reload-port")
+python3 "$src/tests/package/reload_load.py" "$port" "$scratch/stop-load" "$scratch/progress" >"$scratch/load.out" &
+load_pid=$!
+# load_reaches N: until N requests were answered 200, within 60 s.
+load_reaches() {
+  local ok
+  for _ in $(seq 600); do
+    ok=$(sed -n 's/^ok=\([0-9]*\) .*/\1/p' "$scratch/progress" 2>/dev/null || true)  # no file until the load has started
+    [ -n "$ok" ] && [ "$ok" -ge "$1" ] && return 0
+    sleep 0.1
+  done
+  fail "the load did not reach $1 answers: $(cat "$scratch/progress" 2>/dev/null)"
+}
+load_reaches 300
+install -m 755 "$reloadable_v2" "$scratch/reloadable.so.new"
+mv -f "$scratch/reloadable.so.new" "$scratch/reloadable.so"
+WORKER_PORT=$port CPPWORKER_RUN_DIR=$scratch "$bundle/bin/reload.sh" | sed 's/^/bin\/reload.sh: /'
+wait_log "$scratch/reload.log" "reload 1 complete"
+after=$(sed -n 's/^ok=\([0-9]*\) .*/\1/p' "$scratch/progress")
+load_reaches $((after + 300))
+touch "$scratch/stop-load"
+load_status=0
+wait "$load_pid" || load_status=$?
+load_pid=
+cat "$scratch/load.out"
+[ "$load_status" = 0 ] || fail "requests failed during the reload"
+grep -q 'versions seen: 1,2$' "$scratch/load.out" || fail "the load did not see both plugins answer"
+expect "after bin/reload.sh" "$scratch/reload-port" /work '{"payload": {"ms": 0}}' 200 '{"version": "2"}'
+stop_worker
+echo "bin/reload.sh: the plugin swapped under load, no request failed"
 
 # CLI11 reports a bad flag by throwing: the worker's own unwinder.
 status=0
