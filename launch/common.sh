@@ -12,3 +12,12 @@ configure_and_build() {
   for t in "$@"; do targets+=(--target "$t"); done
   (cd "$root" && cmake --build --preset "$preset" "${targets[@]}" >&2)
 }
+
+# sanitizer_environment: what the sanitizer builds' processes run with, unless already set. A race
+# stops the process that has it (the worker, a fake, a test binary); suppressions, each proven
+# benign, live in tests/tsan.supp. Where TSan writes its reports (log_path) is the caller's choice.
+sanitizer_environment() {
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp}
+}

@@ -15,12 +15,9 @@ case "${1:-}" in
   --all) presets=(default sanitize tsan); shift ;;
 esac
 
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-# A race stops the process that has it (the worker, a fake, a test binary). Its report goes to a
-# file, so that a race in a process whose end no test looks at still fails the run; they are
-# printed below. Suppressions, each proven benign, live in tests/tsan.supp.
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp}
+# A race's report goes to a file, so that a race in a process whose end no test looks at still
+# fails the run; they are printed below.
+sanitizer_environment
 
 for preset in "${presets[@]}"; do
   echo "== $preset: build" >&2

@@ -243,9 +243,10 @@ TEST_CASE("comfyui: a prompt over COMFYUI_TIMEOUT is interrupted in ComfyUI and 
     const auto started = std::chrono::steady_clock::now();
     const auto res = http(w.port(), "POST", "/prompt", prompt_body(txt2img(512, 512, 500, 1)));  // 10 s of work
     CHECK(res.status == 504);
-    CHECK_THAT(res.body, Catch::Contains("COMFYUI_TIMEOUT"));
-    CHECK(std::chrono::steady_clock::now() - started < 3s);
-    CHECK(fake.wait_for_log("Processing interrupted", 3s));  // ComfyUI is free for the next request
+    CHECK_THAT(res.body, Catch::Contains("COMFYUI_TIMEOUT (0.5 s)"));
+    // Well before the work would have ended: the timeout cut it (0.5 s on an idle machine).
+    CHECK(std::chrono::steady_clock::now() - started < 8s);
+    CHECK(fake.wait_for_log("Processing interrupted", 10s));  // ComfyUI is free for the next request
     CHECK(metric(w.port(), "cppworker_plugin_comfyui_prompt_timeouts_total") == 1);
 }
 
@@ -290,18 +291,20 @@ TEST_CASE("comfyui: a client leaving a running /prompt has ComfyUI interrupt it,
 
     const auto left = std::chrono::steady_clock::now();
     leaving.reset();
-    // Bounds far above what it takes (the figures are printed), far below the 20 s of the prompt.
-    REQUIRE(fake.wait_for_log("Processing interrupted", 5s));
+    // Bounds far above what it takes (the figures are printed; tenths of a second on an idle
+    // machine) and far below the 20 s of the prompt, which is what tells an interrupt from a
+    // prompt that ran to its end: a loaded machine must not fail them.
+    REQUIRE(fake.wait_for_log("Processing interrupted", 10s));
     const double interrupt_s = seconds_since(left);
     const auto res = next.get();
     const double next_done_s = seconds_since(left);
     std::printf("comfyui cancel (running): interrupted %.3f s after the client left, next prompt answered after %.3f s\n",
                 interrupt_s, next_done_s);
-    CHECK(interrupt_s < 2.0);
+    CHECK(interrupt_s < 10.0);
     CHECK(res.status == 200);
-    CHECK(next_done_s < 5.0);
+    CHECK(next_done_s < 15.0);
     CHECK(path_count(fake.stats(), "/interrupt") == 1);
-    CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"cancelled\"}", 1, 3s));
+    CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"cancelled\"}", 1, 10s));
 }
 
 TEST_CASE("comfyui: a client leaving a /prompt queued in ComfyUI has it deleted from the queue",
@@ -331,11 +334,12 @@ TEST_CASE("comfyui: a client leaving a /prompt queued in ComfyUI has it deleted 
     const auto emptied = [&] {
         return json::parse(http(fake.port(), "GET", "/queue").body).at("queue_pending").as_array().empty();
     };
+    // Left to itself the prompt would wait for the other one to end, seconds later; a loaded
+    // machine may take seconds to delete it, not that many.
     while (!emptied() && seconds_since(left) < 5) std::this_thread::sleep_for(10ms);
     const double deleted_s = seconds_since(left);
     std::printf("comfyui cancel (queued): deleted from the queue %.3f s after the client left\n", deleted_s);
     CHECK(emptied());
-    CHECK(deleted_s < 2.0);
     // The plugin also interrupts the prompt it left, naming it: ComfyUI interrupts only the prompt
     // named, so the other one, running when the interrupt came, runs on to its end.
     REQUIRE(fake.wait_for([](const json::object& s) { return path_count(s, "/interrupt") == 1; }, 5s));

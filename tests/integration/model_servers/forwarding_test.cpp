@@ -170,9 +170,10 @@ TEST_CASE("forwarding: a hung model server gets 504 after the upstream timeout, 
     const auto took = std::chrono::steady_clock::now() - started;
     CHECK(res.status == 504);
     CHECK_THAT(res.body, Catch::Contains("the model server sent nothing for 500 ms"));
+    // Load can only lengthen it; the ceiling tells the upstream timeout from --request-timeout's 600 s.
     CHECK(took >= 450ms);
-    CHECK(took < 5s);
-    CHECK(fake.wait_for([](const json::object& s) { return stat(s, "disconnects") == 1; }, 3s));
+    CHECK(took < 10s);
+    CHECK(fake.wait_for([](const json::object& s) { return stat(s, "disconnects") == 1; }, 10s));
     CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"error\"}", 1));
 }
 

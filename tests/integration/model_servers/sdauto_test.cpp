@@ -184,20 +184,22 @@ TEST_CASE("sdauto: a client leaving a running txt2img has A1111 interrupt it, an
     const auto interrupted = [](const json::object& s) {
         return path_count(s, "/sdapi/v1/interrupt") == 1;
     };
-    // Bounds far above what it takes (the figures are printed), far below the 20 s of the job.
-    REQUIRE(fake.wait_for(interrupted, 5s));
+    // Bounds far above what it takes (the figures are printed; tenths of a second on an idle
+    // machine) and far below the 20 s of the job, which is what tells an interrupt from a job
+    // that ran to its end: a loaded machine must not fail them.
+    REQUIRE(fake.wait_for(interrupted, 10s));
     const double interrupt_s = seconds_since(left);
     const auto res = next.get();
     const double next_done_s = seconds_since(left);
     std::printf("sdauto cancel: interrupt %.3f s after the client left, next job answered after %.3f s\n", interrupt_s,
                 next_done_s);
-    CHECK(interrupt_s < 2.0);
+    CHECK(interrupt_s < 10.0);
     CHECK(res.status == 200);
-    CHECK(next_done_s < 5.0);
+    CHECK(next_done_s < 15.0);
     // The next job was sent the moment the first was given up, and waited behind A1111's lock
     // only until the interrupt stopped it: both were at A1111 (jobs_max 2) for that instant.
-    CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"cancelled\"}", 1, 3s));
-    CHECK(w.wait_for_log("A1111 interrupted", 3s));
+    CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"cancelled\"}", 1, 10s));
+    CHECK(w.wait_for_log("A1111 interrupted", 10s));
 }
 
 TEST_CASE("sdauto: a job whose client leaves while it is queued never reaches A1111",
@@ -218,7 +220,7 @@ TEST_CASE("sdauto: a job whose client leaves while it is queued never reaches A1
         queued.send_raw(txt2img_request(R"({"prompt": "never", "width": 64, "height": 64, "steps": 50})"));
         REQUIRE(wait_metric(w.port(), "cppworker_queued_requests", 1, 10s));
     }
-    CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"cancelled\"}", 1, 5s));
+    CHECK(wait_metric(w.port(), "cppworker_requests_total{outcome=\"cancelled\"}", 1, 10s));
     CHECK(running.get().status == 200);
     // A job sent after it, answered: one at a time and in order, so the job that was left would
     // have reached A1111 before this one, had it stayed in the queue.

@@ -113,15 +113,19 @@ public:
         reader_ = std::jthread([this](std::stop_token stop) {
             char packet[512];
             while (!stop.stop_requested()) {
-                if (::recv(socket_.fd, packet, sizeof packet, 0) > 0) ++queries_;
+                if (::recv(socket_.fd, packet, sizeof packet, 0) <= 0) continue;
+                if (queries_++ == 0) first_query_ = std::chrono::steady_clock::now();
             }
         });
     }
     int queries() const { return queries_; }
+    // When the worker began looking the name up; valid once queries() > 0.
+    std::chrono::steady_clock::time_point first_query() const { return first_query_; }
 
 private:
     Fd socket_{::socket(AF_INET, SOCK_DGRAM, 0)};
     std::atomic<int> queries_{0};
+    std::atomic<std::chrono::steady_clock::time_point> first_query_{};
     std::jthread reader_;
 };
 
@@ -140,14 +144,15 @@ TEST_CASE("forwarding: the model server's name is looked up within --upstream-co
                     {"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
                      "mount --bind " + resolv.string() + " /etc/resolv.conf && exec \"$0\" \"$@\""});
     HttpConnection c(w.port(), 15s);
-    const auto started = std::chrono::steady_clock::now();
     const auto res = c.request("POST", "/relay", stream_request(2));
-    const auto took = std::chrono::steady_clock::now() - started;
+    const auto answered = std::chrono::steady_clock::now();
     fs::remove(resolv);
     CHECK(res.status == 504);
     CHECK_THAT(res.body, Catch::Contains("looking up the model server's name model-server.test took over 500 ms"));
-    CHECK(took < 4s);
-    CHECK(dns.queries() >= 1);  // the lookup did go to the silent server
+    // From the worker's first query, so the time it took to get to the request is no part of it;
+    // the C library's own first try alone would take 5 s.
+    REQUIRE(dns.queries() >= 1);  // the lookup did go to the silent server
+    CHECK(answered - dns.first_query() < 4s);
 }
 
 TEST_CASE("forwarding: a connect that does not complete within --upstream-connect-timeout gets 504",
