@@ -2,6 +2,7 @@
 // engine; what it counts is checked against what the servers counted.
 #include "engine_process.hpp"
 #include "fake_http_server.hpp"
+#include "fake_model_server.hpp"
 #include "http_client.hpp"
 #include "worker_process.hpp"
 
@@ -36,7 +37,7 @@ std::string slurp(const fs::path& p) {
 struct Ran {
     int exit_code = -1;
     std::string out, err;
-    json::object results;  // --json's file, when it was written
+    json::value results;  // --json's file, when it was written
 };
 
 // Runs cppworker-load with `args` plus --json into `dir`, to its end.
@@ -48,11 +49,11 @@ Ran run_load(const TempDir& dir, std::vector<std::string> args) {
                     bp::std_out > (dir.path() / "out.txt").string(), bp::std_err > (dir.path() / "err.txt").string());
     child.wait();
     Ran r{child.exit_code(), slurp(dir.path() / "out.txt"), slurp(dir.path() / "err.txt"), {}};
-    if (fs::exists(json_path)) r.results = json::parse(slurp(json_path)).as_object();
+    if (fs::exists(json_path)) r.results = json::parse(slurp(json_path));
     return r;
 }
 
-int64_t count_of(const json::object& results, std::string_view pointer) {
+int64_t count_of(const json::value& results, std::string_view pointer) {
     return results.at_pointer(pointer).to_number<int64_t>();
 }
 
@@ -73,7 +74,7 @@ TEST_CASE("load: an open-loop run at a fixed rate sends that rate, as the server
     REQUIRE(got.size() == 40);
     CHECK(count_of(ran.results, "/requests") == 40);
     CHECK(count_of(ran.results, "/outcomes/ok_2xx") == 40);
-    // Due at 0.05 s, 0.10 s, ... 2.00 s: the first and the last arrive 1.95 s apart (a loaded machine
+    // Due at 0.025 s, 0.075 s, ... 1.975 s: the first and the last arrive 1.95 s apart (a loaded machine
     // may delay one of them, hence the tolerance).
     const double spread = std::chrono::duration<double>(got.back().arrived - got.front().arrived).count();
     CHECK(spread == Approx(1.95).margin(0.25));
@@ -100,14 +101,40 @@ TEST_CASE("load: a worker that stalls shows up as latency, not as a lower send r
     CHECK(count_of(ran.results, "/outcomes/ok_2xx") == 40);
     CHECK(metric(worker.port(), R"(cppworker_requests_total{outcome="success"})") == 40);
     // Sent on schedule: 20 in each of the first two seconds, though answers took ever longer.
-    const auto& seconds = ran.results.at("per_second").as_array();
+    const auto& seconds = ran.results.at_pointer("/per_second").as_array();
     REQUIRE(seconds.size() >= 4);
     CHECK(seconds[0].at("sent").to_number<double>() == Approx(20).margin(2));
     CHECK(seconds[1].at("sent").to_number<double>() == Approx(20).margin(2));
     // The last request, due at 2 s, waits behind 39 others of 100 ms: about 2 s late.
     CHECK(ran.results.at_pointer("/latency/max_ms").to_number<double>() > 1500);
     CHECK(ran.results.at_pointer("/latency/p50_ms").to_number<double>() > 500);
-    CHECK(ran.results.at("seconds").to_number<double>() > 3.5);
+    CHECK(ran.results.at_pointer("/seconds").to_number<double>() > 3.5);
+}
+
+TEST_CASE("load: streams give time to first token, inter-token latency and tokens, as the worker counts them",
+          "[load]") {
+    FakeModelServer fake("tgi", {"--token-delay", "0.05"});
+    CachedBenchmark cache;
+    REQUIRE(fake.wait_loaded());
+    WorkerProcess worker(artifact(TGI_PLUGIN), {}, env_for(fake, cache));
+    TempDir dir;
+    const auto ran = run_load(dir, {"--worker", "http://127.0.0.1:" + std::to_string(worker.port()), "--backend", "tgi",
+                                    "--stream", "--max-tokens", "10", "--rate", "4", "--duration", "1s",
+                                    "--slo-ttft-ms", "5000", "--slo-itl-ms", "1000"});
+    INFO(ran.out << ran.err << worker.log());
+    REQUIRE(ran.exit_code == 0);
+    CHECK(count_of(ran.results, "/streams/count") == 4);
+    CHECK(count_of(ran.results, "/streams/tokens") == 40);
+    CHECK(metric(worker.port(), "cppworker_plugin_tgi_streamed_tokens_total") == 40);
+    // The cost sent is the plugin's workload: max_new_tokens.
+    CHECK(metric(worker.port(), R"(cppworker_workload_total{outcome="served"})") == 40);
+    // Tokens 50 ms apart; the first after one gap.
+    const double itl = ran.results.at_pointer("/streams/itl/p50_ms").to_number<double>();
+    CHECK(itl > 30);
+    CHECK(itl < 250);
+    CHECK(count_of(ran.results, "/streams/itl/count") == 36);
+    CHECK(ran.results.at_pointer("/streams/ttft/p50_ms").to_number<double>() > 30);
+    CHECK(ran.results.at_pointer("/slo/good") == 4);
 }
 
 TEST_CASE("load: errors count by kind, and a missed error budget or SLO fails the run", "[load]") {
@@ -126,7 +153,7 @@ TEST_CASE("load: errors count by kind, and a missed error budget or SLO fails th
     CHECK(count_of(ran.results, "/outcomes/client_errors_4xx/404") == (total + 3) / 4);
     CHECK(count_of(ran.results, "/outcomes/server_errors_5xx") == total / 4);
     CHECK(ran.out.find("MISSED     error rate") != std::string::npos);
-    CHECK(ran.results.at("passed") == false);
+    CHECK(ran.results.at_pointer("/passed") == false);
 
     // Retried as the client retries: a 503 is routed again (here: sent again) after its backoff.
     std::atomic<int> calls{0};
@@ -168,7 +195,7 @@ TEST_CASE("load: through the engine, every request is routed, signed and served;
     const auto worker_port = static_cast<uint16_t>(std::stoi(worker_url.substr(worker_url.rfind(':') + 1)));
     CHECK(metric(worker_port, R"(cppworker_requests_total{outcome="success"})") == 30);
     CHECK(metric(worker_port, R"(cppworker_requests_total{outcome="rejected"})") == 0);
-    CHECK_FALSE(ran.results.at("workers").as_array().empty());
+    CHECK_FALSE(ran.results.at_pointer("/workers").as_array().empty());
     const auto picture = slurp(svg);
     CHECK(picture.find(">workers (count)<") != std::string::npos);
     CHECK(picture.find(">ready<") != std::string::npos);

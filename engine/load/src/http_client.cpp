@@ -97,8 +97,12 @@ awaitable<bool> HttpClient::exchange(beast::tcp_stream& stream, const Url& url, 
             co_return true;
         }
     }
+    if (!parser.chunked()) {
+        // A stream sent with a Content-Length arrives whole: its events all count as arriving now.
+        answer.body = std::move(parser.get().body());
+        if (answer.event_stream) sse.feed(answer.body, note_event);
+    }
     if (answer.event_stream) sse.finish(note_event);
-    if (!parser.chunked()) answer.body = std::move(parser.get().body());
     reusable = parser.get().keep_alive();
     co_return true;
 }

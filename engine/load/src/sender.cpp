@@ -116,9 +116,12 @@ awaitable<Record> Sender::send(const Payload& payload, double intended) {
                                       json::serialize(routed.auth_data), payload.body);
         ++r.attempts;
         const auto start = std::chrono::steady_clock::now();
-        auto answer = worker ? co_await client_.request(*worker, "POST", payload.path, body, target_.endpoint_key,
-                                                         payload.stream ? std::chrono::hours(24) : rules_.worker_timeout)
-                             : Answer{0, "the route named a worker URL that is not http://host:port", {}, false, {}};
+        // Not a conditional expression: GCC 12 destroys the result of a co_await inside one twice.
+        Answer answer{0, "the route named a worker URL that is not http://host:port", {}, false, {}};
+        if (worker) {
+            const auto timeout = payload.stream ? std::chrono::milliseconds(std::chrono::hours(24)) : rules_.worker_timeout;
+            answer = co_await client_.request(*worker, "POST", payload.path, body, target_.endpoint_key, timeout);
+        }
         r.status = answer.status;
         r.error = answer.error;
         const bool again = answer.status == 0 || retryable(answer.status);

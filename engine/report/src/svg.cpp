@@ -127,7 +127,8 @@ void draw_panel(std::string& out, const Run& run, const Panel& panel, const Axis
 
 std::string svg(const Run& run) {
     double panels = static_cast<double>(run.panels.size());
-    double height = title_h + panels * (panel_h + panel_gap) + bottom;
+    // The time axis' label sits under the last panel's tick labels.
+    double height = title_h + 20 + panels * (panel_h + panel_gap) - (panels > 0 ? panel_gap : 0) + bottom + 20;
     std::string out = fmt::format(
         R"(<svg xmlns="http://www.w3.org/2000/svg" width="{0:.0f}" height="{1:.0f}" viewBox="0 0 {0:.0f} {1:.0f}")"
         R"( font-family="sans-serif" font-size="12">)" "\n"
