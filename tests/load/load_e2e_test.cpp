@@ -86,7 +86,7 @@ TEST_CASE("load: an open-loop run at a fixed rate sends that rate, as the server
           static_cast<double>(body.at("payload").at("prompt").as_string().size()));
 }
 
-TEST_CASE("load: a worker that stalls shows up as latency, not as a lower send rate; counts match its /metrics",
+TEST_CASE("load: a worker that stalls shows up as latency, not as a lower send rate, and counts match its /metrics",
           "[load]") {
     // paced serves one request at a time, 100 ms each: 10 a second. 20 a second for 2 s queue up.
     WorkerProcess worker(artifact(PACED_PLUGIN), {}, {{"UNSECURED", "true"}});
@@ -155,6 +155,12 @@ TEST_CASE("load: errors count by kind, and a missed error budget or SLO fails th
     CHECK(ran.out.find("MISSED     error rate") != std::string::npos);
     CHECK(ran.results.at_pointer("/passed") == false);
 
+    // A server that closes every connection unanswered: transport errors, said in words.
+    server.set_refusing(true);
+    ran = run_load(dir, {"--worker", server.url(), "--rate", "2", "--duration", "1s", "--max-retries", "0"});
+    CHECK(count_of(ran.results, "/outcomes/transport_errors") == 2);
+    CHECK(ran.out.find("2 x connection to " + server.url() + " closed before an answer") != std::string::npos);
+
     // Retried as the client retries: a 503 is routed again (here: sent again) after its backoff.
     std::atomic<int> calls{0};
     FakeHttpServer flaky([&calls](const ReceivedRequest&) {
@@ -169,7 +175,7 @@ TEST_CASE("load: errors count by kind, and a missed error budget or SLO fails th
     CHECK(ran.out.find("--slo-attainment") != std::string::npos);
 }
 
-TEST_CASE("load: through the engine, every request is routed, signed and served; the plot shows the workers",
+TEST_CASE("load: through the engine, every request is routed, signed and served, and the plot shows the workers",
           "[load]") {
     TempDir run;
     const json::object config{

@@ -23,7 +23,7 @@ TEST_CASE("generated payloads cost what the backend's plugin charges") {
     CHECK(generate({Backend::hello_world, 4, 0, false}, 1).body != hello.body);
 }
 
-TEST_CASE("a payload file: bare payloads or envelopes with path, cost and stream; errors name the line") {
+TEST_CASE("a payload file: bare payloads or envelopes with path, cost and stream, errors naming the line") {
     auto read = read_payloads("{\"prompt\": \"abc\"}\n\n{\"payload\": {\"ms\": 5}, \"path\": \"/work\", \"cost\": 1}\n"
                               "{\"prompt\": \"x\", \"stream\": true}\n",
                               FileOptions{Backend::hello_world, "/generate", std::nullopt});

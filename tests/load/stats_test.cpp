@@ -56,6 +56,8 @@ TEST_CASE("a summary counts every outcome, and latency is measured from when a r
                                 failed(Outcome::unrouted, 0, 4), failed(Outcome::route_error, 401, 4)};
     records[1].sent = 1.2;  // sent late: the 0.2 s it waited counts
     records[1].attempts = 3;
+    records[6].error = "connect to http://127.0.0.1:1: Connection refused";
+    records[7].error = "no worker within the route timeout";
     const auto s = summarize(records, 10, Slo{});
     CHECK(s.requests == 9);
     CHECK(s.ok == 2);
@@ -65,6 +67,9 @@ TEST_CASE("a summary counts every outcome, and latency is measured from when a r
     CHECK(s.unrouted == 1);
     CHECK(s.route_errors == std::map<int, std::size_t>{{401, 1}});
     CHECK(s.retries == 2);
+    CHECK(s.errors.size() == 2);
+    CHECK(s.errors.at("no worker within the route timeout") == 1);
+    CHECK(text_report(s, {}).find("1 x connect to http://127.0.0.1:1: Connection refused") != std::string::npos);
     CHECK(s.latency.max == Approx(0.3));
     CHECK(s.served_per_second == Approx(0.2));
     CHECK(s.error_rate == Approx(7.0 / 9));
@@ -120,7 +125,7 @@ TEST_CASE("per second: offered by due time, sent by send time, served and errors
     CHECK(std::isnan(seconds[1].p99));
 }
 
-TEST_CASE("the client's waits: 1 s then jittered backoff capped at 5 s; 408, 429 and 5xx are retried") {
+TEST_CASE("the client's waits: 1 s then jittered backoff capped at 5 s, and 408, 429 and 5xx are retried") {
     CHECK(route_poll_delay(0, 0.9, 0.9) == 1.0);
     CHECK(route_poll_delay(1, 0.5, 1.0) == Approx(2.5));
     CHECK(route_poll_delay(1, 0.5, 0.0) == Approx(0.1));

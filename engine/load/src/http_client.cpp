@@ -120,7 +120,8 @@ awaitable<Answer> HttpClient::request(const Url& url, std::string method, std::s
                 stream.emplace(std::move(idle.back()));
                 idle.pop_back();
             } else {
-                stream.emplace(co_await connect(url, timeout));
+                auto connected = co_await connect(url, timeout);
+                stream.emplace(std::move(connected));
             }
         } catch (const beast::system_error& e) {
             answer.error = "connect to " + origin + ": " + e.code().message();

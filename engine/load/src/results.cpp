@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -35,6 +36,12 @@ std::size_t total(const std::map<int, std::size_t>& counts) {
     std::size_t n = 0;
     for (const auto& [status, c] : counts) n += c;
     return n;
+}
+
+json::object errors_json(const std::map<std::string, std::size_t>& errors) {
+    json::object o;
+    for (const auto& [text, n] : errors) o[text] = n;
+    return o;
 }
 
 std::string ms(double seconds) { return std::isfinite(seconds) ? fmt::format("{:.1f} ms", seconds * 1e3) : "-"; }
@@ -83,6 +90,7 @@ json::object results_json(const Summary& s, const RunResult& run, const Settings
                           {"server_errors_5xx", s.server_errors}, {"transport_errors", s.transport},
                           {"unrouted", s.unrouted}, {"route_errors", by_status(s.route_errors)}}},
             {"retries", s.retries},
+            {"errors", errors_json(s.errors)},
             {"served_per_second", s.served_per_second},
             {"error_rate", s.error_rate},
             {"latency", distribution_json(s.latency)},
@@ -104,6 +112,14 @@ std::string text_report(const Summary& s, const std::vector<std::string>& missed
         total(s.route_errors), s.retries);
     for (const auto& [status, n] : s.client_errors) out += fmt::format("           {} answered {}\n", n, status);
     for (const auto& [status, n] : s.route_errors) out += fmt::format("           {} routes answered {}\n", n, status);
+    // The kinds of failure, the most frequent first; a run against a dead server has one.
+    std::vector<std::pair<std::size_t, std::string>> kinds;
+    for (const auto& [text, n] : s.errors) kinds.emplace_back(n, text);
+    std::sort(kinds.rbegin(), kinds.rend());
+    for (std::size_t i = 0; i < kinds.size() && i < 5; ++i) {
+        out += fmt::format("           {} x {}\n", kinds[i].first, kinds[i].second);
+    }
+    if (kinds.size() > 5) out += fmt::format("           ... and {} other kinds of error (see --json)\n", kinds.size() - 5);
     out += fmt::format("served     {:.2f} req/s, error rate {:.3f} %\n", s.served_per_second, s.error_rate * 100);
     out += fmt::format("latency    {}\n", dist_line(s.latency));
     if (s.streams > 0) {

@@ -43,7 +43,8 @@ struct State {
 
 awaitable<void> one_request(State& s, Payload payload, double intended) {
     ++s.in_flight;
-    s.result.records.push_back(co_await s.sender.send(payload, intended));
+    auto record = co_await s.sender.send(payload, intended);
+    s.result.records.push_back(std::move(record));
     --s.in_flight;
 }
 
@@ -62,7 +63,8 @@ awaitable<void> open_loop(State& s) {
 awaitable<void> closed_client(State& s, int& running) {
     while (s.now() < s.options.shape.seconds) {
         const double t = s.now();
-        co_await one_request(s, s.options.payload(s.next_index++), t);
+        auto payload = s.options.payload(s.next_index++);
+        co_await one_request(s, std::move(payload), t);
     }
     if (--running == 0) s.sending_done = true;
 }

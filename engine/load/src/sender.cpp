@@ -70,8 +70,9 @@ awaitable<Sender::Routed> Sender::route(const Payload& payload, int64_t& request
         const json::object call{{"endpoint", target_.endpoint}, {"api_key", target_.endpoint_key},
                                 {"cost", payload.cost}, {"request_idx", request_idx},
                                 {"replay_timeout", rules_.replay_timeout}};
+        auto body = json::serialize(call);
         const auto answer =
-            co_await client_.request(target_.url, "POST", target, json::serialize(call), target_.endpoint_key,
+            co_await client_.request(target_.url, "POST", target, std::move(body), target_.endpoint_key,
                                      std::chrono::seconds(10));
         if (answer.status == 0) co_return Routed{{}, Outcome::transport, 0, "/route/: " + answer.error};
         json::error_code ec;

@@ -83,6 +83,7 @@ Summary summarize(const std::vector<Record>& records, double seconds, const Slo&
     std::vector<double> latencies, ttfts, gaps;
     for (const auto& r : records) {
         count_outcome(s, r);
+        if (r.outcome != Outcome::ok && !r.error.empty()) ++s.errors[r.error];
         s.retries += r.attempts > 1 ? static_cast<std::size_t>(r.attempts - 1) : 0;
         if (meets(r, slo)) ++s.good;
         if (r.outcome != Outcome::ok) continue;

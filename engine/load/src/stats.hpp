@@ -32,6 +32,7 @@ struct Summary {
     std::size_t requests = 0, ok = 0, server_errors = 0, transport = 0, unrouted = 0, retries = 0;
     std::map<int, std::size_t> client_errors;  // 4xx by status
     std::map<int, std::size_t> route_errors;   // /route/'s non-200 by status
+    std::map<std::string, std::size_t> errors; // what went wrong, in words, for requests without an answer
     double seconds = 0;                        // the run's length
     double served_per_second = 0;              // 2xx answers per second
     double error_rate = 0;                     // not 2xx, over all requests
