@@ -57,6 +57,9 @@ awaitable<void> open_loop(State& s) {
         // Sent late if the loop fell behind, but measured from when it was due.
         asio::co_spawn(timer.get_executor(), one_request(s, s.options.payload(s.next_index++), *due), asio::detached);
     }
+    // A profile that ends in a pause still runs to its end: the workers are watched meanwhile.
+    timer.expires_at(s.at(total_seconds(s.options.shape.profile)));
+    co_await timer.async_wait(use_awaitable);
     s.sending_done = true;
 }
 
