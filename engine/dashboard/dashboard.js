@@ -19,8 +19,8 @@ const accountKey = () => new URLSearchParams(location.hash.slice(1)).get('key') 
 
 // Each chart: its title, the y axis, and its series as [label, colour, field of a sample, stepped].
 const charts = [
-  ['Load (units/s)', 'units/s', [['offered', '#1f77b4', 'offered'], ['served', '#2ca02c', 'served'],
-                                 ['anticipated', '#aaaaaa', 'anticipated_load']]],
+  ['Load (units/s)', 'units/s', [['anticipated', '#aaaaaa', 'anticipated_load'],
+                                 ['offered', '#1f77b4', 'offered'], ['served', '#2ca02c', 'served']]],
   ['Estimated queue time (s)', 's', [['queue time', '#d62728', 'queue_time']]],
   ['Workers', 'workers', [['active wanted', '#9467bd', 'active_wanted', true],
                           ['loaded wanted', '#c5b0d5', 'total_wanted', true],
