@@ -98,6 +98,8 @@ TEST_CASE("dashboard: the page is served from the engine itself, and its data on
     const auto bad = http(port, "GET", std::string("/api/dashboard/?since=soon&api_key=") + EngineProcess::account_key);
     CHECK(bad.status == 400);
     CHECK(bad.body.find("since") != std::string::npos);
+    CHECK(http(port, "GET", std::string("/api/dashboard/?workers=some&api_key=") + EngineProcess::account_key).status ==
+          400);
     const auto empty = dashboard(port, 0);
     CHECK(empty.at("endpoints").as_array().empty());
     // An hour at the tick's resolution.
@@ -124,6 +126,16 @@ TEST_CASE("dashboard: the API shows the worker the policy created become ready, 
     const auto first = dashboard(port, 0);
     const auto& endpoint = first.at("endpoints").as_array().at(0);
     CHECK(endpoint.at("name") == "hello");
+    const auto& samples = endpoint.at("samples").as_array();
+    REQUIRE(samples.size() >= 2);
+    CHECK_FALSE(samples.at(0).as_object().contains("workers"));  // only the newest carries them
+    CHECK(samples.back().as_object().contains("workers"));
+    const auto every = http(port, "GET", std::string("/api/dashboard/?workers=all&api_key=") + EngineProcess::account_key);
+    REQUIRE(every.status == 200);
+    const auto every_answer = json::parse(every.body);
+    for (const auto& s : every_answer.at("endpoints").at(0).at("samples").as_array()) {
+        CHECK(s.as_object().contains("workers"));
+    }
     const auto& actions = endpoint.at("actions").as_array();
     REQUIRE_FALSE(actions.empty());
     CHECK(actions.at(0).at("action") == "create");

@@ -46,7 +46,7 @@ TEST_CASE("history: an hour of samples at the tick's resolution, within bounds",
     CHECK(HistoryLimits::for_tick(0).samples == 1);
 }
 
-TEST_CASE("history: each endpoint keeps its last samples and actions; a reader gets what came after its last",
+TEST_CASE("history: each endpoint keeps its last samples and actions, and a reader gets what came after its last",
           "[engine][history]") {
     History h(HistoryLimits{3, 2});
     for (int i = 0; i < 5; ++i) h.add(sample_of(1, 100 + i));  // seq 1..5
@@ -154,9 +154,10 @@ TEST_CASE("history: the dashboard's JSON names each endpoint, and leaves deleted
     h.add(std::move(s));
     h.add(action_of(1, Action::Kind::create, 7, "more load"));
     h.add(sample_of(2, 100));
+    h.add(sample_of(1, 101));  // seq 4, without workers
 
-    const auto answer = history_json(h.since(0), {{1, "hello"}}, h.limits(), 1);
-    CHECK(answer.at("last") == 3);
+    const auto answer = history_json(h.since(0), {{1, "hello"}}, h.limits(), 1, true);
+    CHECK(answer.at("last") == 4);
     CHECK(answer.at("tick") == 1.0);
     CHECK(answer.at("limits").at("samples") == 10);
     const auto& endpoints = answer.at("endpoints").as_array();
@@ -170,6 +171,13 @@ TEST_CASE("history: the dashboard's JSON names each endpoint, and leaves deleted
     CHECK(sample.at("total_wanted") == 3);
     CHECK(sample.at("ready") == 1);
     CHECK(sample.at("workers").as_array().at(0).at("state") == "READY");
+    // By default only the newest sample of an answer carries its workers (here: none).
+    const auto lean = history_json(h.since(0), {{1, "hello"}}, h.limits(), 1, false);
+    const auto& lean_samples = lean.at("endpoints").as_array().at(0).at("samples").as_array();
+    REQUIRE(lean_samples.size() == 2);
+    CHECK_FALSE(lean_samples[0].as_object().contains("workers"));
+    CHECK(lean_samples[0].at("ready") == 1);  // the counts stay
+    CHECK(lean_samples[1].at("workers").as_array().empty());
     const auto& action = endpoints[0].at("actions").as_array().at(0);
     CHECK(action.at("action") == "create");
     CHECK(action.at("worker") == 7);

@@ -33,10 +33,13 @@ http1::Reply Api::dashboard_data(const ApiRequest& r) {
             return http1::error_reply(400, "since must be an integer >= 0: the `last` of the previous answer");
         }
     }
+    const auto workers = r.query.find("workers");
+    const bool all_workers = workers != r.query.end() && workers->second == "all";
+    if (workers != r.query.end() && !all_workers) return http1::error_reply(400, "workers must be \"all\" or absent");
     std::map<int64_t, std::string> names;
     for (const auto& [id, entry] : parts_.fleet.endpoints()) names[id] = entry.endpoint.name;
     const auto& history = parts_.history;
-    return json_answer(200, history_json(history.since(since), names, history.limits(), parts_.config.tick_seconds));
+    return json_answer(200, history_json(history.since(since), names, history.limits(), parts_.config.tick_seconds, all_workers));
 }
 
 }  // namespace cppworker::engine

@@ -21,7 +21,7 @@ json::object worker_sample_json(const WorkerSample& w) {
             {"error", w.error}};
 }
 
-json::object sample_json(const Sample& s) {
+json::object sample_json(const Sample& s, bool with_workers) {
     json::array groups, workers;
     double anticipated = 0;
     int active = 0, total = 0;
@@ -35,9 +35,11 @@ json::object sample_json(const Sample& s) {
                                       {"total_wanted", g.total_wanted},
                                       {"why", g.why}});
     }
-    for (const auto& w : s.workers) workers.push_back(worker_sample_json(w));
+    if (with_workers) {
+        for (const auto& w : s.workers) workers.push_back(worker_sample_json(w));
+    }
     const auto counts = count_workers(s.workers);
-    return {{"seq", s.seq},
+    json::object out{{"seq", s.seq},
             {"time", s.time},
             {"offered", s.offered},
             {"served", s.served},
@@ -51,8 +53,9 @@ json::object sample_json(const Sample& s) {
             {"cold", counts.cold},
             {"starting", counts.starting},
             {"other", counts.other},
-            {"groups", std::move(groups)},
-            {"workers", std::move(workers)}};
+            {"groups", std::move(groups)}};
+    if (with_workers) out["workers"] = std::move(workers);
+    return out;
 }
 
 json::object action_json(const ActionRecord& a) {
@@ -63,12 +66,12 @@ json::object action_json(const ActionRecord& a) {
 }  // namespace
 
 json::object history_json(const History::Since& since, const std::map<int64_t, std::string>& names,
-                          const HistoryLimits& limits, double tick) {
+                          const HistoryLimits& limits, double tick, bool all_workers) {
     json::array endpoints;
     for (const auto& [id, name] : names) {
         json::array samples, actions;
         if (const auto it = since.samples.find(id); it != since.samples.end()) {
-            for (const auto* s : it->second) samples.push_back(sample_json(*s));
+            for (const auto* s : it->second) samples.push_back(sample_json(*s, all_workers || s == it->second.back()));
         }
         if (const auto it = since.actions.find(id); it != since.actions.end()) {
             for (const auto* a : it->second) actions.push_back(action_json(*a));
