@@ -124,7 +124,16 @@ async function poll() {
       return;  // polling starts again when a key is given
     }
     if (!answer.ok) throw new Error(`${answer.status}: ${await answer.text()}`);
-    update(await answer.json());
+    const data = await answer.json();
+    if (data.last < since) {
+      // A new engine on the same address: its numbering started again, and so does the page.
+      views.forEach((view) => view.section.remove());
+      views.clear();
+      since = 0;
+      setTimeout(poll, 0);
+      return;
+    }
+    update(data);
     status.textContent = `updated ${new Date().toLocaleTimeString()}`;
   } catch (e) {
     status.textContent = `the engine does not answer: ${e.message}`;
