@@ -1,10 +1,12 @@
-// The engine's dashboard: polls GET /api/dashboard/?since=<last> each second (the account key from
+// The engine's dashboard: polls GET /api/dashboard/?since=<last> twice a tick, so no sample goes
+// by unseen in the workers' table, and at most each second (the account key from
 // the URL's fragment, #key=..., which the browser never sends) and draws each endpoint: its
 // workers' table, three uPlot charts over time, and the policy's actions.
 'use strict';
 
 const views = new Map();  // endpoint id -> what the page shows of it
 let since = 0;
+let pollMs = 500;
 let limits = {samples: 3600, actions: 1000};
 
 const el = (tag, attrs = {}, text = '') => {
@@ -100,6 +102,7 @@ function addActions(view, actions) {
 
 function update(answer) {
   limits = answer.limits;
+  pollMs = Math.min(1000, Math.max(100, answer.tick * 500));
   const seen = new Set();
   for (const endpoint of answer.endpoints) {
     seen.add(endpoint.id);
@@ -138,7 +141,7 @@ async function poll() {
   } catch (e) {
     status.textContent = `the engine does not answer: ${e.message}`;
   }
-  setTimeout(poll, 1000);
+  setTimeout(poll, pollMs);
 }
 
 document.getElementById('key-form').addEventListener('submit', (event) => {

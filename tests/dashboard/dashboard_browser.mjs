@@ -86,6 +86,38 @@ const pixelsOf = (page, title, rgb) => page.$eval(`#endpoint-1 .chart[data-title
   return n;
 }, rgb);
 
+async function openPage(browser, engineUrl) {
+  const page = await browser.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  // The browser's own ask for /favicon.ico (the page has none) is no error of the page's.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.location().url?.endsWith('/favicon.ico')) pageErrors.push(m.text());
+  });
+  await page.setViewport({width: 1440, height: 1200});
+  await page.goto(`${engineUrl}/#key=${accountKey}`);
+  log('page open');
+  return {page, pageErrors};
+}
+
+async function checkActionsAndCharts(page) {
+  const creates = await page.$$eval('#endpoint-1 li[data-action="create"]', (items) => items.map((i) => i.textContent));
+  log(`actions listed: ${creates.join(' | ')}`);
+  if (creates.length < 2) throw new Error('the page lists fewer than 2 creates');
+  const points = await page.$$eval('#endpoint-1 .chart', (boxes) => boxes.map((b) => Number(b.dataset.points)));
+  log(`points per chart: ${points.join(', ')}`);
+  if (points.length !== 3 || points.some((n) => n < 5)) throw new Error('a chart has hardly any data');
+  // Served follows offered closely and is drawn over it: either line counts.
+  const load = await pixelsOf(page, 'Load (units/s)', [0x1f, 0x77, 0xb4]) +
+    await pixelsOf(page, 'Load (units/s)', [0x2c, 0xa0, 0x2c]);
+  const ready = await pixelsOf(page, 'Workers', [0x2c, 0xa0, 0x2c]);
+  log(`pixels drawn: offered and served load ${load}, ready workers ${ready}`);
+  if (load < 100 || ready < 100) throw new Error('a chart draws no line');
+  const summary = await page.$eval('#endpoint-1 .summary', (e) => e.textContent);
+  log(`summary: ${summary}`);
+  if (!/offered [1-9]/.test(summary)) throw new Error('the summary shows no offered load');
+}
+
 async function main() {
   const run = fs.mkdtempSync(path.join(os.tmpdir(), 'cppworker-dashboard-'));
   const engine = startEngine(run);
@@ -103,16 +135,7 @@ async function main() {
     browser = await puppeteer.launch({executablePath: '/usr/bin/chromium', headless: true,
       userDataDir: path.join(run, 'chromium'),
       args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run']});
-    const page = await browser.newPage();
-    const pageErrors = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    // The browser's own ask for /favicon.ico (the page has none) is no error of the page's.
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.location().url?.endsWith('/favicon.ico')) pageErrors.push(m.text());
-    });
-    await page.setViewport({width: 1440, height: 1200});
-    await page.goto(`${engineUrl}/#key=${accountKey}`);
-    log('page open');
+    const {page, pageErrors} = await openPage(browser, engineUrl);
 
     await until('worker 1 READY on the page', 60000, async () => (await workerStates(page))['1'] === 'READY');
     log('worker 1 READY');
@@ -129,22 +152,7 @@ async function main() {
     log(`worker 2 went through ${[...seen2].join(' -> ')}`);
     if (!seen2.has('LOADING') && !seen2.has('MODEL_LOADING')) throw new Error('worker 2 was never seen starting');
     await sleep(3000);  // the load, spread over both, on the charts
-
-    const creates = await page.$$eval('#endpoint-1 li[data-action="create"]', (items) => items.map((i) => i.textContent));
-    log(`actions listed: ${creates.join(' | ')}`);
-    if (creates.length < 2) throw new Error('the page lists fewer than 2 creates');
-    const points = await page.$$eval('#endpoint-1 .chart', (boxes) => boxes.map((b) => Number(b.dataset.points)));
-    log(`points per chart: ${points.join(', ')}`);
-    if (points.length !== 3 || points.some((n) => n < 5)) throw new Error('a chart has hardly any data');
-    // Served follows offered closely and is drawn over it: either line counts.
-    const load = await pixelsOf(page, 'Load (units/s)', [0x1f, 0x77, 0xb4]) +
-      await pixelsOf(page, 'Load (units/s)', [0x2c, 0xa0, 0x2c]);
-    const ready = await pixelsOf(page, 'Workers', [0x2c, 0xa0, 0x2c]);
-    log(`pixels drawn: offered and served load ${load}, ready workers ${ready}`);
-    if (load < 100 || ready < 100) throw new Error('a chart draws no line');
-    const summary = await page.$eval('#endpoint-1 .summary', (e) => e.textContent);
-    log(`summary: ${summary}`);
-    if (!/offered [1-9]/.test(summary)) throw new Error('the summary shows no offered load');
+    await checkActionsAndCharts(page);
 
     fs.mkdirSync(path.dirname(args.screenshot), {recursive: true});
     await page.screenshot({path: args.screenshot, fullPage: true});
