@@ -18,6 +18,7 @@ namespace cppworker::engine {
 struct EndpointEntry {
     Endpoint endpoint;
     LoadMeter meter{60};
+    LoadMeter served_meter{60};  // the load its workers report they served (cur_perf), as it arrives
     RouteQueue queue;
     // Routed and not yet named by a worker's /delete_requests/: request_idx → worker.
     std::map<int64_t, int64_t> assigned;
