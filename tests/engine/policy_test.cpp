@@ -215,3 +215,10 @@ TEST_CASE("policy: stopped workers past the total wanted are destroyed, the olde
     }
     CHECK(destroyed == std::vector<int64_t>{3, 4});
 }
+
+TEST_CASE("policy: a worker is planned at the median benchmark, else the template's figure", "[engine][policy]") {
+    CHECK(planned_perf({30, 10, 20}, 5) == 20);
+    CHECK(planned_perf({10, 40}, 5) == 40);  // of two, the upper
+    CHECK(planned_perf({}, 5) == 5);
+    CHECK(planned_perf({}, 0) > 1e17);  // neither: one worker for any load
+}

@@ -131,12 +131,7 @@ double Engine::worker_perf(const Workergroup& g, const Template& t) {
     for (const auto* w : fleet_.workers_of_group(g.id)) {
         if (w->last && w->last->max_perf > 0) known.push_back(w->last->max_perf);
     }
-    if (!known.empty()) {
-        std::nth_element(known.begin(), known.begin() + static_cast<std::ptrdiff_t>(known.size() / 2), known.end());
-        return known[known.size() / 2];
-    }
-    // Until a worker has benchmarked, one worker is planned for whatever load comes.
-    return t.expected_perf > 0 ? t.expected_perf : 1e18;
+    return planned_perf(std::move(known), t.expected_perf);
 }
 
 void Engine::scale_group(const Workergroup& g, double now) {

@@ -130,6 +130,15 @@ void act(const GroupView& g, const PolicyTuning& t, PolicyMemory& memory, double
 
 }  // namespace
 
+double planned_perf(std::vector<double> benchmarked, double expected_perf) {
+    if (!benchmarked.empty()) {
+        const auto middle = benchmarked.begin() + static_cast<std::ptrdiff_t>(benchmarked.size() / 2);
+        std::nth_element(benchmarked.begin(), middle, benchmarked.end());
+        return *middle;
+    }
+    return expected_perf > 0 ? expected_perf : 1e18;
+}
+
 Decision decide(const GroupView& group, const PolicyTuning& tuning, PolicyMemory& memory, double now) {
     Decision d;
     int serving_now = 0, kept_now = 0;

@@ -64,6 +64,11 @@ struct PolicyMemory {
     double last_failure = 0;
 };
 
+// The load units/s one worker of a group is planned to serve: the median of what its workers
+// benchmarked (`benchmarked`, the positive max_perf reported), else the template's expected_perf;
+// with neither, one worker is planned for whatever load comes.
+double planned_perf(std::vector<double> benchmarked, double expected_perf);
+
 // The scaling rule (README "The local engine: how it scales"): from the group's load, queue,
 // workers and parameters at `now` (epoch seconds) to the actions that bring its workers to what
 // they should be. A pure function of its arguments; `memory` is read and updated.
