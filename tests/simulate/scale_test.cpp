@@ -20,13 +20,10 @@ double first(const SimResult& r, double Sample::*field, double count, double fro
     return -1;
 }
 
-}  // namespace
-
-TEST_CASE("simulate: a step of load: workers follow with the rule's delays", "[simulate]") {
-    // Workers of 10 units/s, ready 30 + 30 s after creation; target_util 1, cold_mult 1, no cold
-    // workers; max_queue_time high enough that no route waits once a worker is ready (so the
-    // queue rule stays out but in the first minute, before any worker is ready).
-    // Load: 15 units/s for 600 s, 50 for 600 s, 15 for 900 s.
+// Workers of 10 units/s, ready 30 + 30 s after creation; target_util 1, cold_mult 1, no cold
+// workers; max_queue_time high enough that no route waits once a worker is ready (so the queue
+// rule stays out but in the first minute, before any worker is ready).
+SimConfig workers_of_10() {
     SimConfig c;
     c.workers.start_s = {Kind::constant, 30, 0};
     c.workers.load_s = {Kind::constant, 30, 0};
@@ -40,6 +37,14 @@ TEST_CASE("simulate: a step of load: workers follow with the rule's delays", "[s
     c.params.inactivity_timeout = -1;
     c.params.max_queue_time = 1000;
     c.poisson = false;
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("simulate: a step of load: workers follow with the rule's delays", "[simulate]") {
+    // Load: 15 units/s for 600 s, 50 for 600 s, 15 for 900 s.
+    const SimConfig c = workers_of_10();
     Trace t;
     t.duration = 2100;
     t.expected_by = [](double at) {
@@ -75,4 +80,25 @@ TEST_CASE("simulate: a step of load: workers follow with the rule's delays", "[s
     CHECK(r.samples[2099].ready == 2);
     CHECK(r.figures.refused == 0);
     CHECK(first(r, &Sample::starting, 4, 600) == -1);  // the step's three, no more
+}
+
+TEST_CASE("simulate: a worker kept cold comes back in restart_s, before new ones are made", "[simulate]") {
+    // As above, with cold_mult 2, max_workers 3 and restart_s 5: on 15 units/s, 2 serve and a
+    // third is kept stopped with its model (2 x 15 / 10 = 3 loaded). The load steps to 30 at
+    // 600 s; at 603 s the panic window holds 22.5 units/s: 2.25 workers, over 2 by more than 10 %:
+    // 3 serving. The stopped one starts (no new one: max_workers) and serves at 608 s.
+    auto c = workers_of_10();
+    c.params.cold_mult = 2;
+    c.params.max_workers = 3;
+    c.workers.restart_s = Distribution{Kind::constant, 5, 0};
+    Trace t;
+    t.duration = 900;
+    t.expected_by = [](double at) { return 15 * std::min(at, 600.0) + 30 * std::max(at - 600, 0.0); };
+    const auto r = simulate(c, t, 1);
+    CHECK(r.samples[599].ready == 2);
+    CHECK(r.samples[599].stopped == 1);
+    CHECK(r.samples[602].starting == 0);
+    CHECK(r.samples[603].starting == 1);
+    CHECK(r.samples[603].stopped == 0);
+    CHECK(first(r, &Sample::ready, 3, 600) == 608);
 }
