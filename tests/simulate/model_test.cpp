@@ -66,13 +66,14 @@ TEST_CASE("simulate: a bad config names the field and what it must be", "[simula
     CHECK(config_error(R"({"workers": {"load_s": {"dist": "uniform", "min": 5, "max": 1}}})") ==
           "workers.load_s: max must not be below min");
     CHECK(config_error(R"({"workers": {"perf": 0}})") == "workers.perf: must be > 0");
-    CHECK(config_error(R"({"workers": {"speed": 3}})") == "workers.unknown field \"speed\"");
+    CHECK(config_error(R"({"workers": {"speed": 3}})") == "workers: unknown field \"speed\"");
     CHECK(config_error(R"({"params": {"target_util": 1.5}})") == "params.target_util must be a number in (0, 1]");
     CHECK(config_error(R"({"params": {"target_utl": 0.5}})") == "params: unknown field \"target_utl\"");
     CHECK(config_error(R"({"tuning": {"tolerance": -1}})") == "tuning.tolerance must be a number >= 0");
     CHECK(config_error(R"({"tick": 1.5})") == "tick: must be a whole number of steps");
     CHECK(config_error(R"({"arrivals": "bursty"})") == "arrivals: must be \"poisson\" or \"fluid\"");
     CHECK(config_error(R"({"seeds": 3})") == "unknown field \"seeds\"");
+    CHECK(config_error(R"({"params": {"max_workers": 2}, "tuning": [1]})") == "tuning: must be an object");
     const auto good = std::get<SimConfig>(read_sim_config(json::parse(
         R"({"workers": {"mttf_s": {"dist": "exponential", "mean": 3600}}, "params": {"cold_workers": 2},
             "tuning": {"scale_down_delay": 30}, "seed": 9, "arrivals": "fluid"})").as_object()));

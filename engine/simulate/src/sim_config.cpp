@@ -22,10 +22,6 @@ std::optional<std::string> unknown_field(const json::object& o, std::initializer
 }
 
 std::optional<std::string> read_workers(const json::object& o, WorkerModel& w) {
-    if (auto e = unknown_field(o, {"start_s", "load_s", "restart_s", "perf", "cost_per_hour",
-                                   "stopped_cost_per_hour", "mttf_s", "expected_perf"})) {
-        return e;
-    }
     for (auto [name, out] : {std::pair{"start_s", &w.start_s}, {"load_s", &w.load_s}, {"perf", &w.perf},
                              {"cost_per_hour", &w.cost_per_hour}, {"stopped_cost_per_hour", &w.stopped_cost_per_hour}}) {
         const auto* v = o.if_contains(name);
@@ -81,11 +77,12 @@ std::optional<std::string> read_settings(const json::object& o, SimConfig& c) {
     return std::nullopt;
 }
 
-const json::object* object_field(const json::object& file, const char* name, std::string& error) {
+// The field as an object: null when absent; an error when it is something else.
+std::variant<const json::object*, std::string> object_field(const json::object& file, const char* name) {
     const auto* v = file.if_contains(name);
-    if (v == nullptr) return nullptr;
-    if (!v->is_object()) error = std::string(name) + ": must be an object";
-    return v->if_object();
+    if (v == nullptr) return static_cast<const json::object*>(nullptr);
+    if (!v->is_object()) return std::string(name) + ": must be an object";
+    return &v->get_object();
 }
 
 }  // namespace
@@ -96,25 +93,34 @@ std::variant<SimConfig, std::string> read_sim_config(const json::object& file) {
                                       "arrivals", "client_timeout"})) {
         return *e;
     }
-    std::string error;
-    if (const auto* o = object_field(file, "workers", error)) {
+    const char* sections[] = {"workers", "params", "tuning"};
+    const json::object* objects[3] = {};
+    for (int i = 0; i < 3; ++i) {
+        auto read = object_field(file, sections[i]);
+        if (auto* e = std::get_if<std::string>(&read)) return *e;
+        objects[i] = std::get<const json::object*>(read);
+    }
+    if (const auto* o = objects[0]) {
+        if (auto e = unknown_field(*o, {"start_s", "load_s", "restart_s", "perf", "cost_per_hour",
+                                        "stopped_cost_per_hour", "mttf_s", "expected_perf"})) {
+            return "workers: " + *e;
+        }
         if (auto e = read_workers(*o, c.workers)) return "workers." + *e;
     }
-    if (const auto* o = object_field(file, "params", error)) {
+    if (const auto* o = objects[1]) {
         if (auto e = unknown_field(*o, {"min_load", "target_util", "cold_mult", "min_cold_load", "cold_workers",
                                         "max_workers", "inactivity_timeout", "max_queue_time", "target_queue_time"})) {
             return "params: " + *e;
         }
         if (auto e = engine::read_params(*o, c.params)) return "params." + *e;
     }
-    if (const auto* o = object_field(file, "tuning", error)) {
+    if (const auto* o = objects[2]) {
         if (auto e = unknown_field(*o, {"stable_window", "panic_window", "tolerance", "scale_down_delay",
                                         "error_backoff_max"})) {
             return "tuning: " + *e;
         }
         if (auto e = engine::read_tuning(*o, c.tuning)) return "tuning." + *e;
     }
-    if (!error.empty()) return error;
     if (auto e = read_settings(file, c)) return *e;
     return c;
 }
