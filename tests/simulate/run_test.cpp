@@ -41,6 +41,14 @@ Trace constant(double seconds) {
     return t;
 }
 
+// The first step with a ready worker.
+double first_ready(const SimResult& r) {
+    for (const auto& s : r.samples) {
+        if (s.ready > 0) return s.t - 1;
+    }
+    return -1;
+}
+
 void accounted(const Figures& f) {
     CHECK(f.completed + f.refused + f.failed + f.waiting_at_end + f.in_flight_at_end == Approx(f.offered));
 }
@@ -154,4 +162,21 @@ TEST_CASE("simulate: the same seed gives the same figures", "[simulate]") {
     CHECK(a.failures == b.failures);
     c.seed = 43;
     CHECK(simulate(c, t, 10).figures.offered != a.offered);
+}
+
+TEST_CASE("simulate: a worker that loads longer than ready_within is errored, as the engine does it", "[simulate]") {
+    // Loading takes 10 + 700 s, over the engine's 600: at 601 s the worker is errored, the policy
+    // destroys it and makes another, which fares no better. With ready_within 900 it serves at 710 s.
+    auto c = small(1);
+    c.workers.load_s = {Kind::constant, 700, 0};
+    const auto r = simulate(c, constant(1500), 1);
+    CHECK(r.figures.not_ready == 2);  // at 601 and 1202 s
+    CHECK(r.figures.peak_ready == 0);
+    CHECK(r.figures.created == 3);
+    CHECK(r.samples[600].starting == 1);
+    CHECK(r.samples[601].starting == 1);  // destroyed and made again in the same tick
+    c.lifetimes.ready_within = 900;
+    const auto slow = simulate(c, constant(1500), 1);
+    CHECK(slow.figures.not_ready == 0);
+    CHECK(first_ready(slow) == 710);
 }

@@ -30,7 +30,8 @@ std::string text_report(const SimResult& r, const Timing& timing) {
                        f.gpu_cost, f.stopped_cost);
     out += fmt::format("worker-h    {:.1f} serving, {:.1f} starting, {:.1f} draining, {:.1f} stopped (cold)\n",
                        f.serving_h, f.starting_h, f.draining_h, f.cold_h);
-    out += fmt::format("workers     {} created, {} failed, {} ready at most\n", f.created, f.failures, f.peak_ready);
+    out += fmt::format("workers     {} created, {} failed, {} not ready within ready_within, {} ready at most\n",
+                       f.created, f.failures, f.not_ready, f.peak_ready);
     out += fmt::format("simulator   {} steps, {} policy runs ({:.3f} s CPU in the policy); {:.3f} s wall, "
                        "{:.3f} s CPU\n",
                        f.steps, f.policy_runs, f.policy_cpu_s, timing.wall_s, timing.cpu_s);
@@ -51,7 +52,8 @@ json::object json_report(const SimResult& r, const Timing& timing, const Setting
         {"cost", {{"total", f.gpu_cost + f.stopped_cost}, {"running", f.gpu_cost}, {"stopped", f.stopped_cost}}},
         {"worker_hours", {{"serving", f.serving_h}, {"starting", f.starting_h}, {"draining", f.draining_h},
                           {"stopped", f.cold_h}}},
-        {"workers", {{"created", f.created}, {"failed", f.failures}, {"peak_ready", f.peak_ready}}},
+        {"workers", {{"created", f.created}, {"failed", f.failures}, {"not_ready", f.not_ready},
+                     {"peak_ready", f.peak_ready}}},
         {"simulator", {{"steps", f.steps}, {"policy_runs", f.policy_runs}, {"policy_cpu_s", f.policy_cpu_s},
                        {"wall_s", timing.wall_s}, {"cpu_s", timing.cpu_s}}},
     };
@@ -81,8 +83,8 @@ report::Run plot_run(const SimResult& r, const Settings& settings, std::string t
                    {"cost", fmt::format("${:.2f} (${:.2f} stopped)", f.gpu_cost + f.stopped_cost, f.stopped_cost)},
                    {"worker-hours serving / starting / draining / stopped",
                     fmt::format("{:.1f} / {:.1f} / {:.1f} / {:.1f}", f.serving_h, f.starting_h, f.draining_h, f.cold_h)},
-                   {"workers created / failed / ready at most",
-                    fmt::format("{} / {} / {}", f.created, f.failures, f.peak_ready)}};
+                   {"workers created / failed / not ready in time / ready at most",
+                    fmt::format("{} / {} / {} / {}", f.created, f.failures, f.not_ready, f.peak_ready)}};
     run.settings = settings;
     return run;
 }

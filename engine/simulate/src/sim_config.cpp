@@ -89,13 +89,13 @@ std::variant<const json::object*, std::string> object_field(const json::object& 
 
 std::variant<SimConfig, std::string> read_sim_config(const json::object& file) {
     SimConfig c;
-    if (auto e = unknown_field(file, {"workers", "params", "tuning", "seed", "step", "tick", "request_cost",
-                                      "arrivals", "client_timeout"})) {
+    if (auto e = unknown_field(file, {"workers", "params", "tuning", "lifetimes", "seed", "step", "tick",
+                                      "request_cost", "arrivals", "client_timeout"})) {
         return *e;
     }
-    const char* sections[] = {"workers", "params", "tuning"};
-    const json::object* objects[3] = {};
-    for (int i = 0; i < 3; ++i) {
+    const char* sections[] = {"workers", "params", "tuning", "lifetimes"};
+    const json::object* objects[4] = {};
+    for (int i = 0; i < 4; ++i) {
         auto read = object_field(file, sections[i]);
         if (auto* e = std::get_if<std::string>(&read)) return *e;
         objects[i] = std::get<const json::object*>(read);
@@ -120,6 +120,10 @@ std::variant<SimConfig, std::string> read_sim_config(const json::object& file) {
             return "tuning: " + *e;
         }
         if (auto e = engine::read_tuning(*o, c.tuning)) return "tuning." + *e;
+    }
+    if (const auto* o = objects[3]) {
+        if (auto e = unknown_field(*o, {"ready_within", "lost_after"})) return "lifetimes: " + *e;
+        if (auto e = engine::read_lifetimes(*o, c.lifetimes)) return "lifetimes." + *e;
     }
     if (auto e = read_settings(file, c)) return *e;
     return c;

@@ -2,6 +2,7 @@
 // What a simulation runs with: the workers' parameters (drawn per worker), the endpoint's scaling
 // parameters and the engine's tuning as the engine takes them, and the simulator's own settings.
 #include "distribution.hpp"
+#include "fleet/worker.hpp"
 #include "model/endpoint.hpp"
 #include "policy/policy.hpp"
 
@@ -29,6 +30,7 @@ struct SimConfig {
     WorkerModel workers;
     engine::ScalingParams params;
     engine::PolicyTuning tuning;
+    engine::Lifetimes lifetimes;  // ready_within: a worker not ready so long after its start is errored
     uint64_t seed = 1;
     double step = 1;             // s of virtual time a step covers
     double tick = 1;             // s between two runs of the policy (the engine's --tick)

@@ -21,6 +21,7 @@ SimWorker* SimFleet::find(int64_t id) {
 void SimFleet::start(SimWorker& w, double now, double ready_in) {
     w.state = S::loading;
     w.since = now;
+    w.started = now;
     w.until = now + ready_in;
     w.fail_at = w.mttf > 0 ? now + std::exponential_distribution<double>(1 / w.mttf)(rng_)
                            : std::numeric_limits<double>::infinity();
@@ -64,6 +65,13 @@ void SimFleet::advance(double now, Pool& pool) {
             w.state = S::ready;
             w.since = now;
             w.has_model = true;
+        }
+        // As the engine's check_time(): one still loading so long is taken for broken.
+        if ((w.state == S::loading || w.state == S::model_loading) && now - w.started > ready_within_) {
+            w.state = S::errored;
+            w.since = now;
+            ++totals_.not_ready;
+            continue;
         }
         if (w.state == S::stopping && w.backlog <= 0) {
             w.state = S::stopped;

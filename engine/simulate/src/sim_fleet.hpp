@@ -2,7 +2,8 @@
 // The simulated workers: each drawn from the config's distributions, living through the engine's
 // states in virtual time (created -> loading for start_s -> model_loading for load_s -> ready;
 // stopping while it drains; stopped with its model, restarted in restart_s; errored at a failure,
-// until the policy destroys it), billed by state as Vast bills (protocol §13.2).
+// or not ready within the engine's ready_within, until the policy destroys it), billed by state as
+// Vast bills (protocol §13.2).
 #include "pool.hpp"
 #include "sim_config.hpp"
 
@@ -18,6 +19,7 @@ struct SimWorker {
     int64_t id = 0;
     engine::WorkerState state = engine::WorkerState::loading;
     double since = 0;    // when it entered `state`
+    double started = 0;  // when it was last created or started
     double until = 0;    // loading, model_loading: when the next state comes
     double fail_at = 0;  // when it fails, if still running; infinity for never
     double perf = 0, gpu_rate = 0, stopped_rate = 0, load_s = 0, restart_s = 0;
@@ -33,6 +35,7 @@ struct FleetTotals {
     double failed_requests = 0;   // in flight at a worker when it failed
     double completed = 0;         // requests a stopping worker finished
     int64_t created = 0, failures = 0;
+    int64_t not_ready = 0;  // errored for not being ready within ready_within (as the engine does)
 };
 
 // How many workers are in each state now.
@@ -42,7 +45,9 @@ struct Census {
 
 class SimFleet {
 public:
-    SimFleet(const WorkerModel& model, uint64_t seed) : model_(model), rng_(seed) {}
+    // `ready_within`: the engine's lifetimes.ready_within, after which a worker still loading is errored.
+    SimFleet(const WorkerModel& model, double ready_within, uint64_t seed)
+        : model_(model), ready_within_(ready_within), rng_(seed) {}
 
     // The state changes due by `now`: loads finished, drains done, failures.
     void advance(double now, Pool& pool);
@@ -66,6 +71,7 @@ private:
     void leave_pool(SimWorker& w, Pool& pool, bool lose);
 
     WorkerModel model_;
+    double ready_within_;
     std::mt19937_64 rng_;
     std::vector<SimWorker> workers_;  // by id
     int64_t next_id_ = 1;

@@ -158,6 +158,7 @@ void finish(Figures& f, const Run& run, const Recorder& waits) {
     f.cold_h = t.cold_s / 3600;
     f.created = t.created;
     f.failures = t.failures;
+    f.not_ready = t.not_ready;
 }
 
 }  // namespace
@@ -171,7 +172,7 @@ SimResult simulate(const SimConfig& c, const Trace& trace, double sample_every) 
     const auto per_sample = std::max<int64_t>(1, sample_every > 0 ? std::llround(sample_every / dt) : steps / 720);
     std::seed_seq arrival_seed{c.seed, uint64_t{1}}, worker_seed{c.seed, uint64_t{2}};
     Arrivals arrivals(trace, c, arrival_seed);
-    Run run{c, SimFleet(c.workers, std::mt19937_64(worker_seed)()), {}, {},
+    Run run{c, SimFleet(c.workers, c.lifetimes.ready_within, std::mt19937_64(worker_seed)()), {}, {},
             engine::LoadMeter(std::max(c.tuning.stable_window, c.tuning.panic_window)), {}, {}, {}, f};
     Recorder waits;
     Interval interval;

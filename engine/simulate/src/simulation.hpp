@@ -33,6 +33,7 @@ struct Figures {
     double gpu_cost = 0, stopped_cost = 0;  // $
     double serving_h = 0, starting_h = 0, draining_h = 0, cold_h = 0;  // worker-hours by state
     int64_t created = 0, failures = 0;
+    int64_t not_ready = 0;  // workers errored for not being ready within lifetimes.ready_within
     int peak_ready = 0;
     int64_t steps = 0, policy_runs = 0;
     double policy_cpu_s = 0;  // s of CPU in decide() and building its view, over the run

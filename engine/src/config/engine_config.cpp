@@ -57,11 +57,6 @@ std::optional<std::string> read_number(const json::object& o, const char* name, 
     return std::nullopt;
 }
 
-std::optional<std::string> read_lifetimes(const json::object& o, Lifetimes& l) {
-    if (auto e = read_number(o, "lost_after", l.lost_after, 1)) return e;
-    return read_number(o, "ready_within", l.ready_within, 1);
-}
-
 }  // namespace
 
 std::optional<std::string> read_tuning(const json::object& o, PolicyTuning& t) {
@@ -71,6 +66,11 @@ std::optional<std::string> read_tuning(const json::object& o, PolicyTuning& t) {
         if (auto e = read_number(o, name, *field, 0)) return e;
     }
     return std::nullopt;
+}
+
+std::optional<std::string> read_lifetimes(const json::object& o, Lifetimes& l) {
+    if (auto e = read_number(o, "lost_after", l.lost_after, 1)) return e;
+    return read_number(o, "ready_within", l.ready_within, 1);
 }
 
 std::optional<std::string> read_config_file(const json::object& file, EngineConfig& config) {
