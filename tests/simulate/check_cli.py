@@ -40,7 +40,7 @@ assert figures["settings"]["seed"] == "1", figures["settings"]
 assert figures["simulator"]["steps"] == 2190, figures["simulator"]
 root = ET.parse(svg).getroot()
 assert root.tag.endswith("svg"), root.tag
-assert "p99" in svg.read_text() and "stopped (cold)" in svg.read_text()
+assert all(name in svg.read_text() for name in ("p99", "stopped (cold)", "serving wanted", "waiting"))
 assert html.read_text().lstrip().lower().startswith("<!doctype html"), html.read_text()[:100]
 
 csv = out / "arrivals.csv"

@@ -70,9 +70,12 @@ report::Run plot_run(const SimResult& r, const Settings& settings, std::string t
     for (const auto& x : r.samples) run.t.push_back(x.t);
     run.panels.push_back({"Load", "units/s", {series("offered", &Sample::offered), series("served", &Sample::served)}});
     run.panels.push_back({"Queue time", "s", {series("p99", &Sample::queue_p99), series("p50", &Sample::queue_p50)}});
+    run.panels.push_back({"Waiting for a route", "units", {series("waiting", &Sample::waiting_load)}});
     run.panels.push_back({"Workers", "workers",
                           {series("ready", &Sample::ready), series("starting", &Sample::starting),
-                           series("stopped (cold)", &Sample::stopped), series("active wanted", &Sample::active_wanted)}});
+                           series("stopping", &Sample::stopping), series("stopped (cold)", &Sample::stopped),
+                           series("serving wanted", &Sample::active_wanted),
+                           series("loaded wanted", &Sample::total_wanted)}});
     run.panels.push_back({"Cost", "$/h", {series("workers", &Sample::cost_per_hour)}});
     const auto& f = r.figures;
     run.figures = {{"requests offered", fmt::format("{}", whole(f.offered))},

@@ -22,7 +22,8 @@ using Settings = std::vector<std::pair<std::string, std::string>>;
 
 std::string text_report(const SimResult& r, const Timing& timing);
 boost::json::object json_report(const SimResult& r, const Timing& timing, const Settings& settings);
-// Offered and served load, p50 and p99 queue time, the workers by state and the policy's counts.
+// Offered and served load, p50 and p99 queue time, the load waiting for a route, the workers by
+// state with the serving count the policy wants, and the cost per hour.
 report::Run plot_run(const SimResult& r, const Settings& settings, std::string title);
 
 }  // namespace cppworker::simulate
