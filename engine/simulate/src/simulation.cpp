@@ -173,7 +173,7 @@ SimResult simulate(const SimConfig& c, const Trace& trace, double sample_every) 
     std::seed_seq arrival_seed{c.seed, uint64_t{1}}, worker_seed{c.seed, uint64_t{2}};
     Arrivals arrivals(trace, c, arrival_seed);
     Run run{c, SimFleet(c.workers, c.lifetimes.ready_within, std::mt19937_64(worker_seed)()), {}, {},
-            engine::LoadMeter(std::max(c.tuning.stable_window, c.tuning.panic_window)), {}, {}, {}, f};
+            engine::LoadMeter(engine::longest_window(c.tuning)), {}, {}, {}, f};
     Recorder waits;
     Interval interval;
     for (int64_t i = 0; i < steps; ++i) {

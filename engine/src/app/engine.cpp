@@ -30,7 +30,7 @@ std::string action_text(const Action& a) {
 
 Engine::Engine(EngineConfig config, std::unique_ptr<Provider> provider)
     : config_(std::move(config)), key_(auth::SigningKey::load_or_create(config_.run_dir / "signing-key.pem")),
-      provider_(std::move(provider)),
+      fleet_(longest_window(config_.tuning)), provider_(std::move(provider)),
       api_({fleet_, key_, config_, epoch_now, [this](const auto& ids) { destroy_workers(ids); },
             [this](const auto& ids) { reload_workers(ids); }}),
       server_(io_, [this](const ApiRequest& r) { return api_.handle(r); }, HttpServerLimits{}), ticker_(io_),

@@ -130,6 +130,8 @@ void act(const GroupView& g, const PolicyTuning& t, PolicyMemory& memory, double
 
 }  // namespace
 
+double longest_window(const PolicyTuning& tuning) { return std::max(tuning.stable_window, tuning.panic_window); }
+
 double planned_perf(std::vector<double> benchmarked, double expected_perf) {
     if (!benchmarked.empty()) {
         const auto middle = benchmarked.begin() + static_cast<std::ptrdiff_t>(benchmarked.size() / 2);

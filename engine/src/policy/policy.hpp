@@ -20,6 +20,9 @@ struct PolicyTuning {
     double error_backoff_max = 60;  // s between replacements of failing workers, at most
 };
 
+// The seconds of arrivals the policy reads: what a load meter feeding it must keep.
+double longest_window(const PolicyTuning& tuning);
+
 // One workergroup as the policy sees it at one moment.
 struct GroupView {
     ScalingParams params;
