@@ -57,6 +57,27 @@ TEST_CASE("policy: stopped workers with their model start before new ones are ma
     CHECK(count(d, Action::Kind::create) == 1);
 }
 
+TEST_CASE("policy: a stopped worker with its model starts though a new one is loading", "[engine][policy]") {
+    // 2 ready, 1 stopped with its model, 1 new one loading its model (made for the loaded count).
+    // 25 units/s: 3 serving. The new one is minutes from serving; the stopped one seconds.
+    auto g = group(2, 1);
+    g.workers.push_back({4, WorkerState::model_loading, 0, false, 0});
+    g.params.target_util = 1;
+    g.params.cold_mult = 1.6;  // 40 units/s: 4 loaded, as many as there are
+    g.demand_stable = 25;
+    PolicyMemory m;
+    auto d = decide(g, PolicyTuning{}, m, 1000);
+    CHECK(d.active_wanted == 3);
+    CHECK(d.total_wanted == 4);
+    REQUIRE(count(d, Action::Kind::start) == 1);
+    CHECK(d.actions.front().worker == 3);
+    CHECK(count(d, Action::Kind::create) == 0);
+    // Once it is restarting (loading, with its model) it counts: nothing more starts or is made.
+    g.workers[2].state = WorkerState::loading;
+    d = decide(g, PolicyTuning{}, m, 1001);
+    CHECK(d.actions.empty());
+}
+
 TEST_CASE("policy: never past max_workers", "[engine][policy]") {
     auto g = group(2);
     g.params.target_util = 1;

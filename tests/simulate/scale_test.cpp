@@ -102,3 +102,24 @@ TEST_CASE("simulate: a worker kept cold comes back in restart_s, before new ones
     CHECK(r.samples[603].stopped == 0);
     CHECK(first(r, &Sample::ready, 3, 600) == 608);
 }
+
+TEST_CASE("simulate: a worker kept cold comes back though a new one loads for the loaded count", "[simulate]") {
+    // As above with max_workers 20: at 601 s the panic window holds 17.5 units/s; twice that is
+    // 3.5 workers loaded, over 3 by more than 10 %: a fourth is made, ready in 60 s (a fifth at
+    // 603 s, 45 units/s: 4.5 loaded). At 603 s 3 must serve: the stopped one starts, though new
+    // ones are loading, and serves at 608 s (it used to count a new one as serving and wait for
+    // it: 661 s).
+    auto c = workers_of_10();
+    c.params.cold_mult = 2;
+    c.workers.restart_s = Distribution{Kind::constant, 5, 0};
+    Trace t;
+    t.duration = 900;
+    t.expected_by = [](double at) { return 15 * std::min(at, 600.0) + 30 * std::max(at - 600, 0.0); };
+    const auto r = simulate(c, t, 1);
+    CHECK(r.samples[599].ready == 2);
+    CHECK(r.samples[599].stopped == 1);
+    CHECK(first(r, &Sample::starting, 1, 600) == 601);
+    CHECK(r.samples[602].stopped == 1);
+    CHECK(r.samples[603].stopped == 0);
+    CHECK(first(r, &Sample::ready, 3, 600) == 608);
+}

@@ -85,7 +85,7 @@ bool may_create(PolicyMemory& m, const PolicyTuning& t, double now) {
 
 void act(const GroupView& g, const PolicyTuning& t, PolicyMemory& memory, double now, Decision& d) {
     std::vector<const GroupView::Member*> ready, stopped;
-    int serving_count = 0, kept = 0;
+    int serving_count = 0, quick = 0, kept = 0;
     for (const auto& w : g.workers) {
         if (failed(w.state)) {
             memory.failures.push_back(now);
@@ -95,17 +95,28 @@ void act(const GroupView& g, const PolicyTuning& t, PolicyMemory& memory, double
         }
         ++kept;
         if (serving(w.state)) ++serving_count;
+        // Ready, or started again with its model: serving within a restart.
+        if (w.state == WorkerState::ready || (serving(w.state) && w.has_model)) ++quick;
         if (w.state == WorkerState::ready) ready.push_back(&w);
         if (w.state == WorkerState::stopped) stopped.push_back(&w);
     }
-    // A stopped worker that kept its model comes back faster than a new one.
+    // A stopped worker that kept its model comes back faster than a new one: it starts whenever
+    // the serving count wanted is over the workers ready or restarting, even if new workers are
+    // loading (one made for the loaded count must not delay it by its whole load time; once it
+    // is ready, the least busy worker past the count stops and is the cold one).
     std::sort(stopped.begin(), stopped.end(), [](auto* a, auto* b) { return a->has_model > b->has_model; });
-    const int missing = std::max(d.active_wanted - serving_count, 0);
-    const auto starts = std::min(static_cast<std::size_t>(missing), stopped.size());
+    std::size_t starts = 0;
+    for (int missing = d.active_wanted - quick; missing > 0 && starts < stopped.size() && stopped[starts]->has_model;
+         --missing) {
+        ++starts;
+    }
+    // What the serving and starting workers do not cover: stopped workers without their model,
+    // then new ones.
+    int missing = std::max(d.active_wanted - serving_count - static_cast<int>(starts), 0);
+    for (; missing > 0 && starts < stopped.size(); --missing) ++starts;
     for (std::size_t i = 0; i < starts; ++i) d.actions.push_back({Action::Kind::start, stopped[i]->id});
     // A new worker serves once loaded, and counts toward the total from the start.
-    const int to_create = std::min(std::max(missing - static_cast<int>(starts), d.total_wanted - kept),
-                                   g.params.max_workers - kept);
+    const int to_create = std::min(std::max(missing, d.total_wanted - kept), g.params.max_workers - kept);
     if (to_create > 0 && may_create(memory, t, now)) {
         for (int i = 0; i < to_create; ++i) d.actions.push_back({Action::Kind::create, 0});
     }
