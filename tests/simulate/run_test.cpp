@@ -103,8 +103,9 @@ TEST_CASE("simulate: a route that waits longer than its client is refused", "[si
 
 TEST_CASE("simulate: two workers, one kept cold: cost, worker-hours, the queue rule's delay", "[simulate]") {
     // expected_perf 10: at 0 s the policy wants 1 serving (5 / 1 / 10 -> 1) and 2 loaded
-    // (cold_workers): it creates both, ready at 30 s. From 21 s the waiting load (105 units) over
-    // target_queue_time (10 s) asks for 2 serving; at 30 s both take the 150 waiting at 20 units/s:
+    // (cold_workers): it creates both, ready at 30 s. Then routes still wait (the policy runs before
+    // they are placed) and their queue has grown 5 units/s: the queue rule asks for the 2 ready and
+    // one more (2 at most: max_workers), so both serve. They take the 150 waiting at 20 units/s:
     // 30 - (j + 0.5) + (5j + 2.5) / 20 = 29.625 - 0.75j s, 5 x (30 x 29.625 - 0.75 x 435) = 2812.5;
     // the level, 7.5 s, falls by 0.75 s a step: 5 x (10 x 7.125 - 0.75 x 45) = 187.5. Mean: 6 s.
     // The wish for 2 serving last held at 30 s: one worker stops scale_down_delay (60 s) later, at

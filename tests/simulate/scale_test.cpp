@@ -21,8 +21,9 @@ double first(const SimResult& r, double Sample::*field, double count, double fro
 }
 
 // Workers of 10 units/s, ready 30 + 30 s after creation; target_util 1, cold_mult 1, no cold
-// workers; max_queue_time high enough that no route waits once a worker is ready (so the queue
-// rule stays out but in the first minute, before any worker is ready).
+// workers; max_queue_time and target_queue_time high enough that no route waits once a worker is
+// ready and no queue counts as long (so the queue rule stays out but in the first minute, before
+// any worker is ready).
 SimConfig workers_of_10() {
     SimConfig c;
     c.workers.start_s = {Kind::constant, 30, 0};
@@ -36,6 +37,7 @@ SimConfig workers_of_10() {
     c.params.max_workers = 20;
     c.params.inactivity_timeout = -1;
     c.params.max_queue_time = 1000;
+    c.params.target_queue_time = 1000;
     c.poisson = false;
     return c;
 }
@@ -122,4 +124,24 @@ TEST_CASE("simulate: a worker kept cold comes back though a new one loads for th
     CHECK(r.samples[602].stopped == 1);
     CHECK(r.samples[603].stopped == 0);
     CHECK(first(r, &Sample::ready, 3, 600) == 608);
+}
+
+TEST_CASE("simulate: routes waiting while workers load ask for no more than the load needs", "[simulate]") {
+    // Load: 15 units/s for 600 s, then 50; routes wait once the workers' queue passes 30 s. The
+    // step wants 5 serving (3 made at 602, 604 and 605 s, ready 60 s later, as in the first case);
+    // meanwhile routes wait and their queue grows, at most 30 units/s, less than the 3 starting
+    // bring: no more are made. (Sizing for the waiting load itself, over target_queue_time, made
+    // one more each time another 100 units waited: 10 in all.)
+    auto c = workers_of_10();
+    c.params.max_queue_time = 30;
+    c.params.target_queue_time = 10;
+    Trace t;
+    t.duration = 1200;
+    t.expected_by = [](double at) { return 15 * std::min(at, 600.0) + 50 * std::max(at - 600, 0.0); };
+    const auto r = simulate(c, t, 1);
+    CHECK(r.samples[599].ready == 2);
+    CHECK(first(r, &Sample::ready, 5, 600) == 665);
+    CHECK(r.figures.created == 5);
+    CHECK(r.samples[1199].ready == 5);
+    CHECK(r.figures.refused == 0);
 }

@@ -37,22 +37,58 @@ int tolerated(double needed, int now, double tolerance) {
     return target;
 }
 
-void formula(const GroupView& g, const PolicyTuning& t, int serving_now, int kept_now, Decision& d) {
+// The load queued for the group (routes waiting for a worker, and load in flight at its workers).
+double queued_load(const GroupView& g) {
+    double load = g.waiting_cost;
+    for (const auto& w : g.workers) {
+        if (serving(w.state)) load += w.cur_load;
+    }
+    return load;
+}
+
+// The queued load grows at what comes less what the workers ready serve; over the panic window,
+// the load that came is that growth plus what the workers ready then served. Returns the workers
+// it needs at `perf` each (0 until two runs are kept) and the growth.
+int workers_for_queued(double load, int ready, const PolicyTuning& t, PolicyMemory& m, double perf, double now,
+                       double& growth) {
+    m.queued.push_back({now, load, ready});
+    while (m.queued.size() > 2 && m.queued[1].time <= now - t.panic_window) m.queued.pop_front();
+    growth = 0;
+    if (m.queued.size() < 2) return 0;
+    // The workers ready over the window, each run's count held until the next.
+    double ready_seconds = 0;
+    for (std::size_t i = 0; i + 1 < m.queued.size(); ++i) {
+        ready_seconds += m.queued[i].ready * (m.queued[i + 1].time - m.queued[i].time);
+    }
+    const double span = now - m.queued.front().time;
+    growth = (load - m.queued.front().load) / span;
+    return workers_for(std::max(ready_seconds / span * perf + growth, 0.0), perf);
+}
+
+void formula(const GroupView& g, const PolicyTuning& t, PolicyMemory& m, double now, int serving_now, int kept_now,
+             Decision& d) {
     const auto& p = g.params;
     const double perf = std::max(g.worker_perf, 1e-9);
     d.anticipated_load = std::max({g.demand_stable, g.demand_panic, p.min_load});
     d.active_formula = tolerated(d.anticipated_load / p.target_util / perf, serving_now, t.tolerance);
     d.why = fmt::format("load {:.4g}/s over target_util {:.3g} at {:.4g}/s a worker", d.anticipated_load,
                         p.target_util, perf);
-    double in_flight = 0;
-    for (const auto& w : g.workers) {
-        if (serving(w.state)) in_flight += w.cur_load;
-    }
-    const int for_queue = workers_for((g.waiting_cost + in_flight) / p.target_queue_time, perf);
-    if (g.waiting_cost > 0 && for_queue > d.active_formula) {
+    // While routes wait, or the queue over the workers ready is longer than target_queue_time,
+    // the queue shows the load that comes: it grows at what the workers ready leave unserved.
+    // Workers for that load are wanted, and workers starting count toward them (each serves perf
+    // once ready), so only a shortfall makes more; what queued while they started, they drain
+    // then, with the headroom of target_util. (Sizing for the queued load itself asked for a
+    // worker per perf x target_queue_time queued, more every second while the first ones loaded.)
+    int ready = 0;
+    for (const auto& w : g.workers) ready += w.state == WorkerState::ready ? 1 : 0;
+    const double load = queued_load(g);
+    double growth = 0;
+    const int for_queue = std::max(workers_for_queued(load, ready, t, m, perf, now, growth), ready);
+    const bool long_queue = g.waiting_cost > 0 || load > ready * perf * p.target_queue_time;
+    if (long_queue && for_queue > d.active_formula) {
         d.active_formula = for_queue;
-        d.why = fmt::format("{:.4g} load waiting and {:.4g} in flight, over target_queue_time {:.3g} s",
-                            g.waiting_cost, in_flight, p.target_queue_time);
+        d.why = fmt::format("{:.4g} load queued ({:.4g} waiting), growing {:.4g}/s beside {} ready", load,
+                            g.waiting_cost, growth, ready);
     }
     if (d.active_formula == 0 && !zero_allowed(g)) {
         d.active_formula = 1;
@@ -159,7 +195,7 @@ Decision decide(const GroupView& group, const PolicyTuning& tuning, PolicyMemory
         serving_now += serving(w.state) ? 1 : 0;
         kept_now += failed(w.state) ? 0 : 1;
     }
-    formula(group, tuning, serving_now, kept_now, d);
+    formula(group, tuning, memory, now, serving_now, kept_now, d);
     d.active_wanted = stabilized(memory.active_targets, d.active_formula, tuning.scale_down_delay, now);
     d.total_wanted = stabilized(memory.total_targets, d.total_formula, tuning.scale_down_delay, now);
     act(group, tuning, memory, now, d);

@@ -59,11 +59,18 @@ struct Decision {
 };
 
 // What the policy remembers from one decision to the next: recent targets (so a lower one must
-// hold for scale_down_delay) and recent failures (for the replacement back-off).
+// hold for scale_down_delay), recent failures (for the replacement back-off) and the queued load
+// (how fast it grows).
 struct PolicyMemory {
     std::deque<std::pair<double, int>> active_targets;  // (time, target)
     std::deque<std::pair<double, int>> total_targets;
     std::deque<double> failures;                        // when a worker was found errored or lost
+    struct Queued {
+        double time;
+        double load;  // waiting for a worker and in flight at the workers
+        int ready;    // workers ready then
+    };
+    std::deque<Queued> queued;  // over panic_window
     double last_failure = 0;
 };
 
