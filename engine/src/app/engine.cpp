@@ -32,7 +32,8 @@ std::string action_text(const Action& a) {
 
 Engine::Engine(EngineConfig config, std::unique_ptr<Provider> provider)
     : config_(std::move(config)), key_(auth::SigningKey::load_or_create(config_.run_dir / "signing-key.pem")),
-      provider_(std::move(provider)), history_(HistoryLimits::for_tick(config_.tick_seconds)),
+      fleet_(longest_window(config_.tuning)), provider_(std::move(provider)),
+      history_(HistoryLimits::for_tick(config_.tick_seconds)),
       api_({fleet_, key_, config_, history_, epoch_now,
             [this](const auto& ids) { retire_workers(ids, "deleted through the web API"); },
             [this](const auto& ids) { reload_workers(ids); }}),
@@ -138,12 +139,7 @@ double Engine::worker_perf(const Workergroup& g, const Template& t) {
     for (const auto* w : fleet_.workers_of_group(g.id)) {
         if (w->last && w->last->max_perf > 0) known.push_back(w->last->max_perf);
     }
-    if (!known.empty()) {
-        std::nth_element(known.begin(), known.begin() + static_cast<std::ptrdiff_t>(known.size() / 2), known.end());
-        return known[known.size() / 2];
-    }
-    // Until a worker has benchmarked, one worker is planned for whatever load comes.
-    return t.expected_perf > 0 ? t.expected_perf : 1e18;
+    return planned_perf(std::move(known), t.expected_perf);
 }
 
 // The sample of each endpoint after this tick's decisions; the offered and served loads over the
