@@ -101,8 +101,12 @@ TEST_CASE("history: a worker's throughput is what its report says it served over
 
 TEST_CASE("history: an endpoint's sample: offered and served load, queue time, workers and decisions",
           "[engine][history]") {
-    EndpointEntry entry;
+    EndpointEntry entry(Endpoint{}, 60);
     entry.endpoint.id = 4;
+    entry.routed = 7;
+    entry.waited = 3;
+    entry.served = 5;
+    entry.failed = 1;
     entry.meter.arrived(100, 50);                                   // long before the window
     for (double t : {95.0, 97.0, 99.0}) entry.meter.arrived(2, t);  // 6 units within the last 6 s
     entry.served_meter.arrived(3, 98);
@@ -125,6 +129,10 @@ TEST_CASE("history: an endpoint's sample: offered and served load, queue time, w
     CHECK(s.served == Approx(0.5));    // 3 over 6 s
     CHECK(s.waiting == 1);
     CHECK(s.waiting_load == 5);
+    CHECK(s.requests.routed == 7);
+    CHECK(s.requests.waited == 3);
+    CHECK(s.requests.succeeded == 5);
+    CHECK(s.requests.failed == 1);
     // (4 + 1 in flight at worker 1, 0 at worker 2, 5 waiting) over 10 + 10 units/s
     REQUIRE(s.queue_time);
     CHECK(*s.queue_time == Approx(0.5));

@@ -201,6 +201,21 @@ TEST_CASE("load: through the engine, every request is routed, signed and served,
     const auto worker_port = static_cast<uint16_t>(std::stoi(worker_url.substr(worker_url.rfind(':') + 1)));
     CHECK(metric(worker_port, R"(cppworker_requests_total{outcome="success"})") == 30);
     CHECK(metric(worker_port, R"(cppworker_requests_total{outcome="rejected"})") == 0);
+    // The engine's own counts: every request routed once (the waits are answers of their own), and
+    // each reported done as it succeeded, once the worker's /delete_requests/ arrived.
+    json::object counted;
+    const auto engine_counts = [&] {
+        const auto answer = http(engine.port(), "GET", std::string("/api/dashboard/?api_key=") + EngineProcess::account_key);
+        const auto samples = json::parse(answer.body).at_pointer("/endpoints/0/samples").as_array();
+        counted = samples.back().at("requests").as_object();
+        return counted.at("succeeded").to_number<int64_t>() >= 30;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!engine_counts() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(200ms);
+    INFO(json::serialize(counted));
+    CHECK(counted.at("routed").to_number<int64_t>() == 30);
+    CHECK(counted.at("succeeded").to_number<int64_t>() == 30);
+    CHECK(counted.at("failed").to_number<int64_t>() == 0);
     CHECK_FALSE(ran.results.at_pointer("/workers").as_array().empty());
     const auto picture = slurp(svg);
     CHECK(picture.find(">workers (count)<") != std::string::npos);

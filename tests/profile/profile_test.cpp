@@ -54,3 +54,14 @@ TEST_CASE("profile: rates, the requests expected by a time, and its inverse", "[
     CHECK(time_of(p, 175) == Approx(15));
     CHECK(time_of(p, 50) == Approx(5));
 }
+
+TEST_CASE("profile: durations in ms, s, m and h", "[profile]") {
+    CHECK(parse_duration("500ms") == Approx(0.5));
+    CHECK(parse_duration("30s") == Approx(30));
+    CHECK(parse_duration("2m") == Approx(120));
+    CHECK(parse_duration("1h") == Approx(3600));
+    CHECK_FALSE(parse_duration("30"));
+    CHECK_FALSE(parse_duration("s"));
+    CHECK_FALSE(parse_duration("-1s"));
+    CHECK_FALSE(parse_duration("1x"));
+}

@@ -11,7 +11,7 @@ namespace {
 
 // "30s", "500ms", "2m", or a bare number of seconds.
 std::string read_duration(const std::string& text, double& out) {
-    if (auto d = parse_duration(text)) {
+    if (auto d = profile::parse_duration(text)) {
         out = *d;
         return {};
     }

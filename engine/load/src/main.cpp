@@ -43,8 +43,10 @@ Profile profile_of(const Cli& c) {
     if (c.profile_file.empty()) return Profile{{*c.rate, *c.rate, c.seconds}};
     const auto text = read_file(c.profile_file);
     if (!text) throw std::runtime_error("cannot read --profile " + c.profile_file);
-    auto parsed = parse_profile(*text);
-    if (auto* e = std::get_if<ParseError>(&parsed)) throw std::runtime_error(describe(*e, c.profile_file));
+    auto parsed = profile::parse_profile(*text);
+    if (auto* e = std::get_if<profile::ParseError>(&parsed)) {
+        throw std::runtime_error(profile::describe(*e, c.profile_file));
+    }
     return std::get<Profile>(parsed);
 }
 

@@ -2,7 +2,7 @@
 // A load run: a closed loop (a fixed number of clients, each sending its next request when the
 // last one ends) or an open loop (requests sent when the schedule says, however long the answers
 // take), with a progress line and the engine's worker states sampled every second.
-#include "profile.hpp"
+#include "profile/profile.hpp"
 #include "record.hpp"
 #include "schedule.hpp"
 #include "sender.hpp"

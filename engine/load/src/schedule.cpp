@@ -17,7 +17,7 @@ Schedule::Schedule(Profile profile, Arrivals arrivals, uint64_t seed)
 // that integral).
 std::optional<double> Schedule::next() {
     count_ += arrivals_ == Arrivals::constant ? 1.0 : gap_(random_);
-    const double t = time_of(profile_, arrivals_ == Arrivals::constant ? count_ - 0.5 : count_);
+    const double t = profile::time_of(profile_, arrivals_ == Arrivals::constant ? count_ - 0.5 : count_);
     if (t > end_) return std::nullopt;
     return t;
 }

@@ -2,7 +2,7 @@
 // When an open-loop run sends its requests: arrivals following a profile's rate, evenly spaced
 // (constant) or as a Poisson process. Pure: a function of the profile and the seed, not of the
 // clock, so a slow sender falls behind its schedule instead of lowering the rate it offers.
-#include "profile.hpp"
+#include "profile/profile.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -10,6 +10,10 @@
 #include <string_view>
 
 namespace cppworker::load {
+
+// The profile's format and arithmetic are engine/profile's, shared with cppworker-simulate.
+using profile::Profile;
+using profile::total_seconds;
 
 enum class Arrivals { constant, poisson };
 std::optional<Arrivals> arrivals_named(std::string_view name);

@@ -46,6 +46,11 @@ struct Sample {
     std::optional<double> queue_time;  // s a request routed now can expect to wait; none without capacity
     std::size_t waiting = 0;           // routes waiting for a worker
     double waiting_load = 0;
+    // Since the engine started: routes given a worker, waiting answers sent, and the requests
+    // its workers reported done (/delete_requests/) as succeeded or failed.
+    struct Requests {
+        uint64_t routed = 0, waited = 0, succeeded = 0, failed = 0;
+    } requests;
     std::vector<GroupSample> groups;
     std::vector<WorkerSample> workers;
 };

@@ -38,6 +38,7 @@ Sample sample_endpoint(const EndpointEntry& entry, const std::vector<const Worke
     s.served = entry.served_meter.rate(window, now);
     s.waiting = entry.queue.size();
     s.waiting_load = entry.queue.total_cost();
+    s.requests = {entry.routed, entry.waited, entry.served, entry.failed};
     s.queue_time = estimated_queue_time(workers, s.waiting_load);
     s.groups = std::move(groups);
     for (const auto* w : workers) {
