@@ -7,8 +7,9 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev
-  libfmt-dev libspdlog-dev libcli11-dev catch2 libssl-dev libmimalloc-dev
+  libfmt-dev libspdlog-dev libcli11-dev catch2 libssl-dev libmimalloc-dev libxml2-dev
   curl openssl procps python3 python3-pycryptodome
+  chromium  # the dashboard's browser test (tests/dashboard), headless
   "$@"
 )
 

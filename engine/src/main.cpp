@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
         if (const int left = engine::LocalProcesses::cleanup_leftovers(pid_file); left > 0) {
             spdlog::warn("stopped {} worker process group(s) a previous engine left running", left);
         }
-        if (config.api_key.empty()) {
+        const bool key_made = config.api_key.empty();
+        if (key_made) {
             config.api_key = auth::random_token();
             spdlog::info("no ENGINE_API_KEY given; the account key of this run is {}", config.api_key);
         }
@@ -33,6 +34,9 @@ int main(int argc, char** argv) {
         const auto port = engine.listen();
         spdlog::info("cppworker-engine listening on {}:{} (client, web and worker APIs); run folder {}",
                      config.listen_address, port, config.run_dir.string());
+        // A key given is not written to the log; one made for this run was, just above.
+        spdlog::info("dashboard: http://{}:{}/#key={}", config.listen_address, port,
+                     key_made ? config.api_key : "<ENGINE_API_KEY>");
         if (config.port_file) os::write_atomically(*config.port_file, std::to_string(port));
         engine.create_configured_endpoints();
         engine.run();

@@ -1,4 +1,6 @@
 // Routing (engine/src/routing): which worker takes a request, and the queue that keeps places.
+#include "fleet/fleet.hpp"
+#include "policy/policy.hpp"
 #include "routing/load_meter.hpp"
 #include "routing/route_queue.hpp"
 
@@ -50,4 +52,21 @@ TEST_CASE("load meter: the cost of arrivals per second over a window", "[engine]
     CHECK(m.rate(60, 1090) == Approx(50).margin(2));
     CHECK(m.rate(6, 1090) == 0);
     CHECK(m.last_arrival() == 1059);
+}
+
+TEST_CASE("load meter: an endpoint's meter keeps the longest window the policy reads", "[engine][routing]") {
+    // A stable_window of 300 s: 100 units/s for 300 s must read 100 over it, not the last 60 s
+    // of it spread over 300 (20), which a meter of 60 s would give.
+    PolicyTuning tuning;
+    tuning.stable_window = 300;
+    tuning.panic_window = 6;
+    CHECK(longest_window(tuning) == 300);
+    Fleet fleet(longest_window(tuning));
+    auto& entry = fleet.add_endpoint(Endpoint{});
+    for (int i = 0; i < 300; ++i) entry.meter.arrived(100, 1000 + i);
+    CHECK(entry.meter.rate(tuning.stable_window, 1299.5) == Approx(100));
+    CHECK(entry.meter.rate(tuning.panic_window, 1299.5) == Approx(100));
+    // A panic window longer than the stable one is kept as long.
+    tuning.panic_window = 400;
+    CHECK(longest_window(tuning) == 400);
 }

@@ -1,4 +1,5 @@
 #include "api/api.hpp"
+#include "api/dashboard_assets.hpp"
 
 #include "pyjson/dumps.hpp"
 
@@ -43,8 +44,10 @@ http1::Reply Api::handle(const ApiRequest& r) {
     if (path == "/get_endpoint_workers/" && post) return endpoint_workers(r);
     if (path == "/update_workers/" && post) return update_workers(r);
     if (path.starts_with("/api/v0/")) return web(r);
+    if (auto page = dashboard(r)) return std::move(*page);
     const bool known = path == "/route/" || path == "/worker_status/" || path == "/delete_requests/" ||
-                       path == "/pubkey/" || path == "/get_endpoint_workers/" || path == "/update_workers/";
+                       path == "/pubkey/" || path == "/get_endpoint_workers/" || path == "/update_workers/" ||
+                       path == "/api/dashboard/" || dashboard_asset(path) != nullptr;
     if (known) return http1::error_reply(405, r.method + " is not allowed on " + path);
     return http1::error_reply(404, "no such path: " + path);
 }

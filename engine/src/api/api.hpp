@@ -4,10 +4,12 @@
 #include "auth/signing_key.hpp"
 #include "config/engine_config.hpp"
 #include "fleet/fleet.hpp"
+#include "history/history.hpp"
 
 #include <boost/json/value.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -25,6 +27,7 @@ public:
         Fleet& fleet;
         const auth::SigningKey& key;
         const EngineConfig& config;
+        const History& history;                                       // for the dashboard
         std::function<double()> now;                                  // epoch seconds
         std::function<void(const std::vector<int64_t>&)> retire;      // destroy these workers
         std::function<void(const std::vector<int64_t>&)> reload;      // a rolling update of these
@@ -49,6 +52,9 @@ private:
     http1::Reply endpoint_workers(const ApiRequest& r);
     http1::Reply update_workers(const ApiRequest& r);
     std::variant<int64_t, std::string> create_group(const boost::json::object& fields);
+    // dashboard_api.cpp: the page's files and its data; nullopt for another path
+    std::optional<http1::Reply> dashboard(const ApiRequest& r);
+    http1::Reply dashboard_data(const ApiRequest& r);
     // worker_api.cpp
     http1::Reply worker_status(const ApiRequest& r);
     http1::Reply delete_requests(const ApiRequest& r);

@@ -38,7 +38,9 @@ http1::Reply Api::worker_status(const ApiRequest& r) {
     StatusReport report;
     if (auto error = read_report(doc.get_object(), report)) return http1::error_reply(422, *error);
     const auto before = w.state;
-    apply_report(w, std::move(report), parts_.now());
+    const double now = parts_.now();
+    if (auto* entry = parts_.fleet.endpoint(w.endpoint_id)) entry->served_meter.arrived(report.cur_perf, now);
+    apply_report(w, std::move(report), now);
     if (w.state != before) {
         spdlog::info("worker {}: {} -> {}{}", w.id, state_name(before), state_name(w.state),
                      w.error.empty() ? "" : " (" + w.error + ")");

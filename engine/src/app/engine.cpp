@@ -1,11 +1,13 @@
 #include "app/engine.hpp"
 
+#include "history/sampling.hpp"
 #include "provider/launch_spec.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <csignal>
+#include <set>
 
 namespace cppworker::engine {
 namespace asio = boost::asio;
@@ -30,8 +32,10 @@ std::string action_text(const Action& a) {
 
 Engine::Engine(EngineConfig config, std::unique_ptr<Provider> provider)
     : config_(std::move(config)), key_(auth::SigningKey::load_or_create(config_.run_dir / "signing-key.pem")),
-      provider_(std::move(provider)),
-      api_({fleet_, key_, config_, epoch_now, [this](const auto& ids) { destroy_workers(ids); },
+      fleet_(longest_window(config_.tuning)), provider_(std::move(provider)),
+      history_(HistoryLimits::for_tick(config_.tick_seconds)),
+      api_({fleet_, key_, config_, history_, epoch_now,
+            [this](const auto& ids) { retire_workers(ids, "deleted through the web API"); },
             [this](const auto& ids) { reload_workers(ids); }}),
       server_(io_, [this](const ApiRequest& r) { return api_.handle(r); }, HttpServerLimits{}), ticker_(io_),
       drain_timer_(io_), signals_(io_, SIGTERM, SIGINT) {}
@@ -102,7 +106,11 @@ void Engine::tick() {
             spdlog::warn("worker {}: {} -> {}: {}", id, state_name(before), state_name(w.state), w.error);
         }
     }
-    for (const auto& [id, g] : fleet_.groups()) scale_group(g, now);
+    std::map<int64_t, std::vector<GroupSample>> decisions;  // by endpoint
+    for (const auto& [id, g] : fleet_.groups()) {
+        if (auto decided = scale_group(g, now)) decisions[g.endpoint_id].push_back(std::move(*decided));
+    }
+    record_samples(std::move(decisions), now);
     ticker_.expires_after(std::chrono::milliseconds(static_cast<long long>(config_.tick_seconds * 1000)));
     ticker_.async_wait([this](boost::system::error_code ec) {
         if (!ec) tick();
@@ -131,18 +139,26 @@ double Engine::worker_perf(const Workergroup& g, const Template& t) {
     for (const auto* w : fleet_.workers_of_group(g.id)) {
         if (w->last && w->last->max_perf > 0) known.push_back(w->last->max_perf);
     }
-    if (!known.empty()) {
-        std::nth_element(known.begin(), known.begin() + static_cast<std::ptrdiff_t>(known.size() / 2), known.end());
-        return known[known.size() / 2];
-    }
-    // Until a worker has benchmarked, one worker is planned for whatever load comes.
-    return t.expected_perf > 0 ? t.expected_perf : 1e18;
+    return planned_perf(std::move(known), t.expected_perf);
 }
 
-void Engine::scale_group(const Workergroup& g, double now) {
+// The sample of each endpoint after this tick's decisions; the offered and served loads over the
+// policy's panic window, the shortest it looks at.
+void Engine::record_samples(std::map<int64_t, std::vector<GroupSample>> decisions, double now) {
+    std::set<int64_t> endpoints;
+    for (const auto& [id, entry] : fleet_.endpoints()) {
+        const auto of_endpoint = fleet_.workers_of_endpoint(id);
+        const std::vector<const Worker*> workers(of_endpoint.begin(), of_endpoint.end());
+        history_.add(sample_endpoint(entry, workers, std::move(decisions[id]), config_.tuning.panic_window, now));
+        endpoints.insert(id);
+    }
+    history_.keep_only(endpoints);
+}
+
+std::optional<GroupSample> Engine::scale_group(const Workergroup& g, double now) {
     auto* entry = fleet_.endpoint(g.endpoint_id);
     const auto template_it = config_.templates.find(g.template_name);
-    if (entry == nullptr || template_it == config_.templates.end()) return;
+    if (entry == nullptr || template_it == config_.templates.end()) return std::nullopt;
     entry->queue.expire(now);
     int groups = 0;
     for (const auto& [gid, other] : fleet_.groups()) groups += other.endpoint_id == g.endpoint_id ? 1 : 0;
@@ -158,42 +174,49 @@ void Engine::scale_group(const Workergroup& g, double now) {
         view.workers.push_back({w->id, w->state, w->last ? w->last->cur_load : 0, w->has_model, w->state_since});
     }
     const auto decision = decide(view, config_.tuning, memory_[g.id], now);
-    if (decision.actions.empty()) return;
+    GroupSample decided{g.id, decision.anticipated_load, decision.active_wanted, decision.total_wanted, decision.why};
+    if (decision.actions.empty()) return decided;
     std::string what;
     for (const auto& a : decision.actions) what += (what.empty() ? "" : ", ") + action_text(a);
     spdlog::info("endpoint {} group {}: {:.4g}/s anticipated: {} serving, {} loaded wanted ({}): {}",
                  entry->endpoint.name, g.id, decision.anticipated_load, decision.active_wanted,
                  decision.total_wanted, decision.why, what);
-    for (const auto& a : decision.actions) carry_out(g, a, now);
+    for (const auto& a : decision.actions) carry_out(g, a, decision.why, now);
+    return decided;
 }
 
-void Engine::carry_out(const Workergroup& g, const Action& a, double now) {
+// Carries out one of the policy's actions, and records it (with its failure, if it failed).
+void Engine::carry_out(const Workergroup& g, const Action& a, const std::string& why, double now) {
+    ActionRecord record{0, now, g.endpoint_id, g.id, a.kind, a.worker, why, {}};
     try {
         switch (a.kind) {
-        case Action::Kind::create: return create_worker(g, now);
+        case Action::Kind::create: record.worker = create_worker(g, now); break;
         case Action::Kind::start: {
             auto* w = fleet_.worker(a.worker);
             if (w != nullptr) start_worker(*w, config_.templates.at(g.template_name), now);
-            return;
+            break;
         }
         case Action::Kind::stop: {
             auto* w = fleet_.worker(a.worker);
-            if (w == nullptr) return;
+            if (w == nullptr) break;
             provider_->stop(w->id);
             w->state = WorkerState::stopping;
             w->state_since = now;
-            return;
+            break;
         }
-        case Action::Kind::destroy: return destroy_workers({a.worker});
+        case Action::Kind::destroy: destroy_workers({a.worker}); break;
         }
     } catch (const std::exception& e) {
         spdlog::error("endpoint group {}: {} failed: {}", g.id, action_text(a), e.what());
+        record.error = e.what();
     }
+    history_.add(std::move(record));
 }
 
-void Engine::create_worker(const Workergroup& g, double now) {
+int64_t Engine::create_worker(const Workergroup& g, double now) {
     auto& w = fleet_.add_worker(g.id, now);
     start_worker(w, config_.templates.at(g.template_name), now);
+    return w.id;
 }
 
 void Engine::start_worker(Worker& w, const Template& t, double now) {
@@ -225,6 +248,16 @@ void Engine::destroy_workers(const std::vector<int64_t>& ids) {
         fleet_.remove_worker(id);
         spdlog::info("worker {} destroyed", id);
     }
+}
+
+void Engine::retire_workers(const std::vector<int64_t>& ids, const std::string& why) {
+    const double now = epoch_now();
+    for (const auto id : ids) {
+        if (const auto* w = fleet_.worker(id)) {
+            history_.add(ActionRecord{0, now, w->endpoint_id, w->workergroup_id, Action::Kind::destroy, id, why, {}});
+        }
+    }
+    destroy_workers(ids);
 }
 
 void Engine::reload_workers(const std::vector<int64_t>& ids) {

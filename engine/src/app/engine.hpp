@@ -5,6 +5,7 @@
 #include "auth/signing_key.hpp"
 #include "config/engine_config.hpp"
 #include "fleet/fleet.hpp"
+#include "history/history.hpp"
 #include "policy/policy.hpp"
 #include "provider/provider.hpp"
 
@@ -16,6 +17,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace cppworker::engine {
 
@@ -38,9 +42,11 @@ public:
 private:
     void tick();
     void reap_processes(double now);
-    void scale_group(const Workergroup& g, double now);
-    void carry_out(const Workergroup& g, const Action& a, double now);
-    void create_worker(const Workergroup& g, double now);
+    std::optional<GroupSample> scale_group(const Workergroup& g, double now);
+    void record_samples(std::map<int64_t, std::vector<GroupSample>> decisions, double now);
+    void carry_out(const Workergroup& g, const Action& a, const std::string& why, double now);
+    int64_t create_worker(const Workergroup& g, double now);
+    void retire_workers(const std::vector<int64_t>& ids, const std::string& why);
     void start_worker(Worker& w, const Template& t, double now);
     void destroy_workers(const std::vector<int64_t>& ids);
     void reload_workers(const std::vector<int64_t>& ids);
@@ -53,6 +59,7 @@ private:
     auth::SigningKey key_;
     Fleet fleet_;
     std::unique_ptr<Provider> provider_;
+    History history_;  // what the dashboard shows
     Api api_;
     HttpServer server_;
     std::map<int64_t, PolicyMemory> memory_;  // by workergroup

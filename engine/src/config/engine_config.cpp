@@ -57,6 +57,8 @@ std::optional<std::string> read_number(const json::object& o, const char* name, 
     return std::nullopt;
 }
 
+}  // namespace
+
 std::optional<std::string> read_tuning(const json::object& o, PolicyTuning& t) {
     for (auto [name, field] : {std::pair{"stable_window", &t.stable_window}, {"panic_window", &t.panic_window},
                                {"tolerance", &t.tolerance}, {"scale_down_delay", &t.scale_down_delay},
@@ -70,8 +72,6 @@ std::optional<std::string> read_lifetimes(const json::object& o, Lifetimes& l) {
     if (auto e = read_number(o, "lost_after", l.lost_after, 1)) return e;
     return read_number(o, "ready_within", l.ready_within, 1);
 }
-
-}  // namespace
 
 std::optional<std::string> read_config_file(const json::object& file, EngineConfig& config) {
     if (const auto* templates = file.if_contains("templates")) {

@@ -62,6 +62,12 @@ struct ConfigResult {
 // {bin}.
 ConfigResult parse_engine_config(int argc, const char* const* argv, const std::filesystem::path& exe_dir);
 
+// The config file's "tuning" object over `tuning`; an error names the field. The simulator reads
+// its tuning (and lifetimes) with these too, so both take the same fields.
+std::optional<std::string> read_tuning(const boost::json::object& o, PolicyTuning& tuning);
+// The config file's "lifetimes" object over `lifetimes`, likewise.
+std::optional<std::string> read_lifetimes(const boost::json::object& o, Lifetimes& lifetimes);
+
 // The config file's "templates", "endpoints", "tuning" and "lifetimes" over `config`; an error
 // names the file's field and what is wrong with it.
 std::optional<std::string> read_config_file(const boost::json::object& file, EngineConfig& config);

@@ -6,9 +6,8 @@ namespace cppworker::engine {
 
 EndpointEntry& Fleet::add_endpoint(Endpoint e) {
     e.id = next_endpoint_++;
-    auto [it, added] = endpoints_.emplace(e.id, EndpointEntry{});
-    it->second.endpoint = std::move(e);
-    return it->second;
+    const auto id = e.id;
+    return endpoints_.try_emplace(id, std::move(e), meter_window_).first->second;
 }
 
 Workergroup& Fleet::add_group(Workergroup g) {

@@ -10,14 +10,19 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cppworker::engine {
 
 // An endpoint with what the engine keeps of its traffic.
 struct EndpointEntry {
+    EndpointEntry(Endpoint e, double meter_window)
+        : endpoint(std::move(e)), meter(meter_window), served_meter(meter_window) {}
+
     Endpoint endpoint;
-    LoadMeter meter{60};
+    LoadMeter meter;
+    LoadMeter served_meter;  // the load its workers report they served (cur_perf), as it arrives
     RouteQueue queue;
     // Routed and not yet named by a worker's /delete_requests/: request_idx → worker.
     std::map<int64_t, int64_t> assigned;
@@ -28,6 +33,10 @@ struct EndpointEntry {
 // event loop (no lock). Ids are handed out in increasing order and never reused.
 class Fleet {
 public:
+    // `meter_window`: s of arrivals each endpoint's meter keeps, the longest window the policy
+    // reads (longest_window() of its tuning): a shorter one would understate the demand over it.
+    explicit Fleet(double meter_window) : meter_window_(meter_window) {}
+
     EndpointEntry& add_endpoint(Endpoint e);
     Workergroup& add_group(Workergroup g);
     Worker& add_worker(int64_t workergroup_id, double now);
@@ -52,6 +61,7 @@ private:
     std::map<int64_t, EndpointEntry> endpoints_;
     std::map<int64_t, Workergroup> groups_;
     std::map<int64_t, Worker> workers_;
+    double meter_window_;
     int64_t next_endpoint_ = 1, next_group_ = 1, next_worker_ = 1;
 };
 

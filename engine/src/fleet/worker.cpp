@@ -1,5 +1,6 @@
 #include "fleet/worker.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace cppworker::engine {
@@ -70,6 +71,8 @@ void enter(Worker& w, WorkerState state, double now) {
 }  // namespace
 
 void apply_report(Worker& w, StatusReport report, double now) {
+    const double interval = now - std::max(w.last_report_at, w.started_at);
+    w.served_rate = interval > 0 ? report.cur_perf / interval : 0;
     w.last_report_at = now;
     w.assigned_since_report = 0;
     if (!report.url.empty()) w.url = report.url;

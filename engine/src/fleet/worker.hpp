@@ -57,6 +57,7 @@ struct Worker {
     double last_report_at = 0;
     std::optional<StatusReport> last;
     double assigned_since_report = 0;  // cost routed to it since its last report
+    double served_rate = 0;  // load units/s it served between its last two reports (cur_perf is their sum)
     int64_t next_reqnum = 1;
     bool has_model = false;  // loaded once: a restart finds its benchmark and model in its folder
 };

@@ -21,7 +21,7 @@ struct ScalingParams {
     int max_workers = 16;            // workers of every kind, at most
     std::optional<double> inactivity_timeout;  // s of idleness before scaling to zero; < 0 never; unset: not applied
     double max_queue_time = 30;      // s a routed request may expect to wait at its worker
-    double target_queue_time = 10;   // s of endpoint-wide queue above which workers are added at once
+    double target_queue_time = 10;   // s of queue over the ready workers above which its growth sizes them
 };
 
 struct Endpoint {

@@ -20,6 +20,9 @@ struct PolicyTuning {
     double error_backoff_max = 60;  // s between replacements of failing workers, at most
 };
 
+// The seconds of arrivals the policy reads: what a load meter feeding it must keep.
+double longest_window(const PolicyTuning& tuning);
+
 // One workergroup as the policy sees it at one moment.
 struct GroupView {
     ScalingParams params;
@@ -56,13 +59,25 @@ struct Decision {
 };
 
 // What the policy remembers from one decision to the next: recent targets (so a lower one must
-// hold for scale_down_delay) and recent failures (for the replacement back-off).
+// hold for scale_down_delay), recent failures (for the replacement back-off) and the queued load
+// (how fast it grows).
 struct PolicyMemory {
     std::deque<std::pair<double, int>> active_targets;  // (time, target)
     std::deque<std::pair<double, int>> total_targets;
     std::deque<double> failures;                        // when a worker was found errored or lost
+    struct Queued {
+        double time;
+        double load;  // waiting for a worker and in flight at the workers
+        int ready;    // workers ready then
+    };
+    std::deque<Queued> queued;  // over panic_window
     double last_failure = 0;
 };
+
+// The load units/s one worker of a group is planned to serve: the median of what its workers
+// benchmarked (`benchmarked`, the positive max_perf reported), else the template's expected_perf;
+// with neither, one worker is planned for whatever load comes.
+double planned_perf(std::vector<double> benchmarked, double expected_perf);
 
 // The scaling rule (README "The local engine: how it scales"): from the group's load, queue,
 // workers and parameters at `now` (epoch seconds) to the actions that bring its workers to what
