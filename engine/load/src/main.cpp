@@ -43,9 +43,9 @@ Profile profile_of(const Cli& c) {
     if (c.profile_file.empty()) return Profile{{*c.rate, *c.rate, c.seconds}};
     const auto text = read_file(c.profile_file);
     if (!text) throw std::runtime_error("cannot read --profile " + c.profile_file);
-    auto parsed = profile::parse_profile(*text);
-    if (auto* e = std::get_if<profile::ParseError>(&parsed)) {
-        throw std::runtime_error(profile::describe(*e, c.profile_file));
+    auto parsed = cppworker::profile::parse_profile(*text);
+    if (auto* e = std::get_if<cppworker::profile::ParseError>(&parsed)) {
+        throw std::runtime_error(cppworker::profile::describe(*e, c.profile_file));
     }
     return std::get<Profile>(parsed);
 }
