@@ -253,6 +253,14 @@ TEST_CASE("a reload under load fails no request, keeps a stream whole and leaves
     CHECK(cur_perf == static_cast<double>(total));
 }
 
+// The release build's figure; a sanitizer's worker takes several times longer to start, more so
+// on a loaded machine (2.2 s seen under ASan while another build ran).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr auto restart_limit = 10s;
+#else
+constexpr auto restart_limit = 2s;
+#endif
+
 TEST_CASE("a worker killed by its plugin serves again within 2 s and the autoscaler hears of the crash",
           "[integration][supervisor]") {
     FakeHttpServer autoscaler(accept_all());
@@ -272,7 +280,7 @@ TEST_CASE("a worker killed by its plugin serves again within 2 s and the autosca
     REQUIRE(crashed);
     REQUIRE(serving);
     INFO("served again " << std::chrono::duration<double>(*serving - *crashed).count() << " s after the crash");
-    CHECK(*serving - *crashed < 2s);
+    CHECK(*serving - *crashed < restart_limit);
 
     std::optional<json::object> told;
     REQUIRE(poll_until([&] {
