@@ -42,6 +42,19 @@ SimConfig workers_of_10() {
     return c;
 }
 
+// 15 units/s for 600 s, then 30, for 900 s, on workers_of_10() with cold_mult 2 and a restart
+// of 5 s: on 15 units/s 2 serve and a third is kept stopped with its model (2 x 15 / 10 = 3).
+SimResult cold_worker_step(int max_workers) {
+    auto c = workers_of_10();
+    c.params.cold_mult = 2;
+    c.params.max_workers = max_workers;
+    c.workers.restart_s = Distribution{Kind::constant, 5, 0};
+    Trace t;
+    t.duration = 900;
+    t.expected_by = [](double at) { return 15 * std::min(at, 600.0) + 30 * std::max(at - 600, 0.0); };
+    return simulate(c, t, 1);
+}
+
 }  // namespace
 
 TEST_CASE("simulate: a step of load: workers follow with the rule's delays", "[simulate]") {
@@ -89,14 +102,7 @@ TEST_CASE("simulate: a worker kept cold comes back in restart_s, before new ones
     // third is kept stopped with its model (2 x 15 / 10 = 3 loaded). The load steps to 30 at
     // 600 s; at 603 s the panic window holds 22.5 units/s: 2.25 workers, over 2 by more than 10 %:
     // 3 serving. The stopped one starts (no new one: max_workers) and serves at 608 s.
-    auto c = workers_of_10();
-    c.params.cold_mult = 2;
-    c.params.max_workers = 3;
-    c.workers.restart_s = Distribution{Kind::constant, 5, 0};
-    Trace t;
-    t.duration = 900;
-    t.expected_by = [](double at) { return 15 * std::min(at, 600.0) + 30 * std::max(at - 600, 0.0); };
-    const auto r = simulate(c, t, 1);
+    const auto r = cold_worker_step(3);
     CHECK(r.samples[599].ready == 2);
     CHECK(r.samples[599].stopped == 1);
     CHECK(r.samples[602].starting == 0);
@@ -111,13 +117,7 @@ TEST_CASE("simulate: a worker kept cold comes back though a new one loads for th
     // 603 s, 45 units/s: 4.5 loaded). At 603 s 3 must serve: the stopped one starts, though new
     // ones are loading, and serves at 608 s (it used to count a new one as serving and wait for
     // it: 661 s).
-    auto c = workers_of_10();
-    c.params.cold_mult = 2;
-    c.workers.restart_s = Distribution{Kind::constant, 5, 0};
-    Trace t;
-    t.duration = 900;
-    t.expected_by = [](double at) { return 15 * std::min(at, 600.0) + 30 * std::max(at - 600, 0.0); };
-    const auto r = simulate(c, t, 1);
+    const auto r = cold_worker_step(20);
     CHECK(r.samples[599].ready == 2);
     CHECK(r.samples[599].stopped == 1);
     CHECK(first(r, &Sample::starting, 1, 600) == 601);
