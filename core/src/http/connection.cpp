@@ -4,7 +4,6 @@
 #include "logging/error_text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -17,6 +16,8 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <exception>
+#include <memory>
 #include <optional>
 
 namespace cppworker::http {
@@ -115,37 +116,62 @@ public:
     // Watches the client while waiting, unless a pipelined request's bytes arrived: those are
     // kept, and watching stops.
     awaitable<bool> wait(asio::steady_timer& wake) override {
-        c_.tcp().expires_never();
-        if (!watch_client_) {
-            co_await wake.async_wait(tuple_awaitable);
-            co_return true;
-        }
-        // The two operations themselves, not coroutines around them: no frames to allocate. Whichever
-        // ends first cancels the other, and both have ended when this resumes.
-        // (Functions taking the group's handler: Beast's TLS stream predates asio::deferred.)
-        auto [order, wait_ec, read_ec, n] =
-            co_await asio::experimental::make_parallel_group(
-                [&](auto handler) { return wake.async_wait(std::move(handler)); },
-                [&](auto handler) { return c_.stream.async_read_some(c_.buffer.prepare(4096), std::move(handler)); })
-                .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-        // Bytes that arrived as the wake-up won are kept all the same.
-        if (n > 0) {
-            c_.buffer.commit(n);
-            watch_client_ = false;
-            co_return true;
-        }
-        co_return order[0] == 0 || read_ec == asio::error::operation_aborted;
+        if (watch_->gone) co_return false;
+        if (watch_client_ && !watch_->reading) start_watching();
+        watch_->waiting = &wake;
+        co_await wake.async_wait(tuple_awaitable);
+        watch_->waiting = nullptr;
+        co_return !watch_->gone;
     }
+
+    // Ends the watch before the connection reads on: after the pipeline is done with the request.
+    awaitable<void> stop_watching() {
+        if (!watch_->reading) co_return;
+        c_.tcp().socket().cancel();
+        while (watch_->reading) co_await asio::post(co_await asio::this_coro::executor, use_awaitable);
+    }
+
+    ~RequestClient() override { watch_->client = nullptr; }
 
     std::string_view peer() const override { return c_.peer; }
 
 private:
+    // One read watches the client for the whole request, not one per wait: a stream waits once per
+    // event, and starting and cancelling a read each time cost a system call and a reactor
+    // registration per event. It may be under way while an answer is written (one read and one
+    // write at a time is what both streams allow); a read pending keeps its timer at never, since
+    // the stream only re-arms the timers of operations not under way.
+    struct Watch {
+        RequestClient* client;
+        bool reading = false;
+        bool gone = false;
+        asio::steady_timer* waiting = nullptr;
+    };
+
+    void start_watching() {
+        c_.tcp().expires_never();
+        watch_->reading = true;
+        c_.stream.async_read_some(c_.buffer.prepare(4096), [watch = watch_](boost::system::error_code ec, std::size_t n) {
+            watch->reading = false;
+            if (watch->client == nullptr) return;
+            if (n > 0) {
+                // A pipelined request's bytes: kept, and watching stops.
+                watch->client->c_.buffer.commit(n);
+                watch->client->watch_client_ = false;
+            } else if (ec != asio::error::operation_aborted) {
+                watch->gone = true;
+            }
+            if (watch->waiting != nullptr) watch->waiting->cancel();
+        });
+    }
+
     bool keeps_alive() const { return keep_alive_ && !c_.parts.tracker.draining(); }
 
     Connection<Stream>& c_;
     const unsigned version_;
     const bool keep_alive_;
     bool watch_client_ = true;
+    const std::shared_ptr<Watch> watch_ = std::make_shared<Watch>(Watch{this});
 };
 
 // Answers one request; false when the connection must close afterwards.
@@ -173,7 +199,17 @@ awaitable<bool> serve_request(Connection<Stream>& c, const Request& req) {
         co_return co_await client.write_whole(reply, false) && keep_alive;
     }
     const pipeline::Pipeline::RouteRequest request{std::get<pipeline::RouteFound>(match).index, path, query, req.body()};
-    co_return co_await parts.pipeline.serve(client, request) && keep_alive;
+    // The client's watch ends before anything else reads the connection, however serving ended.
+    bool served = false;
+    std::exception_ptr failed;
+    try {
+        served = co_await parts.pipeline.serve(client, request);
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    co_await client.stop_watching();
+    if (failed) std::rethrow_exception(failed);
+    co_return served && keep_alive;
 }
 
 // What a request that could not be read gets, if anything: nothing when the client just left.
