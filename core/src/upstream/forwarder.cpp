@@ -62,6 +62,8 @@ struct Op {
     std::unique_ptr<AnswerSink> sink;
     std::optional<tcp::socket> socket;
     asio::steady_timer watchdog;
+    std::chrono::steady_clock::time_point deadline;  // when the watchdog closes the connection
+    bool watchdog_armed = false;
     bool finished = false;   // the sink heard done
     bool cancelled = false;  // the request finished first
     bool timed_out = false;
@@ -97,15 +99,31 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
     std::atomic<uint64_t> failures{0};
     std::atomic<uint64_t> connections_opened{0};
 
-    // Closes the connection when `after` passes; re-arming replaces the previous deadline.
+    // Closes the connection when `after` passes; re-arming replaces the previous deadline. A later
+    // deadline leaves the timer alone: it wakes at the old one and sleeps on to the new. Re-arming
+    // the timer itself on every read cost a cancelled wait and a new one per streamed event.
     static void arm(const std::shared_ptr<Op>& op, std::chrono::milliseconds after) {
-        op->watchdog.expires_after(after);
+        op->deadline = std::chrono::steady_clock::now() + after;
+        if (op->watchdog_armed && op->watchdog.expiry() <= op->deadline) return;
+        watch(op);
+    }
+
+    static void watch(const std::shared_ptr<Op>& op) {
+        op->watchdog_armed = true;
+        op->watchdog.expires_at(op->deadline);
         op->watchdog.async_wait([weak = std::weak_ptr(op)](boost::system::error_code ec) {
             auto o = weak.lock();
-            if (ec || !o || o->finished) return;
+            if (ec || !o || o->finished || !o->watchdog_armed) return;
+            if (std::chrono::steady_clock::now() < o->deadline) return watch(o);
+            o->watchdog_armed = false;
             o->timed_out = true;
             o->close_socket();
         });
+    }
+
+    static void disarm(Op& op) {
+        op.watchdog_armed = false;
+        op.watchdog.cancel();
     }
 
     asio::awaitable<Outcome> connect(const std::shared_ptr<Op>& op) {
@@ -260,7 +278,7 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         if (!parser->is_done()) {
             if (auto read = co_await read_body(op, buffer, *parser); read.status != CPPW_OK) co_return read;
         }
-        op->watchdog.cancel();
+        disarm(*op);
         if (parser->keep_alive() && !op->cancelled && !op->timed_out) {
             pools[op->loop].give_back(std::move(*op->socket), settings.max_idle_connections);
             op->socket.reset();
@@ -269,7 +287,7 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
     }
 
     void finish(const std::shared_ptr<Op>& op, Outcome outcome) {
-        op->watchdog.cancel();
+        disarm(*op);
         op->close_socket();
         {
             auto& loop = forwards[op->loop];
