@@ -192,7 +192,7 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         const std::string request_bytes = request_head(op->call, *base);
         const std::array<asio::const_buffer, 2> request{asio::buffer(request_bytes), asio::buffer(op->call.body)};
         for (int attempt = 0;; ++attempt) {
-            op->socket = pools[op->loop].take_idle();
+            op->socket = pools[op->loop].take_idle(std::chrono::steady_clock::now(), settings.idle_lifetime);
             const bool reused = op->socket.has_value();
             if (!reused) {
                 auto connected = co_await connect(op);
@@ -280,7 +280,7 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         }
         disarm(*op);
         if (parser->keep_alive() && !op->cancelled && !op->timed_out) {
-            pools[op->loop].give_back(std::move(*op->socket), settings.max_idle_connections);
+            pools[op->loop].give_back(std::move(*op->socket), settings.max_idle_connections, std::chrono::steady_clock::now());
             op->socket.reset();
         }
         co_return Outcome{CPPW_OK, {}};

@@ -56,6 +56,10 @@ struct ForwarderSettings {
     std::chrono::milliseconds response_timeout{600'000};  // for the head, then between body reads
     std::size_t max_body_bytes = 512 * 1024 * 1024;       // of an answer kept whole
     std::size_t max_idle_connections = 64;
+    // A kept-alive connection idle for longer is closed rather than reused: under the keep-alive
+    // timeout of the common model servers (uvicorn, which vLLM runs on, closes after 5 s). One that
+    // was closed all the same is noticed when its request gets no answer, and sent again on a new one.
+    std::chrono::milliseconds idle_lifetime{4'000};
 };
 
 // The worker's client to the model server: kept-alive connections on each of the worker's event loops,

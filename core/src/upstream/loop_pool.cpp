@@ -1,35 +1,23 @@
 #include "upstream/loop_pool.hpp"
 
-#include <sys/socket.h>
-
-#include <cerrno>
-
 namespace cppworker::upstream {
-namespace {
 
-// An idle kept-alive connection the model server has since closed reads EOF at once; a live one
-// has nothing to read.
-bool still_open(boost::asio::ip::tcp::socket& s) {
-    char c;
-    const auto n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
-}  // namespace
-
-std::optional<boost::asio::ip::tcp::socket> LoopPool::take_idle() {
+std::optional<boost::asio::ip::tcp::socket> LoopPool::take_idle(Clock::time_point now, Clock::duration lifetime) {
     std::lock_guard lock(mutex_);
-    while (!idle_.empty()) {
-        auto socket = std::move(idle_.back());
-        idle_.pop_back();
-        if (still_open(socket)) return socket;
+    if (idle_.empty()) return std::nullopt;
+    if (now - idle_.back().since >= lifetime) {
+        // The others were given back earlier still.
+        idle_.clear();
+        return std::nullopt;
     }
-    return std::nullopt;
+    auto socket = std::move(idle_.back().socket);
+    idle_.pop_back();
+    return socket;
 }
 
-void LoopPool::give_back(boost::asio::ip::tcp::socket socket, std::size_t max_idle) {
+void LoopPool::give_back(boost::asio::ip::tcp::socket socket, std::size_t max_idle, Clock::time_point now) {
     std::lock_guard lock(mutex_);
-    if (idle_.size() < max_idle) idle_.push_back(std::move(socket));
+    if (idle_.size() < max_idle) idle_.push_back(Idle{std::move(socket), now});
 }
 
 std::size_t LoopPool::idle() const {

@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -17,10 +18,14 @@ class LoopPool {
 public:
     static constexpr std::size_t piece_size = 64 * 1024;
 
-    // A kept-alive connection that the model server has not closed meanwhile, if there is one.
-    std::optional<boost::asio::ip::tcp::socket> take_idle();
+    using Clock = std::chrono::steady_clock;
+
+    // The kept-alive connection used last, if one was given back less than `lifetime` ago; older
+    // ones are closed. Whether the model server closed it meanwhile is not asked (that cost a
+    // system call per request): the forwarder finds out from the answer that does not come.
+    std::optional<boost::asio::ip::tcp::socket> take_idle(Clock::time_point now, Clock::duration lifetime);
     // Kept for the next forward unless `max_idle` are kept already.
-    void give_back(boost::asio::ip::tcp::socket socket, std::size_t max_idle);
+    void give_back(boost::asio::ip::tcp::socket socket, std::size_t max_idle, Clock::time_point now);
     std::size_t idle() const;
 
     // A read buffer of piece_size bytes, not zeroed (it is written before it is read).
@@ -31,7 +36,11 @@ private:
     static constexpr std::size_t spare_pieces = 4;
 
     mutable std::mutex mutex_;
-    std::vector<boost::asio::ip::tcp::socket> idle_;
+    struct Idle {
+        boost::asio::ip::tcp::socket socket;
+        Clock::time_point since;
+    };
+    std::vector<Idle> idle_;
     std::vector<std::unique_ptr<char[]>> pieces_;
 };
 
