@@ -17,8 +17,8 @@ heaptrack, so that `new` is libstdc++'s, which calls malloc (heaptrack's, then m
 count is the same, the call merely goes by heaptrack. `self_test` checks it on a program with a
 known number of each.
 
-Also runnable as `allocs.py serve PORT_FILE`: the stand-in model server for the event runs (see
-`serve`)."""
+Also runnable as `allocs.py serve PORT_FILE` (the stand-in model server of the event runs) and as
+`allocs.py self-test EMPTY_FOLDER` (tests/bench)."""
 
 import asyncio
 import json
@@ -413,8 +413,7 @@ def measure(root, binary, tmp, model_port, repeats=REPEATS):
                   lambda port: _requests(port, "/generate_stream", _body(e_high), STREAMS, e_high),
                   STREAMS * (e_high - e_low)),
     }
-    repeats, raw = [], []
-    sites = {}
+    by_repeat, raw, sites = [], [], {}
     for r in range(repeats):
         figures = {}
         for unit, (low_load, high_load, extra) in loads.items():
@@ -428,11 +427,12 @@ def measure(root, binary, tmp, model_port, repeats=REPEATS):
                 f"({a_high:,} - {a_low:,} calls over {extra:,} extra {unit}s)")
             if r == repeats - 1:
                 sites[unit] = _scaled_sites(low, high, extra, root)
-        repeats.append(figures)
+        by_repeat.append(figures)
     procs.stop(events_server.proc)
-    settings = {"heaptrack": heaptrack_version(), "self_test": seen, "requests": REQUESTS, "warmup_requests": WARMUP_REQUESTS, "streams": STREAMS, "events": EVENTS,
+    settings = {"heaptrack": heaptrack_version(), "self_test": seen, "requests": REQUESTS,
+                "warmup_requests": WARMUP_REQUESTS, "streams": STREAMS, "events": EVENTS,
                 "event_gap_ms": EVENT_GAP_S * 1e3, "repeats": repeats}
-    return {"settings": settings, "summary": summarise(repeats), "sites": sites, "raw": raw}
+    return {"settings": settings, "summary": summarise(by_repeat), "sites": sites, "raw": raw}
 
 
 SELF_TEST = r"""

@@ -156,7 +156,8 @@ class Worker:
         self.started = time.monotonic()
         # `wrapper` runs the worker (allocs.py: heaptrack), with `env` added to the minimal one.
         self.proc = spawn([*wrapper, binary, "--listen", "127.0.0.1", "--port", "0", "--port-file", port_file,
-                           "--benchmark-cache", cache, *args], self.log, cwd=self.dir, env={**minimal_env(), **(env or {})})
+                           "--benchmark-cache", cache, *args], self.log, cwd=self.dir,
+                          env={**minimal_env(), **(env or {})})
         _wait_for(port_file.exists, self.proc, f"cppworker ({self.dir.name})", self.log, 30)
         self.port = int(port_file.read_text())
         _wait_for(lambda: clients.http_get(self.port, "/readyz")[0] == 200, self.proc,

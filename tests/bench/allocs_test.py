@@ -71,12 +71,13 @@ class Sites(unittest.TestCase):
             "operator() (core/src/async/event_loops.cpp:39)",
         ])
         event = allocs.describe(allocs.parse_sites(fixture("event_diff"))[0], ROOT)
-        self.assertEqual(event, "std::__cxx11::basic_string<>::_M_create ← std::__cxx11::basic_string<>::_M_mutate … "
-                                "append_chunk (core/src/http/connection.cpp:65)")
+        self.assertEqual(event, "std::__cxx11::basic_string<>::_M_create ← "
+                                "std::__cxx11::basic_string<>::_M_mutate … append_chunk (core/src/http/connection.cpp:65)")
 
     def test_a_direct_caller_in_our_code(self):
         site = {"calls": 1, "frames": [
-            {"function": "std::__new_allocator<>::allocate(unsigned long, void const*)", "at": "/usr/x.h:1", "in": None},
+            {"function": "std::__new_allocator<>::allocate(unsigned long, void const*)", "at": "/usr/x.h:1",
+             "in": None},
             {"function": "boost::asio::detail::awaitable_frame_base<>::operator new(unsigned long)", "at": None,
              "in": None},
             {"function": "cppworker::f(int)", "at": "/src/core/f.cpp:3", "in": None},
@@ -88,8 +89,9 @@ class Sites(unittest.TestCase):
         self.assertEqual(allocs.describe(site, "/elsewhere"), "cppworker::f ← cppworker::g")
 
     def test_function_names(self):
-        self.assertEqual(allocs.function_name("void std::_Function_base::_Base_manager<>::_M_create<>(std::_Any_data&)"),
-                         "std::_Function_base::_Base_manager<>::_M_create<>")
+        self.assertEqual(
+            allocs.function_name("void std::_Function_base::_Base_manager<>::_M_create<>(std::_Any_data&)"),
+            "std::_Function_base::_Base_manager<>::_M_create<>")
         self.assertEqual(allocs.function_name("operator()"), "operator()")
         self.assertEqual(allocs.function_name("std::enable_if<>::type std::optional<>::emplace<>(a, b)"),
                          "std::optional<>::emplace<>")
@@ -119,7 +121,8 @@ class Arithmetic(unittest.TestCase):
 
     def test_table(self):
         result = {"summary": allocs.summarise([{"request": 72.0, "event": 4.92}]),
-                  "sites": {"request": [{"per_unit": 6.0, "where": "take_auth (core/src/pipeline/envelope.cpp:59)"}],
+                  "sites": {"request": [{"per_unit": 6.0,
+                                         "where": "take_auth (core/src/pipeline/envelope.cpp:59)"}],
                             "event": []},
                   "settings": {"requests": (200, 2200), "streams": 10, "events": (10, 110), "event_gap_ms": 1.0,
                                "repeats": 1}}
