@@ -45,7 +45,8 @@ STREAMS = 10  # per run, one after another on one connection
 EVENTS = (10, 110)  # per stream: the low and the high run
 EVENT_GAP_S = 0.001  # as stream_server.py: each event its own read in the worker
 REPEATS = 3
-TOP_SITES = 8
+TOP_SITES = 10  # printed, after grouping the backtraces by their description
+BACKTRACES = 200  # read from heaptrack_print, most calls first
 FRAMES_KEPT = 12  # of each top site, in the JSON
 
 TARGETS = {"request": 20, "event": 2}
@@ -78,7 +79,7 @@ def parse_total(text):
     return int(m.group(1))
 
 
-def parse_sites(text, limit=TOP_SITES):
+def parse_sites(text, limit=BACKTRACES):
     """The backtraces of heaptrack_print's "MOST CALLS TO ALLOCATION FUNCTIONS" section, as printed
     with -m 0 (each backtrace on its own, most calls first): [{"calls": N, "frames": [{"function":
     ..., "at": "file:line" or None, "in": module or None}, ...]}], innermost frame first."""
@@ -158,6 +159,25 @@ def describe(site, root):
     return f"{text} {'←' if any(f is own for f in asked) else '…'} {where}"
 
 
+def group_sites(sites, root, units, total, top=TOP_SITES):
+    """Backtraces that read the same (`describe`) are one site: the same code reached by other
+    paths through Asio. The `top` sites with the most calls, as calls per unit (sites under 0.05
+    per unit left out: what the difference of two runs leaves of start-up), and what the rest of
+    `total` comes to per unit."""
+    grouped = {}
+    for s in sites:
+        where = describe(s, root)
+        g = grouped.setdefault(where, {"where": where, "calls": 0, "backtraces": 0, "frames": s["frames"]})
+        g["calls"] += s["calls"]
+        g["backtraces"] += 1
+    shown = sorted((g for g in grouped.values() if abs(g["calls"]) / units >= 0.05), key=lambda g: -g["calls"])[:top]
+    for g in shown:
+        g["per_unit"] = g["calls"] / units
+        g["frames"] = g["frames"][:FRAMES_KEPT]
+    return {"per_unit": total / units, "shown": shown,
+            "other_per_unit": (total - sum(g["calls"] for g in shown)) / units}
+
+
 def per_unit(low, high, units_low, units_high):
     """Allocation calls per unit of work from a low and a high run: what the extra units cost."""
     if units_high <= units_low:
@@ -195,15 +215,16 @@ def table(result):
         med = "—" if f["median"] is None else f"{f['median']:.2f}"
         status = "n/a" if f["ok"] is None else "ok" if f["ok"] else "MISSED"
         w(f"| {names[unit]} | {med} | {values} | ≤ {f['target']} | {status} |")
-    for unit, unit_sites in sites.items():
-        if not unit_sites:
-            continue
+    for unit, found in sites.items():
         w("")
-        w(f"Top allocation sites per {'forwarded request' if unit == 'request' else 'relayed event'} "
-          f"(heaptrack_print --diff of the last repetition, calls / extra {unit}s):")
+        w(f"Where the {found['per_unit']:.2f} allocations per "
+          f"{'forwarded request' if unit == 'request' else 'relayed event'} are made (heaptrack_print --diff "
+          f"of the last repetition's runs, calls / extra {unit}s; (× n): n backtraces read the same):")
         w("")
-        for s in unit_sites:
-            w(f"- {s['per_unit']:.2f}: {s['where']}")
+        for g in found["shown"]:
+            paths = f" (× {g['backtraces']})" if g["backtraces"] > 1 else ""
+            w(f"- {g['per_unit']:.2f}{paths}: {g['where']}")
+        w(f"- {found['other_per_unit']:.2f}: elsewhere")
     return "\n".join(out)
 
 
@@ -350,7 +371,7 @@ def _comm(pid):
 
 def heaptrack_print(data, diff_from=None):
     argv = [HEAPTRACK_PRINT, "-f", data, "--print-peaks", "0", "--print-temporary", "0",
-            "--print-allocators", "1", "--peak-limit", str(TOP_SITES), "--merge-backtraces", "0"]
+            "--print-allocators", "1", "--peak-limit", str(BACKTRACES), "--merge-backtraces", "0"]
     if diff_from is not None:
         argv += ["-d", diff_from]
     r = subprocess.run([str(a) for a in argv], capture_output=True, text=True)
@@ -382,10 +403,9 @@ def _pair(binary, folder, args, cache, low_load, high_load):
     return low, high
 
 
-def _scaled_sites(low, high, units, root):
-    sites = parse_sites(heaptrack_print(high, diff_from=low))
-    return [{"per_unit": s["calls"] / units, "calls": s["calls"], "where": describe(s, root),
-             "frames": s["frames"][:FRAMES_KEPT]} for s in sites]
+def _sites(low, high, units, root):
+    text = heaptrack_print(high, diff_from=low)
+    return group_sites(parse_sites(text), root, units, parse_total(text))
 
 
 def measure(root, binary, tmp, model_port, repeats=REPEATS):
@@ -426,7 +446,7 @@ def measure(root, binary, tmp, model_port, repeats=REPEATS):
             log(f"allocations, repetition {r + 1}/{repeats}: {figures[unit]:.2f} per {unit} "
                 f"({a_high:,} - {a_low:,} calls over {extra:,} extra {unit}s)")
             if r == repeats - 1:
-                sites[unit] = _scaled_sites(low, high, extra, root)
+                sites[unit] = _sites(low, high, extra, root)
         by_repeat.append(figures)
     procs.stop(events_server.proc)
     settings = {"heaptrack": heaptrack_version(), "self_test": seen, "requests": REQUESTS,

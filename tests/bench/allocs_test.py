@@ -71,8 +71,8 @@ class Sites(unittest.TestCase):
             "operator() (core/src/async/event_loops.cpp:39)",
         ])
         event = allocs.describe(allocs.parse_sites(fixture("event_diff"))[0], ROOT)
-        self.assertEqual(event, "std::__cxx11::basic_string<>::_M_create ← "
-                                "std::__cxx11::basic_string<>::_M_mutate … append_chunk (core/src/http/connection.cpp:65)")
+        self.assertEqual(event, "std::__cxx11::basic_string<>::_M_create ← std::__cxx11::basic_string<>::_M_mutate"
+                                " … append_chunk (core/src/http/connection.cpp:65)")
 
     def test_a_direct_caller_in_our_code(self):
         site = {"calls": 1, "frames": [
@@ -119,17 +119,33 @@ class Arithmetic(unittest.TestCase):
         self.assertEqual(allocs.summarise([{"request": 20.0, "event": 2.0}])["event"]["ok"], True)
         self.assertIsNone(allocs.summarise([])["request"]["ok"])
 
+    def test_backtraces_that_read_the_same_are_one_site(self):
+        text = fixture("diff")
+        g = allocs.group_sites(allocs.parse_sites(text), ROOT, 2000, allocs.parse_total(text))
+        self.assertEqual(g["per_unit"], 72.0)
+        self.assertEqual([(s["per_unit"], s["backtraces"]) for s in g["shown"]], [(9.0, 2), (6.0, 1)])
+        self.assertTrue(g["shown"][0]["where"].startswith("boost::beast::http::basic_fields<>::new_element"))
+        self.assertEqual(g["other_per_unit"], 57.0)
+        self.assertEqual(len(allocs.group_sites(allocs.parse_sites(text), ROOT, 2000, 144000, top=1)["shown"]), 1)
+
+    def test_sites_under_a_twentieth_per_unit_are_left_out(self):
+        site = {"calls": 99, "frames": [{"function": "f()", "at": None, "in": None}]}
+        g = allocs.group_sites([site], ROOT, 2000, 99)
+        self.assertEqual((g["shown"], g["other_per_unit"]), ([], 99 / 2000))
+
     def test_table(self):
         result = {"summary": allocs.summarise([{"request": 72.0, "event": 4.92}]),
-                  "sites": {"request": [{"per_unit": 6.0,
-                                         "where": "take_auth (core/src/pipeline/envelope.cpp:59)"}],
-                            "event": []},
+                  "sites": {"request": {"per_unit": 72.0, "other_per_unit": 57.0, "shown": [
+                      {"per_unit": 9.0, "backtraces": 2, "where": "new_element … operator() (x.cpp:1)"},
+                      {"per_unit": 6.0, "backtraces": 1, "where": "take_auth (core/src/pipeline/envelope.cpp:59)"}]}},
                   "settings": {"requests": (200, 2200), "streams": 10, "events": (10, 110), "event_gap_ms": 1.0,
                                "repeats": 1}}
         text = allocs.table(result)
         self.assertIn("| allocations per forwarded request | 72.00 | 72.00 | ≤ 20 | MISSED |", text)
         self.assertIn("| allocations per relayed SSE event | 4.92 | 4.92 | ≤ 2 | MISSED |", text)
-        self.assertIn("- 6.00: take_auth (core/src/pipeline/envelope.cpp:59)", text)
+        self.assertIn("- 9.00 (× 2): new_element … operator() (x.cpp:1)\n"
+                      "- 6.00: take_auth (core/src/pipeline/envelope.cpp:59)\n- 57.00: elsewhere", text)
+        self.assertIn("Where the 72.00 allocations per forwarded request are made", text)
         self.assertIn("2,000 extra POST /generate", text)
 
 
