@@ -45,7 +45,7 @@ STREAMS = 10  # per run, one after another on one connection
 EVENTS = (10, 110)  # per stream: the low and the high run
 EVENT_GAP_S = 0.001  # as stream_server.py: each event its own read in the worker
 REPEATS = 3
-TOP_SITES = 10  # printed, after grouping the backtraces by their description
+TOP_SITES = 16  # printed, after grouping the backtraces by their description
 BACKTRACES = 200  # read from heaptrack_print, most calls first
 FRAMES_KEPT = 12  # of each top site, in the JSON
 
@@ -68,6 +68,9 @@ _PLUMBING = re.compile(r"^(std::__new_allocator|std::allocator|std::allocator_tr
                        r"void\* boost::asio::detail::thread_info_base::allocate|"
                        r"boost::asio::detail::thread_info_base::allocate|"
                        r"void\* boost_asio_handler_alloc_helpers::allocate|operator new|malloc)")
+
+
+_LOOP = "boost::asio::detail::scheduler::"
 
 
 def parse_total(text):
@@ -134,20 +137,24 @@ def function_name(signature):
 
 def describe(site, root):
     """One line for a site: the first two frames that are not the allocator's plumbing, then the
-    first frame in this project's sources (under `root`) with its file and line."""
+    first frame in this project's sources (under `root`) with its file and line. An allocation in
+    a completion handler that Asio's event loop runs, with no frame of ours before the loop, shows
+    a third frame instead and ends "… Asio's event loop"."""
     frames = site["frames"]
     asked = []
     for f in frames:  # an inlined frame may repeat its caller's name
         if not _PLUMBING.match(f["function"]) and (not asked or function_name(f["function"]) !=
                                                    function_name(asked[-1]["function"])):
             asked.append(f)
-    asked = asked[:2] or frames[:1]
     if not asked:
         return "(no backtrace)"
     prefix = str(root).rstrip("/") + "/"
-    own = next((f for f in frames if f["at"] and f["at"].startswith(prefix)), None)
-    if own is not None and own is asked[0]:
-        asked = asked[:1]
+    own_at = next((i for i, f in enumerate(frames) if f["at"] and f["at"].startswith(prefix)), None)
+    loop_at = next((i for i, f in enumerate(frames) if f["function"].startswith(_LOOP)), None)
+    if own_at is not None and loop_at is not None and loop_at < own_at:
+        return " ← ".join(function_name(f["function"]) for f in asked[:3]) + " … Asio's event loop"
+    own = None if own_at is None else frames[own_at]
+    asked = asked[:1] if own is asked[0] else asked[:2]
     shown = [f for f in asked if f is not own]
     text = " ← ".join(function_name(f["function"]) for f in shown)
     if own is None:
