@@ -41,7 +41,7 @@ LIBSTDCXX = "/lib/x86_64-linux-gnu/libstdc++.so.6"
 
 WARMUP_REQUESTS = 50
 REQUESTS = (200, 2200)  # per run: the low and the high run
-STREAMS = 10  # per run, one after another on one connection
+STREAMS = 20  # per run, one after another on one connection
 EVENTS = (10, 110)  # per stream: the low and the high run
 EVENT_GAP_S = 0.001  # as stream_server.py: each event its own read in the worker
 REPEATS = 3
@@ -181,8 +181,8 @@ def group_sites(sites, root, units, total, top=TOP_SITES):
     for g in shown:
         g["per_unit"] = g["calls"] / units
         g["frames"] = g["frames"][:FRAMES_KEPT]
-    return {"per_unit": total / units, "shown": shown,
-            "other_per_unit": (total - sum(g["calls"] for g in shown)) / units}
+    other = (total - sum(g["calls"] for g in shown)) / units
+    return {"per_unit": total / units, "shown": shown, "other_per_unit": 0.0 if abs(other) < 0.005 else other}
 
 
 def per_unit(low, high, units_low, units_high):
