@@ -177,12 +177,16 @@ def group_sites(sites, root, units, total, top=TOP_SITES):
         g = grouped.setdefault(where, {"where": where, "calls": 0, "backtraces": 0, "frames": s["frames"]})
         g["calls"] += s["calls"]
         g["backtraces"] += 1
-    shown = sorted((g for g in grouped.values() if abs(g["calls"]) / units >= 0.05), key=lambda g: -g["calls"])[:top]
-    for g in shown:
+    ranked = sorted((g for g in grouped.values() if abs(g["calls"]) / units >= 0.05), key=lambda g: -g["calls"])
+    for g in ranked:
         g["per_unit"] = g["calls"] / units
         g["frames"] = g["frames"][:FRAMES_KEPT]
+    shown = ranked[:top]
     other = (total - sum(g["calls"] for g in shown)) / units
-    return {"per_unit": total / units, "shown": shown, "other_per_unit": 0.0 if abs(other) < 0.005 else other}
+    # The rest by name only, for the JSON: where "elsewhere" is.
+    rest = [{k: g[k] for k in ("where", "calls", "backtraces", "per_unit")} for g in ranked[top:]]
+    return {"per_unit": total / units, "shown": shown, "other_per_unit": 0.0 if abs(other) < 0.005 else other,
+            "rest": rest}
 
 
 def per_unit(low, high, units_low, units_high):

@@ -127,7 +127,10 @@ class Arithmetic(unittest.TestCase):
         self.assertEqual([(s["per_unit"], s["backtraces"]) for s in g["shown"]], [(9.0, 2), (6.0, 1)])
         self.assertTrue(g["shown"][0]["where"].endswith("parser<>::on_field_impl … Asio's event loop"))
         self.assertEqual(g["other_per_unit"], 57.0)
-        self.assertEqual(len(allocs.group_sites(allocs.parse_sites(text), ROOT, 2000, 144000, top=1)["shown"]), 1)
+        one = allocs.group_sites(allocs.parse_sites(text), ROOT, 2000, 144000, top=1)
+        self.assertEqual(len(one["shown"]), 1)
+        self.assertEqual([(r["per_unit"], r["where"]) for r in one["rest"]], [(6.0, g["shown"][1]["where"])])
+        self.assertEqual(one["other_per_unit"], 63.0)
 
     def test_sites_under_a_twentieth_per_unit_are_left_out(self):
         site = {"calls": 99, "frames": [{"function": "f()", "at": None, "in": None}]}
