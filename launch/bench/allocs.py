@@ -32,8 +32,10 @@ import time
 from pathlib import Path
 from statistics import median
 
-import clients
-import procs
+sys.dont_write_bytecode = True  # also when run as `allocs.py serve`
+
+import clients  # noqa: E402
+import procs  # noqa: E402
 
 HEAPTRACK = "/usr/bin/heaptrack"
 HEAPTRACK_PRINT = "/usr/bin/heaptrack_print"
