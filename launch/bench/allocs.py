@@ -70,8 +70,7 @@ _PLUMBING = re.compile(r"^(std::__new_allocator|std::allocator|std::allocator_tr
                        r"void\* boost::asio::detail::thread_info_base::allocate|"
                        r"boost::asio::detail::thread_info_base::allocate|"
                        r"void\* boost_asio_handler_alloc_helpers::allocate|operator new|malloc)")
-
-
+# Asio's event loop: frames past it only say which thread ran the handler.
 _LOOP = "boost::asio::detail::scheduler::"
 
 
