@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() {
   cat <<'EOF'
-Usage: launch/bench.sh [--duration S] [--rounds N] [--json PATH] [--quick] [--help]
+Usage: launch/bench.sh [--duration S] [--rounds N] [--json PATH] [--quick] [--allocs] [--help]
 
 Installs wrk and nginx if missing, builds the default preset, then measures the model server
 directly, nginx as a keep-alive reverse proxy, cppworker + tgi (unsigned and signed) and
@@ -17,6 +17,9 @@ targets. Everything runs on 127.0.0.1 with ephemeral ports.
   --rounds N     rounds over all targets; tables show the median (default 3)
   --json PATH    raw and summary figures (default bench-results.json in the current directory)
   --quick        same as --rounds 1 --duration 2: a smoke run
+  --allocs       instead of the figures above, heaptrack's count of allocations per forwarded
+                 request and per relayed SSE event in the tgi worker, with their top call sites
+                 (installs heaptrack; --rounds repetitions; JSON default bench-allocs.json)
   --help         this text
 EOF
 }
@@ -25,17 +28,20 @@ positive_integer() {
   [[ $2 =~ ^[1-9][0-9]*$ ]] || { echo "bench: $1 needs a positive integer, not '$2'" >&2; exit 2; }
 }
 
-duration=5 rounds=3 json=bench-results.json
+duration=5 rounds=3 json= allocs=
 while [ $# -gt 0 ]; do
   case $1 in
     --duration) positive_integer "$1" "${2-}"; duration=$2; shift 2 ;;
     --rounds) positive_integer "$1" "${2-}"; rounds=$2; shift 2 ;;
     --json) [ -n "${2-}" ] || { echo "bench: --json needs a path" >&2; exit 2; }; json=$2; shift 2 ;;
     --quick) duration=2 rounds=1; shift ;;
+    --allocs) allocs=--allocs; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
+
+json=${json:-$([ -n "$allocs" ] && echo bench-allocs.json || echo bench-results.json)}
 
 tmp= driver=
 cleanup() {
@@ -54,7 +60,8 @@ trap 'exit 143' TERM
 # wrk drives the load; nginx is both the model server and the reference proxy. Debian's nginx
 # package may start its own service on port 80: it is never measured, since every nginx here is
 # our own child with its own prefix, ports, pid file and logs.
-"$root/launch/install_deps.sh" wrk nginx
+# --allocs: heaptrack counts the worker's allocations (see launch/bench/allocs.py).
+"$root/launch/install_deps.sh" wrk nginx ${allocs:+heaptrack}
 
 configure_and_build default cppworker cppworker_bundled_plugins
 
@@ -65,7 +72,7 @@ tmp=$(mktemp -d -t cppworker-bench.XXXXXX)
 
 # In the background so that a signal to this script is acted on at once, not after the run.
 /usr/bin/python3 "$root/launch/bench/bench.py" --root "$root" --tmp "$tmp" \
-  --duration "$duration" --rounds "$rounds" --json "$json" &
+  --duration "$duration" --rounds "$rounds" --json "$json" $allocs &
 driver=$!
 status=0
 wait "$driver" || status=$?

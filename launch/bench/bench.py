@@ -19,6 +19,7 @@ from types import SimpleNamespace
 
 sys.dont_write_bytecode = True
 
+import allocs  # noqa: E402
 import clients  # noqa: E402
 import loadgen  # noqa: E402
 import procs  # noqa: E402
@@ -189,12 +190,30 @@ def measure_round(r, a, targets, body, body_file, logs, raw):
     alive(targets.streams)
 
 
+def header(m):
+    return (f"cppworker benchmark, {m['date']}: {m['nproc']} × {m['cpu_model']}, Linux {m['kernel']}, "
+            f"commit {m['git_commit'][:12]}{' with changes' if m['git_tracked_changes'] else ''}")
+
+
+def run_allocs(a, root, tmp, binary, m):
+    """--allocs: heaptrack's allocations per forwarded request and per relayed event, alone."""
+    model = procs.Nginx("model_server.conf.in", tmp / "model-server")
+    result = allocs.measure(root, binary, tmp, model.port, repeats=a.rounds)
+    print(header(m))
+    print()
+    print(allocs.table(result))
+    Path(a.json).write_text(json.dumps({"machine": m, **result}, indent=2) + "\n")
+    log(f"figures written to {a.json}")
+
+
 def run(a):
     root, tmp = Path(a.root), Path(a.tmp)
     binary = root / "build/default/bin/cppworker"
     raw = {"machine": machine(root), "http": [], "sse": [], "streams": [], "start_to_ready": []}
     m = raw["machine"]
     log(f"{m['nproc']} × {m['cpu_model']}, commit {m['git_commit'][:12]}")
+    if a.allocs:
+        return run_allocs(a, root, tmp, binary, m)
 
     key, pub = make_key(tmp)
     targets, body = start(tmp, binary, key, pub)
@@ -235,6 +254,7 @@ def main():
     p.add_argument("--duration", type=int, default=5)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--json", default="bench-results.json")
+    p.add_argument("--allocs", action="store_true")
     a = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:

@@ -146,7 +146,7 @@ class Worker:
     """A cppworker on an ephemeral 127.0.0.1 port, running in its own folder so that its benchmark
     cache (or anything else it writes) stays there; ready once /readyz answers 200."""
 
-    def __init__(self, binary, workdir, args, benchmark_cache=None):
+    def __init__(self, binary, workdir, args, benchmark_cache=None, wrapper=(), env=None):
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.log = self.dir / "worker.log"
@@ -154,8 +154,10 @@ class Worker:
         port_file.unlink(missing_ok=True)
         cache = benchmark_cache or self.dir / "benchmark-cache"
         self.started = time.monotonic()
-        self.proc = spawn([binary, "--listen", "127.0.0.1", "--port", "0", "--port-file", port_file,
-                           "--benchmark-cache", cache, *args], self.log, cwd=self.dir, env=minimal_env())
+        # `wrapper` runs the worker (allocs.py: heaptrack), with `env` added to the minimal one.
+        self.proc = spawn([*wrapper, binary, "--listen", "127.0.0.1", "--port", "0", "--port-file", port_file,
+                           "--benchmark-cache", cache, *args], self.log, cwd=self.dir,
+                          env={**minimal_env(), **(env or {})})
         _wait_for(port_file.exists, self.proc, f"cppworker ({self.dir.name})", self.log, 30)
         self.port = int(port_file.read_text())
         _wait_for(lambda: clients.http_get(self.port, "/readyz")[0] == 200, self.proc,
