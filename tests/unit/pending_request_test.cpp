@@ -9,6 +9,16 @@
 using namespace cppworker::requests;
 using namespace std::chrono_literals;
 
+namespace {
+
+std::vector<Event> taken(PendingRequest& r) {
+    std::vector<Event> events;
+    r.take_events(events);
+    return events;
+}
+
+}  // namespace
+
 TEST_CASE("a request completes exactly once", "[unit][requests]") {
     RequestRegistry registry(1024);
     auto r = registry.create();
@@ -26,7 +36,7 @@ TEST_CASE("a request completes exactly once", "[unit][requests]") {
     r->on_completed([&] { ++completions; });
     CHECK(completions == 2);
 
-    auto events = r->take_events();
+    auto events = taken(*r);
     REQUIRE(events.size() == 1);
     CHECK(events[0].kind == Event::Kind::respond);
     CHECK(events[0].answer.body == "{}");
@@ -58,7 +68,7 @@ TEST_CASE("streams go head, data, end, and refuse anything out of order", "[unit
     CHECK(completions == 1);
     CHECK(r->stream_write("late") == CPPW_WRONG_STATE);
 
-    auto events = r->take_events();
+    auto events = taken(*r);
     REQUIRE(events.size() == 3);
     CHECK(events[0].kind == Event::Kind::stream_begin);
     CHECK(events[1].data == "one");
@@ -71,7 +81,7 @@ TEST_CASE("stream writes report backpressure above the high-water mark", "[unit]
     REQUIRE(r->stream_begin(Answer{}) == CPPW_OK);
     CHECK(r->stream_write(std::string(60, 'a')) == CPPW_OK);
     CHECK(r->stream_write(std::string(60, 'b')) == CPPW_BACKPRESSURE);
-    r->take_events();
+    taken(*r);
     r->sent(120);
     CHECK(r->stream_write(std::string(10, 'c')) == CPPW_OK);
 }
@@ -121,7 +131,7 @@ TEST_CASE("cancellation wakes waiters and turns answers into no-ops", "[unit][re
     CHECK(completions == 0);
     CHECK(r->stream_end(CPPW_OK) == CPPW_CANCELLED);
     CHECK(completions == 1);
-    CHECK(r->take_events().empty());
+    CHECK(taken(*r).empty());
 }
 
 TEST_CASE("cancel_all cancels every live request", "[unit][requests]") {
@@ -161,7 +171,7 @@ TEST_CASE("a relayed request is the host's: begun once, and only while open", "[
     CHECK_FALSE(r->plugin_may_answer());
     CHECK(r->begin_relay() == CPPW_WRONG_STATE);
     r->refuse("late refusal");  // a refusal cannot overtake the relay
-    CHECK(r->take_events().empty());
+    CHECK(taken(*r).empty());
 
     auto answered = registry.create();
     REQUIRE(answered->respond(Answer{}) == CPPW_OK);
@@ -201,7 +211,7 @@ TEST_CASE("a refusal after the stream began ends the stream with an error", "[un
     REQUIRE(r->stream_begin(Answer{}) == CPPW_OK);
     REQUIRE(r->stream_write("partial") == CPPW_OK);
     r->refuse("handle failed");
-    const auto events = r->take_events();
+    const auto events = taken(*r);
     REQUIRE(events.size() == 3);
     CHECK(events[2].kind == Event::Kind::stream_end);
     CHECK(events[2].end_status == CPPW_ERROR);
@@ -221,5 +231,25 @@ TEST_CASE("a stream queued past the hard limit is cut: cancelled, and marked as 
     CHECK(r->stream_write("y") == CPPW_CANCELLED);
     CHECK(r->cancelled());
     CHECK(r->overflowed());
-    CHECK(r->take_events().empty());  // what was queued is dropped with the stream
+    CHECK(taken(*r).empty());  // what was queued is dropped with the stream
+}
+
+TEST_CASE("taking events into the same vector again leaves only the events queued since", "[unit][requests]") {
+    RequestRegistry registry(1024);
+    auto r = registry.create();
+    REQUIRE(r->stream_begin(Answer{200, "text/event-stream", {}, ""}) == CPPW_OK);
+    REQUIRE(r->stream_write("a") == CPPW_OK);
+    std::vector<Event> events;
+    r->take_events(events);
+    REQUIRE(events.size() == 2);
+    CHECK(events[1].data == "a");
+
+    REQUIRE(r->stream_write("b") == CPPW_OK);
+    REQUIRE(r->stream_write("c") == CPPW_OK);
+    r->take_events(events);
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].data == "b");
+    CHECK(events[1].data == "c");
+    r->take_events(events);
+    CHECK(events.empty());
 }

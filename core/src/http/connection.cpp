@@ -99,17 +99,18 @@ public:
         co_return !ec;
     }
 
+    // Framed into one buffer that lives as long as the request: a stream writes once per event.
     awaitable<bool> write_stream(const pipeline::StreamPiece& piece) override {
-        std::string out;
+        out_.clear();
         if (piece.head) {
             written_status = piece.head->status;
-            out = answer_head(version_, piece.head->status, piece.head->content_type, piece.head->headers,
-                              Framing::chunked, 0, keeps_alive());
+            out_ = answer_head(version_, piece.head->status, piece.head->content_type, piece.head->headers,
+                               Framing::chunked, 0, keeps_alive());
         }
-        for (const auto chunk : piece.chunks) append_chunk(out, chunk);
-        if (piece.end) out += "0\r\n\r\n";
+        for (const auto chunk : piece.chunks) append_chunk(out_, chunk);
+        if (piece.end) out_ += "0\r\n\r\n";
         c_.tcp().expires_after(c_.parts.settings.read_timeout);
-        auto [ec, n] = co_await asio::async_write(c_.stream, asio::buffer(out), tuple_awaitable);
+        auto [ec, n] = co_await asio::async_write(c_.stream, asio::buffer(out_), tuple_awaitable);
         co_return !ec;
     }
 
@@ -171,6 +172,7 @@ private:
     const unsigned version_;
     const bool keep_alive_;
     bool watch_client_ = true;
+    std::string out_;
     const std::shared_ptr<Watch> watch_ = std::make_shared<Watch>(Watch{this});
 };
 

@@ -25,7 +25,7 @@ AnswerRelay::AnswerRelay(ClientPort& client, RequestScope& scope, asio::steady_t
 
 asio::awaitable<bool> AnswerRelay::run() {
     for (;;) {
-        events_ = pending_.take_events();
+        pending_.take_events(events_);
         next_ = 0;
         for (auto next = collect(); next != Next::more_events; next = collect()) {
             if (next == Next::whole) co_return co_await client_.write_whole(reply_, false);

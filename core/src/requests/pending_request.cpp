@@ -8,7 +8,7 @@
 namespace cppworker::requests {
 
 cppw_status PendingRequest::push(Event e, std::size_t stream_bytes) {
-    std::function<void()> notify;
+    std::shared_ptr<const std::function<void()>> notify;
     bool over_high_water;
     {
         std::lock_guard lock(mutex_);
@@ -17,7 +17,7 @@ cppw_status PendingRequest::push(Event e, std::size_t stream_bytes) {
         events_.push_back(std::move(e));
         notify = notify_;
     }
-    if (notify) notify();
+    if (notify) (*notify)();
     return over_high_water ? CPPW_BACKPRESSURE : CPPW_OK;
 }
 
@@ -257,15 +257,15 @@ bool PendingRequest::overflowed() const {
 }
 
 void PendingRequest::set_notifier(std::function<void()> notify) {
+    auto shared = notify ? std::make_shared<const std::function<void()>>(std::move(notify)) : nullptr;
     std::lock_guard lock(mutex_);
-    notify_ = std::move(notify);
+    notify_ = std::move(shared);
 }
 
-std::vector<Event> PendingRequest::take_events() {
+void PendingRequest::take_events(std::vector<Event>& into) {
+    into.clear();
     std::lock_guard lock(mutex_);
-    std::vector<Event> out(std::make_move_iterator(events_.begin()), std::make_move_iterator(events_.end()));
-    events_.clear();
-    return out;
+    std::swap(into, events_);
 }
 
 bool PendingRequest::has_events() const {
@@ -285,7 +285,7 @@ void PendingRequest::sent(std::size_t bytes) {
 }
 
 void PendingRequest::cancel() {
-    std::function<void()> notify;
+    std::shared_ptr<const std::function<void()>> notify;
     std::function<void()> drained;
     std::function<void()> give_up;
     std::vector<std::function<void()>> listeners;
@@ -302,7 +302,7 @@ void PendingRequest::cancel() {
     }
     drained_.notify_all();
     // The connection may be waiting for an answer that will now never be sent.
-    if (notify) notify();
+    if (notify) (*notify)();
     if (drained) drained();
     if (give_up) give_up();
     run_all(std::move(listeners));

@@ -7,8 +7,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -104,7 +104,9 @@ public:
 
     // Connection side.
     void set_notifier(std::function<void()> notify);
-    std::vector<Event> take_events();
+    // The events queued since the last take, swapped into `into` (whose old contents go): the two
+    // vectors trade places, so neither allocates once both have grown to a stream's pace.
+    void take_events(std::vector<Event>& into);
     // Events wait to be taken. Checked before waiting for a wake-up: one that came while the
     // connection was busy writing found nobody waiting.
     bool has_events() const;
@@ -127,8 +129,9 @@ private:
     bool cancelled_ = false;
     bool overflowed_ = false;
     std::size_t queued_bytes_ = 0;
-    std::deque<Event> events_;
-    std::function<void()> notify_;
+    std::vector<Event> events_;
+    // Shared, so that a push copies a pointer to call outside the lock, not the function.
+    std::shared_ptr<const std::function<void()>> notify_;
     bool relayed_ = false;
     bool finished_ = false;
     std::vector<std::pair<uint64_t, std::function<void()>>> finish_listeners_;
