@@ -15,7 +15,9 @@ bool is_framing_field(std::string_view name) {
 }
 
 void Fields::set(std::string_view name, std::string_view value) {
-    std::erase_if(fields_, [&](const auto& field) { return beast::iequals(field.first, name); });
+    fields_.erase(std::remove_if(fields_.begin(), fields_.end(),
+                                 [&](const auto& field) { return beast::iequals(field.first, name); }),
+                  fields_.end());
     fields_.emplace_back(name, value);
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <boost/container/small_vector.hpp>
+
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,7 +22,8 @@ public:
     void append_to(std::string& out) const;
 
 private:
-    std::vector<std::pair<std::string_view, std::string_view>> fields_;
+    // A head has a handful of fields: they fit inside, with no allocation per request.
+    boost::container::small_vector<std::pair<std::string_view, std::string_view>, 8> fields_;
 };
 
 // Content-Length, Transfer-Encoding and Connection: the framing and the connection, which

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <boost/container/small_vector.hpp>
+
 #include "metrics/figures.hpp"
 #include "requests/pending_request.hpp"
 
@@ -34,7 +36,8 @@ struct UpstreamHead {
     unsigned status = 0;
     bool streaming = false;
     std::string_view content_type;
-    std::vector<std::pair<std::string_view, std::string_view>> headers;  // all of them, as received
+    // All of them, as received; a typical answer's fit inside, with no allocation per request.
+    boost::container::small_vector<std::pair<std::string_view, std::string_view>, 16> headers;
 };
 
 // Where a forward's answer goes: to the client (relay) or to the plugin's callbacks. Called on

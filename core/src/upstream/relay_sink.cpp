@@ -17,6 +17,7 @@ public:
     void head(const UpstreamHead& head) override {
         answer_.status = static_cast<uint16_t>(head.status);
         answer_.content_type = head.content_type;
+        answer_.headers.reserve(head.headers.size());
         for (const auto& [name, value] : head.headers) {
             if (is_relayed_header(name)) answer_.headers.emplace_back(std::string(name), std::string(value));
         }
