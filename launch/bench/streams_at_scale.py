@@ -2,7 +2,8 @@
 events 50 ms apart on the stand-in's absolute schedule. For each (target, N): the target's own CPU
 per event relayed, each event's lateness over its schedule (added inter-token latency), time to
 first token, RSS per open stream, and whether every stream came whole. Each run starts its processes
-fresh (stand-in, then nginx or the worker in front of it), so no run inherits another's memory."""
+fresh (stand-in, then nginx or the worker in front of it), so no run inherits another's memory, and
+sends a few streams through before it is measured."""
 
 import json
 import subprocess
@@ -57,13 +58,23 @@ def _start(name, bin_dir, folder, events):
     return worker, [worker, stand_in]
 
 
+WARM_UP_STREAMS = 10
+
+
+def _client(client, target, n, events, body_file):
+    return subprocess.Popen([str(client), "--port", str(target.port), "--streams", str(n), "--events", str(events),
+                             "--body-file", str(body_file), "--timeout", str(events * INTERVAL_MS / 1e3 + 60)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def _measure(client, target, n, events, body_file):
+    # A few streams first, not recorded: a fresh process touches its code and first buffers once,
+    # which would otherwise count as memory per stream.
+    _client(client, target, WARM_UP_STREAMS, events, body_file).communicate()
     pids = target.pids()
     try:
         cpu_before, rss_before = procs.cpu_seconds(pids), procs.rss_kib(pids)
-        proc = subprocess.Popen([str(client), "--port", str(target.port), "--streams", str(n), "--events", str(events),
-                                 "--body-file", str(body_file), "--timeout", str(events * INTERVAL_MS / 1e3 + 60)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = _client(client, target, n, events, body_file)
         # The peak while the streams run: once all N are open, mid-run, the target holds the most.
         peak = rss_before
         while proc.poll() is None:

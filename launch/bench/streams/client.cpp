@@ -127,11 +127,32 @@ json::object ms_percentiles(std::vector<int64_t>& ns, std::initializer_list<std:
     return o;
 }
 
-double cpu_seconds() {
+// User and system CPU seconds of this process.
+std::pair<double, double> cpu_seconds() {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+    const auto s = [](timeval t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return {s(u.ru_utime), s(u.ru_stime)};
+}
+
+json::object report(const Options& o, Figures& f, double wall, std::pair<double, double> cpu) {
+    json::object errors;
+    uint32_t error_count = 0;
+    for (const auto& [kind, n] : f.errors) {
+        errors[kind] = n;
+        error_count += n;
+    }
+    const double total = cpu.first + cpu.second;
+    return {
+        {"streams", o.streams}, {"events_per_stream", o.events}, {"whole", f.whole}, {"errors", error_count},
+        {"errors_by_kind", errors}, {"events", f.events},
+        {"events_expected", static_cast<uint64_t>(o.streams) * o.events},
+        {"lateness_ms", ms_percentiles(f.lateness, {{"p50", 50}, {"p99", 99}, {"p99.9", 99.9}})},
+        {"ttft_ms", ms_percentiles(f.ttft, {{"p50", 50}, {"p99", 99}})},
+        {"connect_ms", ms_percentiles(f.connect, {{"p50", 50}, {"p99", 99}})},
+        {"wall_s", wall}, {"client_cpu_s", total}, {"client_cpu_user_s", cpu.first}, {"client_cpu_sys_s", cpu.second},
+        {"client_cpu_us_per_event", f.events ? total * 1e6 / static_cast<double>(f.events) : 0.0},
+    };
 }
 
 }  // namespace
@@ -173,7 +194,7 @@ int main(int argc, char** argv) {
     Figures f;
     f.lateness.reserve(static_cast<std::size_t>(o.streams) * o.events);
     std::vector<std::shared_ptr<Stream>> streams;
-    const double cpu0 = cpu_seconds();
+    const auto cpu0 = cpu_seconds();
     const int64_t t0 = now_ns();
     for (uint32_t i = 0; i < o.streams; ++i) {
         streams.push_back(std::make_shared<Stream>(io, o, request, f));
@@ -193,24 +214,9 @@ int main(int argc, char** argv) {
     };
     watch();
     io.run();
-    const double wall = static_cast<double>(now_ns() - t0) / 1e9, cpu = cpu_seconds() - cpu0;
-
-    json::object errors;
-    uint32_t error_count = 0;
-    for (const auto& [kind, n] : f.errors) {
-        errors[kind] = n;
-        error_count += n;
-    }
-    json::object out{
-        {"streams", o.streams}, {"events_per_stream", o.events}, {"whole", f.whole}, {"errors", error_count},
-        {"errors_by_kind", errors}, {"events", f.events},
-        {"events_expected", static_cast<uint64_t>(o.streams) * o.events},
-        {"lateness_ms", ms_percentiles(f.lateness, {{"p50", 50}, {"p99", 99}, {"p99.9", 99.9}})},
-        {"ttft_ms", ms_percentiles(f.ttft, {{"p50", 50}, {"p99", 99}})},
-        {"connect_ms", ms_percentiles(f.connect, {{"p50", 50}, {"p99", 99}})},
-        {"wall_s", wall}, {"client_cpu_s", cpu},
-        {"client_cpu_us_per_event", f.events ? cpu * 1e6 / static_cast<double>(f.events) : 0.0},
-    };
+    const auto cpu = cpu_seconds();
+    const json::object out = report(o, f, static_cast<double>(now_ns() - t0) / 1e9,
+                                    {cpu.first - cpu0.first, cpu.second - cpu0.second});
     std::cout << json::serialize(out) << std::endl;
     return 0;
 }

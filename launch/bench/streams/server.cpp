@@ -2,7 +2,8 @@
 // thread, one epoll loop: GET /health, POST /generate (a small JSON answer, for a tgi worker's
 // start-up benchmark) and POST /generate_stream, which answers TGI-shaped SSE events on an absolute
 // schedule from the request's arrival, each event its own chunk and carrying its own due time.
-// One timer over a min-heap of due times writes every event due, however many streams are open.
+// One timer over a min-heap of due times, on ticks of --tick-ms, writes every event due, however
+// many streams are open.
 #include "stream_logic.hpp"
 
 #include <CLI/CLI.hpp>
@@ -30,6 +31,7 @@ struct Options {
     std::string port_file;
     uint32_t events = 50;
     double interval_ms = 50;
+    double tick_ms = 0.25;
 };
 
 // One client connection. Writes go straight to the socket (MSG_DONTWAIT); what the socket does not
@@ -84,7 +86,8 @@ struct Due {
 class Schedule {
 public:
     Schedule(asio::io_context& io, const Options& o)
-        : timer_(io), events_(o.events), interval_(static_cast<int64_t>(o.interval_ms * 1e6)) {}
+        : timer_(io), events_(o.events), interval_(static_cast<int64_t>(o.interval_ms * 1e6)),
+          tick_(std::max<int64_t>(1, static_cast<int64_t>(o.tick_ms * 1e6))) {}
 
     // Writes the answer's head and event 0 at once, the rest when due.
     void start(const std::shared_ptr<Connection>& conn) {
@@ -111,7 +114,10 @@ private:
 
     void arm() {
         armed_ = true;
-        timer_.expires_at(asio::steady_timer::time_point(std::chrono::nanoseconds(heap_.top().at)));
+        // On the next tick at or after the earliest due time: one wake-up writes every event due by
+        // then, instead of one wake-up (and timer system call) per event.
+        const int64_t at = (heap_.top().at + tick_ - 1) / tick_ * tick_;
+        timer_.expires_at(asio::steady_timer::time_point(std::chrono::nanoseconds(at)));
         timer_.async_wait([this](boost::system::error_code ec) {
             armed_ = false;
             if (!ec) tick();
@@ -138,6 +144,7 @@ private:
     asio::steady_timer timer_;
     const uint32_t events_;
     const int64_t interval_;
+    const int64_t tick_;
     std::priority_queue<Due, std::vector<Due>, std::greater<>> heap_;
     bool armed_ = false;
 };
@@ -219,6 +226,8 @@ int main(int argc, char** argv) {
     app.add_option("--events", o.events, "events per stream, the last with generated_text")
         ->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--interval-ms", o.interval_ms, "ms between a stream's events")
+        ->capture_default_str()->check(CLI::PositiveNumber);
+    app.add_option("--tick-ms", o.tick_ms, "events are written on ticks this far apart: up to this late")
         ->capture_default_str()->check(CLI::PositiveNumber);
     CLI11_PARSE(app, argc, argv);
 
