@@ -182,8 +182,8 @@ def streams_tables(s, settings):
         for n, f in sorted(by_n.items()):
             w(f"| {target} | {n:,} | {_n(f['lateness_p50_ms'], '.2f')} | {_n(f['lateness_p99_ms'], '.2f')} | "
               f"{_n(f['lateness_p99.9_ms'], '.2f')} | {_n(f['lateness_max_ms'], '.1f')} | "
-              f"{_n(f['added_lateness_p99_ms'], '+.2f')} | {_n(f['ttft_p50_ms'], '.2f')} | "
-              f"{_n(f['ttft_p99_ms'], '.2f')} | {_n(f['added_ttft_p99_ms'], '+.2f')} |")
+              f"{_n(f.get('added_lateness_p99_ms'), '+.2f')} | {_n(f['ttft_p50_ms'], '.2f')} | "
+              f"{_n(f['ttft_p99_ms'], '.2f')} | {_n(f.get('added_ttft_p99_ms'), '+.2f')} |")
     w("")
     w("Cost: the target's own CPU time (nginx: master + workers; direct: the stand-in) over the run per event "
       "delivered; RSS per open stream: (peak RSS during the run − RSS before it) / N; the client's own CPU shows "
@@ -203,6 +203,12 @@ def streams_tables(s, settings):
 def stream_targets(s):
     """Issue 26's stream targets, n/a where the run had no such N."""
     checks = []
+    # Not the issue's: whether the figures can be read at all. Behind its own schedule, the client
+    # or the stand-in is the bottleneck (or the machine is busy), and every target's lateness with it.
+    for n, d in sorted(s.get("direct", {}).items()):
+        checks.append(_check(f"direct on schedule at {n:,} streams (client and stand-in keep up)",
+                             d["lateness_p99_ms"], f"lateness p99 {d['lateness_p99_ms']:.2f} ms",
+                             d["lateness_p99_ms"] <= 5, "≤ 5 ms", d["errors"]))
     tgi, proxy = s.get("tgi", {}), s.get("nginx-proxy", {})
     t, p = tgi.get(1000), proxy.get(1000)
     if t and p and t["cpu_us_per_event"] and p["cpu_us_per_event"]:

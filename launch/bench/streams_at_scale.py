@@ -152,6 +152,8 @@ def summarise(runs):
             }
     for t, by_n in out.items():
         for n, f in by_n.items():
+            if t == "direct":
+                continue
             d = out.get("direct", {}).get(n)
             for key in ("lateness_p50_ms", "lateness_p99_ms", "lateness_p99.9_ms", "ttft_p50_ms", "ttft_p99_ms"):
                 f[f"added_{key}"] = None if d is None or f[key] is None else f[key] - d[key]
