@@ -173,16 +173,20 @@ def streams_tables(s, settings):
     w = out.append
     w(f"Streams at scale: N streams opened at once, {settings['events']} TGI events each, {settings['interval_ms']} ms "
       f"apart on the stand-in's absolute schedule (20 events/s per stream); median of {settings['rounds']} round(s), "
-      "every run on freshly started processes. Lateness: an event's arrival at the client minus its due time; "
-      "added: minus direct's at the same N. TTFT: request written to first event.")
+      "every run on freshly started processes. Lateness: an event's arrival at the client minus its due time, over "
+      "the events due once all N streams were open (all open: seconds from the first connect until the last stream "
+      "had its first event), and over every event (whole run, with the opening burst); added: minus direct's at "
+      "the same N. TTFT: request written to first event.")
     w("")
-    w("| target | streams | lateness p50 ms | p99 | p99.9 | max | p99 added | TTFT p50 ms | p99 | p99 added |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    w("| target | streams | all open s | lateness p50 ms | p99 | p99.9 | max | p99 added | whole run p99 | "
+      "TTFT p50 ms | p99 | p99 added |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for target, by_n in s.items():
         for n, f in sorted(by_n.items()):
-            w(f"| {target} | {n:,} | {_n(f['lateness_p50_ms'], '.2f')} | {_n(f['lateness_p99_ms'], '.2f')} | "
-              f"{_n(f['lateness_p99.9_ms'], '.2f')} | {_n(f['lateness_max_ms'], '.1f')} | "
-              f"{_n(f.get('added_lateness_p99_ms'), '+.2f')} | {_n(f['ttft_p50_ms'], '.2f')} | "
+            w(f"| {target} | {n:,} | {_n(f['all_open_after_s'], '.2f')} | {_n(f['steady_lateness_p50_ms'], '.2f')} | "
+              f"{_n(f['steady_lateness_p99_ms'], '.2f')} | {_n(f['steady_lateness_p99.9_ms'], '.2f')} | "
+              f"{_n(f['steady_lateness_max_ms'], '.1f')} | {_n(f.get('added_steady_lateness_p99_ms'), '+.2f')} | "
+              f"{_n(f['lateness_p99_ms'], '.2f')} | {_n(f['ttft_p50_ms'], '.2f')} | "
               f"{_n(f['ttft_p99_ms'], '.2f')} | {_n(f.get('added_ttft_p99_ms'), '+.2f')} |")
     w("")
     w("Cost: the target's own CPU time (nginx: master + workers; direct: the stand-in) over the run per event "
@@ -206,9 +210,10 @@ def stream_targets(s):
     # Not the issue's: whether the figures can be read at all. Behind its own schedule, the client
     # or the stand-in is the bottleneck (or the machine is busy), and every target's lateness with it.
     for n, d in sorted(s.get("direct", {}).items()):
-        checks.append(_check(f"direct on schedule at {n:,} streams (client and stand-in keep up)",
-                             d["lateness_p99_ms"], f"lateness p99 {d['lateness_p99_ms']:.2f} ms",
-                             d["lateness_p99_ms"] <= 5, "≤ 5 ms", d["errors"]))
+        p99 = d["steady_lateness_p99_ms"]
+        checks.append(_check(f"direct on schedule at {n:,} streams, all open (client and stand-in keep up)", p99,
+                             "—" if p99 is None else f"lateness p99 {p99:.2f} ms", None if p99 is None else p99 <= 5,
+                             "≤ 5 ms", d["errors"]))
     tgi, proxy = s.get("tgi", {}), s.get("nginx-proxy", {})
     t, p = tgi.get(1000), proxy.get(1000)
     if t and p and t["cpu_us_per_event"] and p["cpu_us_per_event"]:
@@ -218,10 +223,10 @@ def stream_targets(s):
                              ratio <= 1.2, "≤ 1.20", t["errors"] or p["errors"]))
     else:
         checks.append(_check("1,000 streams: tgi CPU per event / nginx-proxy's", None, "—", None, "≤ 1.20"))
-    added = t and t["added_lateness_p99_ms"]
-    checks.append(_check("1,000 streams: added inter-token latency p99 over direct", added,
+    added = t and t["added_steady_lateness_p99_ms"]
+    checks.append(_check("1,000 streams, all open: added inter-token latency p99 over direct", added,
                          "—" if added is None else
-                         f"{added:+.2f} ms (nginx-proxy {_n(p and p['added_lateness_p99_ms'], '+.2f')} ms)",
+                         f"{added:+.2f} ms (nginx-proxy {_n(p and p['added_steady_lateness_p99_ms'], '+.2f')} ms)",
                          None if added is None else added <= 1.0, "≤ 1 ms", bool(t and t["errors"])))
     ttft, proxy_ttft = t and t["added_ttft_p99_ms"], p and p["added_ttft_p99_ms"]
     checks.append(_check("1,000 streams opened at once: TTFT p99 added over direct", ttft,

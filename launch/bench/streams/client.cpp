@@ -1,7 +1,8 @@
 // cppworker-bench-streams: opens N token streams at once (one connection and one POST each), and
 // for every event that arrives records its lateness over the stand-in's schedule (arrival minus the
 // due time the event carries, both CLOCK_MONOTONIC); also each stream's time to first token and
-// what went wrong. One thread, one epoll loop; prints one JSON object.
+// what went wrong. One thread, one epoll loop; prints one JSON object. Lateness is given over every
+// event, and over the events due once every stream is open ("steady": without the opening burst).
 #include "stream_logic.hpp"
 
 #include <CLI/CLI.hpp>
@@ -35,6 +36,8 @@ struct Options {
 
 struct Figures {
     std::vector<int64_t> lateness, ttft, connect;
+    std::vector<int64_t> due;        // each event's due time, in the order of `lateness`
+    int64_t all_open = 0;            // when the last stream to start got its first event
     std::map<std::string, uint32_t> errors;
     uint64_t events = 0;
     uint32_t whole = 0, open = 0;
@@ -86,12 +89,16 @@ private:
             gap_ = true;
             return;
         }
-        if (events_ == 0) figures_.ttft.push_back(now - written_);
+        if (events_ == 0) {
+            figures_.ttft.push_back(now - written_);
+            figures_.all_open = std::max(figures_.all_open, now);
+        }
         gap_ = gap_ || e->id != events_ || last_;
         last_ = e->last;
         ++events_;
         ++figures_.events;
         figures_.lateness.push_back(now - e->due_ns);
+        figures_.due.push_back(e->due_ns);
     }
 
     void end(const std::string& error) {
@@ -135,7 +142,11 @@ std::pair<double, double> cpu_seconds() {
     return {s(u.ru_utime), s(u.ru_stime)};
 }
 
-json::object report(const Options& o, Figures& f, double wall, std::pair<double, double> cpu) {
+json::object report(const Options& o, Figures& f, int64_t t0, double wall, std::pair<double, double> cpu) {
+    // Once every stream is open (each has had its first event), without the burst of opening them.
+    std::vector<int64_t> steady;
+    for (std::size_t i = 0; i < f.due.size(); ++i)
+        if (f.due[i] >= f.all_open) steady.push_back(f.lateness[i]);
     json::object errors;
     uint32_t error_count = 0;
     for (const auto& [kind, n] : f.errors) {
@@ -148,6 +159,8 @@ json::object report(const Options& o, Figures& f, double wall, std::pair<double,
         {"errors_by_kind", errors}, {"events", f.events},
         {"events_expected", static_cast<uint64_t>(o.streams) * o.events},
         {"lateness_ms", ms_percentiles(f.lateness, {{"p50", 50}, {"p99", 99}, {"p99.9", 99.9}})},
+        {"steady_lateness_ms", ms_percentiles(steady, {{"p50", 50}, {"p99", 99}, {"p99.9", 99.9}})},
+        {"all_open_after_s", f.all_open ? static_cast<double>(f.all_open - t0) / 1e9 : 0.0},
         {"ttft_ms", ms_percentiles(f.ttft, {{"p50", 50}, {"p99", 99}})},
         {"connect_ms", ms_percentiles(f.connect, {{"p50", 50}, {"p99", 99}})},
         {"wall_s", wall}, {"client_cpu_s", total}, {"client_cpu_user_s", cpu.first}, {"client_cpu_sys_s", cpu.second},
@@ -193,6 +206,7 @@ int main(int argc, char** argv) {
     const tcp::endpoint to(asio::ip::make_address(o.host), o.port);
     Figures f;
     f.lateness.reserve(static_cast<std::size_t>(o.streams) * o.events);
+    f.due.reserve(f.lateness.capacity());
     std::vector<std::shared_ptr<Stream>> streams;
     const auto cpu0 = cpu_seconds();
     const int64_t t0 = now_ns();
@@ -215,7 +229,7 @@ int main(int argc, char** argv) {
     watch();
     io.run();
     const auto cpu = cpu_seconds();
-    const json::object out = report(o, f, static_cast<double>(now_ns() - t0) / 1e9,
+    const json::object out = report(o, f, t0, static_cast<double>(now_ns() - t0) / 1e9,
                                     {cpu.first - cpu0.first, cpu.second - cpu0.second});
     std::cout << json::serialize(out) << std::endl;
     return 0;
