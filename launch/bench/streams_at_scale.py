@@ -7,6 +7,7 @@ sends a few streams through before it is measured."""
 
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 from statistics import median
@@ -22,7 +23,7 @@ WORKER_ARGS = ["--backend", "tgi", "--unsecured", "true", "--max-connections", "
 
 
 def log(message):
-    print(f"bench: {message}", flush=True, file=__import__("sys").stderr)
+    print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
 class StandIn:
