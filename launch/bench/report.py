@@ -190,16 +190,18 @@ def streams_tables(s, settings):
               f"{_n(f['ttft_p99_ms'], '.2f')} | {_n(f.get('added_ttft_p99_ms'), '+.2f')} |")
     w("")
     w("Cost: the target's own CPU time (nginx: master + workers; direct: the stand-in) over the run per event "
-      "delivered; RSS per open stream: (peak RSS during the run − RSS before it) / N; the client's own CPU shows "
-      "it is not the bottleneck.")
+      "delivered; RSS per open stream: (peak RSS during the run − RSS before it) / the most streams open at once "
+      "(from their first event to their end; N unless opening them took longer than a stream lasts); the "
+      "client's own CPU shows it is not the bottleneck.")
     w("")
-    w("| target | streams | whole | errors | CPU µs/event | RSS KiB/stream | client CPU µs/event | wall s |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|")
+    w("| target | streams | whole | errors | CPU µs/event | most open at once | RSS KiB/stream | client CPU µs/event | "
+      "wall s |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for target, by_n in s.items():
         for n, f in sorted(by_n.items()):
             errors = _errors(f["errors"]) + (f" ({_kinds(f['errors_by_kind'])})" if f["errors"] else "")
             w(f"| {target} | {n:,} | {f['whole']:,} / {f['asked']:,} | {errors} | {_n(f['cpu_us_per_event'], '.1f')} | "
-              f"{_n(f['rss_kib_per_stream'], '.1f')} | {_n(f['client_cpu_us_per_event'], '.1f')} | "
+              f"{_n(f['peak_streaming'], ',.0f')} | {_n(f['rss_kib_per_stream'], '.1f')} | {_n(f['client_cpu_us_per_event'], '.1f')} | "
               f"{_n(f['wall_s'], '.1f')} |")
     return "\n".join(out)
 

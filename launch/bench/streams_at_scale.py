@@ -89,7 +89,10 @@ def _measure(client, target, n, events, body_file):
         raise procs.BenchError(f"the streams client failed (exit {proc.returncode}): {err.strip()[-500:]}")
     r = json.loads(out)
     return {**r, "cpu_s": cpu, "cpu_us_per_event": cpu * 1e6 / r["events"] if r["events"] else None,
-            "rss_before_kib": rss_before, "rss_peak_kib": peak, "rss_kib_per_stream": (peak - rss_before) / n}
+            # Per stream streaming at the peak: when opening them all takes longer than one stream
+            # lasts, fewer than N are ever open at once.
+            "rss_before_kib": rss_before, "rss_peak_kib": peak,
+            "rss_kib_per_stream": (peak - rss_before) / max(1, r["peak_streaming"])}
 
 
 def run(root, tmp, rounds, counts, events, body):
@@ -155,6 +158,7 @@ def summarise(runs):
                                                    if r["steady_lateness_ms"]["count"])
                    for p in ("p50", "p99", "p99.9", "max")},
                 "all_open_after_s": _med(r["all_open_after_s"] for r in rs),
+                "peak_streaming": _med(r["peak_streaming"] for r in rs),
                 **{f"ttft_{p}_ms": _med(r["ttft_ms"][p] for r in rs) for p in ("p50", "p99", "max")},
             }
     for t, by_n in out.items():

@@ -52,4 +52,7 @@ TEST_CASE("streams: 20 streams of 5 events through the client, all whole and eve
     CHECK(r.at("ttft_ms").at("count").to_number<int>() == 20);
     // Those due once all 20 were open: usually most, none on a machine slow enough to take 80 ms.
     CHECK(r.at("steady_lateness_ms").at("count").to_number<int>() <= 100);
+    const auto peak = r.at("peak_streaming").to_number<int>();
+    CHECK(peak >= 1);
+    CHECK(peak <= 20);
 }

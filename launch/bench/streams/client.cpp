@@ -41,6 +41,7 @@ struct Figures {
     std::map<std::string, uint32_t> errors;
     uint64_t events = 0;
     uint32_t whole = 0, open = 0;
+    uint32_t streaming = 0, peak_streaming = 0;  // had their first event and not yet ended
 };
 
 class Stream : public std::enable_shared_from_this<Stream> {
@@ -91,6 +92,7 @@ private:
         }
         if (events_ == 0) {
             figures_.ttft.push_back(now - written_);
+            figures_.peak_streaming = std::max(figures_.peak_streaming, ++figures_.streaming);
             figures_.all_open = std::max(figures_.all_open, now);
         }
         gap_ = gap_ || e->id != events_ || last_;
@@ -105,6 +107,7 @@ private:
         if (done_) return;
         done_ = true;
         --figures_.open;
+        if (events_ > 0) --figures_.streaming;
         if (error.empty()) {
             ++figures_.whole;
         } else {
@@ -161,6 +164,7 @@ json::object report(const Options& o, Figures& f, int64_t t0, double wall, std::
         {"lateness_ms", ms_percentiles(f.lateness, {{"p50", 50}, {"p99", 99}, {"p99.9", 99.9}})},
         {"steady_lateness_ms", ms_percentiles(steady, {{"p50", 50}, {"p99", 99}, {"p99.9", 99.9}})},
         {"all_open_after_s", f.all_open ? static_cast<double>(f.all_open - t0) / 1e9 : 0.0},
+        {"peak_streaming", f.peak_streaming},
         {"ttft_ms", ms_percentiles(f.ttft, {{"p50", 50}, {"p99", 99}})},
         {"connect_ms", ms_percentiles(f.connect, {{"p50", 50}, {"p99", 99}})},
         {"wall_s", wall}, {"client_cpu_s", total}, {"client_cpu_user_s", cpu.first}, {"client_cpu_sys_s", cpu.second},
