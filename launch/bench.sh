@@ -6,17 +6,22 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() {
   cat <<'EOF'
-Usage: launch/bench.sh [--duration S] [--rounds N] [--json PATH] [--quick] [--allocs] [--help]
+Usage: launch/bench.sh [--duration S] [--rounds N] [--json PATH] [--quick] [--only streams]
+                       [--stream-counts N,N,...] [--stream-events E] [--allocs] [--help]
 
 Installs wrk and nginx if missing, builds the default preset, then measures the model server
 directly, nginx as a keep-alive reverse proxy, cppworker + tgi (unsigned and signed) and
-cppworker + hello_world, interleaved over rounds, and prints Markdown tables and the issue's
-targets. Everything runs on 127.0.0.1 with ephemeral ports.
+cppworker + hello_world, interleaved over rounds; then streams at scale (N token streams opened at
+once, 20 events/s each, direct, through nginx and through cppworker + tgi); prints Markdown tables
+and the issues' targets. Everything runs on 127.0.0.1 with ephemeral ports.
 
   --duration S   seconds of each measured wrk run (default 5; each run has a 1 s warm-up first)
   --rounds N     rounds over all targets; tables show the median (default 3)
   --json PATH    raw and summary figures (default bench-results.json in the current directory)
-  --quick        same as --rounds 1 --duration 2: a smoke run
+  --quick        same as --rounds 1 --duration 2 --stream-events 20: a smoke run
+  --only streams only the streams-at-scale figure
+  --stream-counts N,N,...  streams opened at once in each streams-at-scale run (default 100,1000,5000)
+  --stream-events E        events per stream, 50 ms apart (default 50)
   --allocs       instead of the figures above, heaptrack's count of allocations per forwarded
                  request and per relayed SSE event in the tgi worker, with their top call sites
                  (installs heaptrack; --rounds repetitions; JSON default bench-allocs.json)
@@ -28,13 +33,20 @@ positive_integer() {
   [[ $2 =~ ^[1-9][0-9]*$ ]] || { echo "bench: $1 needs a positive integer, not '$2'" >&2; exit 2; }
 }
 
-duration=5 rounds=3 json= allocs=
+duration=5 rounds=3 json= allocs= only=all stream_counts=100,1000,5000 stream_events=50
 while [ $# -gt 0 ]; do
   case $1 in
     --duration) positive_integer "$1" "${2-}"; duration=$2; shift 2 ;;
     --rounds) positive_integer "$1" "${2-}"; rounds=$2; shift 2 ;;
     --json) [ -n "${2-}" ] || { echo "bench: --json needs a path" >&2; exit 2; }; json=$2; shift 2 ;;
-    --quick) duration=2 rounds=1; shift ;;
+    --quick) duration=2 rounds=1 stream_events=20; shift ;;
+    --only)
+      [ "${2-}" = streams ] || { echo "bench: --only takes 'streams', not '${2-}'" >&2; exit 2; }
+      only=$2; shift 2 ;;
+    --stream-counts)
+      [[ ${2-} =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || { echo "bench: --stream-counts needs N,N,..., not '${2-}'" >&2; exit 2; }
+      stream_counts=$2; shift 2 ;;
+    --stream-events) positive_integer "$1" "${2-}"; stream_events=$2; shift 2 ;;
     --allocs) allocs=--allocs; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -63,16 +75,18 @@ trap 'exit 143' TERM
 # --allocs: heaptrack counts the worker's allocations (see launch/bench/allocs.py).
 "$root/launch/install_deps.sh" wrk nginx ${allocs:+heaptrack}
 
-configure_and_build default cppworker cppworker_bundled_plugins
+configure_and_build default cppworker cppworker_bundled_plugins cppworker-bench-stream-server cppworker-bench-streams
 
-# 10,000 idle client connections take that many descriptors in the client and in the worker.
+# 10,000 idle client connections take that many descriptors in the client and in the worker; 5,000
+# streams take 10,000 in the worker and in nginx (client and model-server connections).
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 tmp=$(mktemp -d -t cppworker-bench.XXXXXX)
 
 # In the background so that a signal to this script is acted on at once, not after the run.
 /usr/bin/python3 "$root/launch/bench/bench.py" --root "$root" --tmp "$tmp" \
-  --duration "$duration" --rounds "$rounds" --json "$json" $allocs &
+  --duration "$duration" --rounds "$rounds" --json "$json" --only "$only" \
+  --stream-counts "$stream_counts" --stream-events "$stream_events" $allocs &
 driver=$!
 status=0
 wait "$driver" || status=$?

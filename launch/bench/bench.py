@@ -24,6 +24,7 @@ import clients  # noqa: E402
 import loadgen  # noqa: E402
 import procs  # noqa: E402
 import report  # noqa: E402
+import streams_at_scale  # noqa: E402
 from stream_server import EVENTS as STREAM_EVENTS, GAP_S as STREAM_GAP_S  # noqa: E402
 
 CONNECTIONS = (1, 16, 64)
@@ -146,7 +147,7 @@ def start(tmp, binary, key, pub):
     model = procs.Nginx("model_server.conf.in", tmp / "model-server")
     stream_server = procs.StreamServer(tmp / "stream-server")
     proxy = procs.Nginx("proxy.conf.in", tmp / "nginx-proxy", listen=("PORT", "STREAM_PROXY_PORT"),
-                        MODEL_PORT=model.port, STREAM_PORT=stream_server.port)
+                        MODEL_PORT=model.port, STREAM_PORT=stream_server.port, WORKER_CONNECTIONS=4096)
     model_url = f"http://127.0.0.1:{model.port}"
     tgi_args = ["--backend", "tgi", "--model-server-url", model_url, "--unsecured", "true"]
     log("starting the workers")
@@ -216,6 +217,9 @@ def run(a):
         return run_allocs(a, root, tmp, binary, m)
 
     key, pub = make_key(tmp)
+    if a.only == "streams":
+        run_streams(a, tmp, m, raw, envelope(key, "http://127.0.0.1:0"), {}, [])
+        return
     targets, body = start(tmp, binary, key, pub)
     raw["rss_idle_kib"] = targets.idle_rss_kib
     body_file = tmp / "body.json"
@@ -236,14 +240,34 @@ def run(a):
                 "model_server_worker_processes": 1, "proxy_worker_processes": "auto"}
     summary = report.summarise(raw)
     checks = report.targets(summary)
+    run_streams(a, tmp, m, raw, body, settings, checks, report.tables(summary, raw, settings), summary)
+
+
+def run_streams(a, tmp, m, raw, body, settings, checks, tables=None, summary=None):
+    """The streams-at-scale figure after the other rounds (or alone, --only streams); then prints
+    everything and writes the JSON file."""
+    counts = [int(n) for n in a.stream_counts.split(",")]
+    log(f"streams at scale: {', '.join(f'{n:,}' for n in counts)} streams × {a.stream_events} events")
+    raw["streams_at_scale"] = streams_at_scale.run(a.root, tmp, a.rounds, counts, a.stream_events, body)
+    scale = streams_at_scale.summarise(raw["streams_at_scale"])
+    scale_settings = {"rounds": a.rounds, "events": a.stream_events, "interval_ms": streams_at_scale.INTERVAL_MS,
+                      "counts": counts, "worker_args": streams_at_scale.WORKER_ARGS}
+    scale_checks = report.stream_targets(scale)
+    settings = {**settings, "streams_at_scale": scale_settings}
+    summary = {**(summary or {}), "streams_at_scale": scale}
     print(f"cppworker benchmark, {m['date']}: {m['nproc']} × {m['cpu_model']}, Linux {m['kernel']}, "
           f"commit {m['git_commit'][:12]}{' with changes' if m['git_tracked_changes'] else ''}")
     print()
-    print(report.tables(summary, raw, settings))
+    if tables is not None:
+        print(tables)
+        print()
+        print(report.targets_table(checks))
+        print()
+    print(report.streams_tables(scale, scale_settings))
     print()
-    print(report.targets_table(checks))
+    print(report.targets_table(scale_checks, "Targets (issue 26, streams at scale):"))
     Path(a.json).write_text(json.dumps({"settings": settings, "machine": m, "summary": summary,
-                                        "targets": checks, "raw": raw}, indent=2) + "\n")
+                                        "targets": checks + scale_checks, "raw": raw}, indent=2) + "\n")
     log(f"figures written to {a.json}")
 
 
@@ -255,6 +279,9 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--json", default="bench-results.json")
     p.add_argument("--allocs", action="store_true")
+    p.add_argument("--only", choices=("all", "streams"), default="all")
+    p.add_argument("--stream-counts", default="100,1000,5000")
+    p.add_argument("--stream-events", type=int, default=50)
     a = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
