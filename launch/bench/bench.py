@@ -21,6 +21,7 @@ sys.dont_write_bytecode = True
 
 import allocs  # noqa: E402
 import clients  # noqa: E402
+import heaptrack_report  # noqa: E402
 import loadgen  # noqa: E402
 import procs  # noqa: E402
 import report  # noqa: E402
@@ -202,7 +203,7 @@ def run_allocs(a, root, tmp, binary, m):
     result = allocs.measure(root, binary, tmp, model.port, repeats=a.rounds)
     print(header(m))
     print()
-    print(allocs.table(result))
+    print(heaptrack_report.table(result))
     Path(a.json).write_text(json.dumps({"machine": m, **result}, indent=2) + "\n")
     log(f"figures written to {a.json}")
 
