@@ -17,10 +17,8 @@ heaptrack, so that `new` is libstdc++'s, which calls malloc (heaptrack's, then m
 count is the same, the call merely goes by heaptrack. `self_test` checks it on a program with a
 known number of each.
 
-Also runnable as `allocs.py serve PORT_FILE` (the stand-in model server of the event runs) and as
-`allocs.py self-test EMPTY_FOLDER` (tests/bench)."""
+Also runnable as `allocs.py self-test EMPTY_FOLDER` (tests/bench)."""
 
-import asyncio
 import json
 import os
 import signal
@@ -30,11 +28,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.dont_write_bytecode = True  # also when run as `allocs.py serve`
+sys.dont_write_bytecode = True  # also when run as `allocs.py self-test`
 
 import clients  # noqa: E402
 import procs  # noqa: E402
 from heaptrack_report import BACKTRACES, group_sites, parse_sites, parse_total, per_unit, summarise  # noqa: E402
+from stream_server import GAP_S as STREAM_GAP_S  # noqa: E402
 
 HEAPTRACK = "/usr/bin/heaptrack"
 HEAPTRACK_PRINT = "/usr/bin/heaptrack_print"
@@ -44,75 +43,17 @@ WARMUP_REQUESTS = 50
 REQUESTS = (200, 2200)  # per run: the low and the high run
 STREAMS = 20  # per run, one after another on one connection
 EVENTS = (10, 110)  # per stream: the low and the high run
-EVENT_GAP_S = 0.001  # as stream_server.py: each event its own read in the worker
+EVENT_GAP_S = STREAM_GAP_S  # stream_server.py's: each event its own read in the worker
 REPEATS = 3
+
 
 def log(message):
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------------------------
-# The stand-in model server for the event runs: /generate_stream answers as many TGI events as
-# the request's parameters.max_new_tokens, EVENT_GAP_S apart, each its own chunk.
-
-def _chunk(data):
-    return b"%x\r\n%s\r\n" % (len(data), data)
-
-
-def _event(i, last):
-    generated = b'" tok0 ... tok%d"' % i if last else b"null"
-    return _chunk(b'data:{"token":{"id":%d,"text":" tok%d","logprob":-0.25,"special":false},'
-                  b'"generated_text":%s,"details":null}\n\n' % (1000 + i, i, generated))
-
-
-def _whole(status, content_type, body):
-    return b"HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s" % (status, content_type, len(body), body)
-
-
-async def _serve_connection(reader, writer):
-    try:
-        while True:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-            method, path, _ = head[0].split(" ", 2)
-            length = 0
-            for line in head[1:]:
-                name, _, value = line.partition(":")
-                if name.strip().lower() == "content-length":
-                    length = int(value)
-            body = await reader.readexactly(length)
-            if (method, path) == ("POST", "/generate_stream"):
-                try:
-                    events = int(json.loads(body)["parameters"]["max_new_tokens"])
-                except (ValueError, KeyError, TypeError):
-                    events = 5
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-                             b"Transfer-Encoding: chunked\r\n\r\n")
-                for i in range(events):
-                    if i:
-                        await asyncio.sleep(EVENT_GAP_S)
-                    writer.write(_event(i, i == events - 1))
-                    await writer.drain()
-                writer.write(b"0\r\n\r\n")
-            elif (method, path) == ("POST", "/generate"):
-                writer.write(_whole(b"200 OK", b"application/json", b'{"generated_text":" tok0 tok1 tok2 tok3"}'))
-            elif (method, path) == ("GET", "/health"):
-                writer.write(_whole(b"200 OK", b"text/plain", b""))
-            else:
-                writer.write(_whole(b"404 Not Found", b"text/plain", b""))
-            await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
-        pass
-    finally:
-        writer.close()
-
-
-async def _serve(port_file):
-    server = await asyncio.start_server(_serve_connection, "127.0.0.1", 0)
-    Path(port_file + ".tmp").write_text(str(server.sockets[0].getsockname()[1]))
-    os.rename(port_file + ".tmp", port_file)
-    async with server:
-        await server.serve_forever()
-
+# The stand-in model server for the event runs: stream_server.py, its /generate_stream answering as
+# many TGI events as the request's parameters.max_new_tokens, 1 ms apart, each its own chunk.
 
 class EventServer:
     def __init__(self, workdir):
@@ -120,8 +61,8 @@ class EventServer:
         self.dir.mkdir()
         port_file = self.dir / "port"
         self.log = self.dir / "server.log"
-        self.proc = procs.spawn(["/usr/bin/python3", Path(__file__).resolve(), "serve", port_file], self.log,
-                                env=procs.minimal_env())
+        self.proc = procs.spawn(["/usr/bin/python3", Path(__file__).resolve().parent / "stream_server.py", port_file,
+                                 "--events-from-request"], self.log, env=procs.minimal_env())
         procs._wait_for(port_file.exists, self.proc, "the event server", self.log, 10)
         self.port = int(port_file.read_text())
 
@@ -323,10 +264,8 @@ def heaptrack_version():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "serve":
-        asyncio.run(_serve(sys.argv[2]))
-    elif len(sys.argv) == 3 and sys.argv[1] == "self-test":
+    if len(sys.argv) == 3 and sys.argv[1] == "self-test":
         # tests/bench: heaptrack sees the operator new of a program linked as the worker is.
         print(self_test(sys.argv[2]))
     else:
-        sys.exit(f"usage: {sys.argv[0]} serve PORT_FILE | self-test EMPTY_FOLDER")
+        sys.exit(f"usage: {sys.argv[0]} self-test EMPTY_FOLDER")

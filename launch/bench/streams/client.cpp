@@ -188,10 +188,7 @@ int main(int argc, char** argv) {
         ->capture_default_str()->check(CLI::PositiveNumber);
     CLI11_PARSE(app, argc, argv);
 
-    rlimit files{};
-    getrlimit(RLIMIT_NOFILE, &files);
-    files.rlim_cur = files.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &files);
+    bench_streams::raise_descriptor_limit();
 
     std::string body = R"({"inputs":"What is deep learning?","parameters":{"max_new_tokens":32}})";
     if (!o.body_file.empty()) {

@@ -9,7 +9,6 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio.hpp>
 
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -231,10 +230,7 @@ int main(int argc, char** argv) {
         ->capture_default_str()->check(CLI::PositiveNumber);
     CLI11_PARSE(app, argc, argv);
 
-    rlimit files{};
-    getrlimit(RLIMIT_NOFILE, &files);
-    files.rlim_cur = files.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &files);
+    bench_streams::raise_descriptor_limit();
 
     asio::io_context io(1);
     tcp::acceptor acceptor(io);

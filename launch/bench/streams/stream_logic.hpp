@@ -15,6 +15,9 @@ namespace bench_streams {
 // and the client's arrival times compare.
 int64_t now_ns();
 
+// Thousands of streams take as many descriptors: the soft limit goes up to the hard one.
+void raise_descriptor_limit();
+
 // Event k of a stream is due at t0 + k·interval (k = 0 at once): an absolute schedule, no drift.
 constexpr int64_t due_ns(int64_t t0_ns, uint32_t k, int64_t interval_ns) {
     return t0_ns + static_cast<int64_t>(k) * interval_ns;
