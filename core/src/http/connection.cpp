@@ -134,6 +134,15 @@ public:
 
     ~RequestClient() override { watch_->client = nullptr; }
 
+    // Made on the connection's thread; what it captures outlives the client.
+    std::function<void()> interrupter() override {
+        return [watch = watch_, executor = c_.stream.get_executor()] {
+            asio::post(executor, [watch] {
+                if (watch->client != nullptr) watch->client->c_.tcp().socket().cancel();
+            });
+        };
+    }
+
     std::string_view peer() const override { return c_.peer; }
 
 private:

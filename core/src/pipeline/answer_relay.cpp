@@ -24,6 +24,12 @@ AnswerRelay::AnswerRelay(ClientPort& client, RequestScope& scope, asio::steady_t
       settings_(settings) {}
 
 asio::awaitable<bool> AnswerRelay::run() {
+    // A request cancelled while its answer is being written (the plugin overran its buffer, its
+    // session closed, the drain ran out) ends that write at once, not when the client reads.
+    // One finished already has no write under way, and the checks below see how it finished.
+    pending_.on_finish([weak = std::weak_ptr(scope_.pending()), interrupt = client_.interrupter()] {
+        if (const auto pending = weak.lock(); pending && pending->cancelled()) interrupt();
+    });
     for (;;) {
         pending_.take_events(events_);
         next_ = 0;
@@ -33,7 +39,11 @@ asio::awaitable<bool> AnswerRelay::run() {
             const bool written = co_await client_.write_stream(piece_);
             pending_.sent(piece_bytes_);
             if (!written) {
-                client_gone("went away while the answer was sent");
+                if (pending_.cancelled()) {
+                    give_up_if_due();
+                } else {
+                    client_gone("went away while the answer was sent");
+                }
                 co_return false;
             }
             if (next == Next::last_piece) co_return ended_whole_;

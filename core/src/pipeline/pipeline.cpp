@@ -32,6 +32,8 @@ public:
         co_return true;
     }
     std::string_view peer() const override { return "the worker itself"; }
+    // Its writes never wait.
+    std::function<void()> interrupter() override { return [] {}; }
 };
 
 }  // namespace
