@@ -5,7 +5,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <list>
 #include <mutex>
 #include <thread>
 
@@ -20,6 +23,7 @@ struct FakeHttpServer::Impl {
     asio::io_context io;
     tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
     mutable std::mutex mutex;
+    std::mutex answering;  // the test's function is not asked to be thread-safe
     std::vector<ReceivedRequest> received;
     std::vector<std::chrono::steady_clock::time_point> connection_times;
     std::atomic<bool> stopping{false};
@@ -27,7 +31,24 @@ struct FakeHttpServer::Impl {
     std::atomic<std::size_t> connections{0};
     std::thread thread;
 
-    void serve(tcp::socket socket) {
+    // A connection and the thread serving it; the socket is shut at the end to end a blocking read.
+    struct Served {
+        std::shared_ptr<tcp::socket> socket;
+        std::shared_ptr<std::atomic<bool>> done;
+        std::thread thread;
+    };
+    std::list<Served> served;  // the accepting thread's, then the destructor's once it ended
+
+    // Recorded in the order answered.
+    CannedAnswer answer_one(ReceivedRequest r) {
+        std::lock_guard lock(answering);
+        auto a = answer(r);
+        std::lock_guard record(mutex);
+        received.push_back(std::move(r));
+        return a;
+    }
+
+    void serve(tcp::socket& socket) {
         beast::flat_buffer buffer;
         beast::error_code ec;
         for (;;) {
@@ -36,11 +57,7 @@ struct FakeHttpServer::Impl {
             if (ec) return;
             ReceivedRequest r{std::string(req.method_string()), std::string(req.target()), req.body(),
                               std::chrono::steady_clock::now()};
-            const CannedAnswer a = answer(r);
-            {
-                std::lock_guard lock(mutex);
-                received.push_back(std::move(r));
-            }
+            const CannedAnswer a = answer_one(std::move(r));
             bh::response<bh::string_body> res{static_cast<bh::status>(a.status), 11};
             res.set(bh::field::content_type, a.content_type);
             res.body() = a.body;
@@ -49,6 +66,29 @@ struct FakeHttpServer::Impl {
             bh::write(socket, res, ec);
             if (ec || !req.keep_alive()) return;
         }
+    }
+
+    void start_serving(tcp::socket socket) {
+        std::erase_if(served, [](Served& s) {
+            if (!*s.done) return false;
+            s.thread.join();
+            return true;
+        });
+        auto shared = std::make_shared<tcp::socket>(std::move(socket));
+        auto done = std::make_shared<std::atomic<bool>>(false);
+        served.push_back(Served{shared, done, std::thread([this, shared, done] {
+                                    serve(*shared);
+                                    *done = true;
+                                })});
+    }
+
+    void stop_serving() {
+        for (auto& s : served) {
+            // On the descriptor itself: a thread may be blocked reading the socket.
+            ::shutdown(s.socket->native_handle(), SHUT_RDWR);
+            s.thread.join();
+        }
+        served.clear();
     }
 };
 
@@ -67,7 +107,7 @@ FakeHttpServer::FakeHttpServer(Answerer answer)
             }
             ++impl->connections;
             if (impl->refusing) continue;  // the socket closes as it goes out of scope
-            impl->serve(std::move(socket));
+            impl->start_serving(std::move(socket));
         }
     });
 }
@@ -79,6 +119,7 @@ FakeHttpServer::~FakeHttpServer() {
     tcp::socket poke(impl_->io);
     poke.connect(impl_->acceptor.local_endpoint(), ec);
     impl_->thread.join();
+    impl_->stop_serving();
 }
 
 void FakeHttpServer::set_refusing(bool refusing) { impl_->refusing = refusing; }

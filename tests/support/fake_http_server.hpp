@@ -23,7 +23,9 @@ struct CannedAnswer {
 };
 
 // A real HTTP server on 127.0.0.1 and an ephemeral port, answering each request with what the
-// test's function says and keeping a record of what it got. One connection at a time, in a thread.
+// test's function says and keeping a record of what it got. Each connection is served in a thread
+// of its own, as a real server serves them side by side: a client may keep one connection open and
+// idle while it sends on another. The function is called for one request at a time.
 class FakeHttpServer {
 public:
     using Answerer = std::function<CannedAnswer(const ReceivedRequest&)>;
