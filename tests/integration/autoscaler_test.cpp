@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -190,6 +191,40 @@ TEST_CASE("a request still open at the drain deadline ends as cancelled, and the
         REQUIRE(finalized != std::string::npos);
         CHECK(cancelled < finalized);
     }
+}
+
+TEST_CASE("a status report under way when the worker stops has its answer first, and no figure goes twice",
+          "[integration][autoscaler][lifecycle]") {
+    // Once traffic was counted, the autoscaler takes its time over each status report: the
+    // worker is stopped while one is under way. Cut off, that report reached the autoscaler all
+    // the same, and the last report would carry its figures again.
+    std::atomic<bool> slow{false};
+    std::atomic<int> slow_answers{0};
+    FakeHttpServer autoscaler([&](const ReceivedRequest& r) {
+        if (r.target == "/worker_status/" && slow) {
+            ++slow_answers;
+            std::this_thread::sleep_for(1500ms);
+        }
+        return CannedAnswer{200, "{}"};
+    });
+    WorkerProcess w(artifact(RELOADABLE_V1_PLUGIN), {"--external-port", "1"}, vast_env(autoscaler.url()));
+    REQUIRE(wait_for_body(autoscaler, "/worker_status/", [](const json::object& b) {
+        return b.at("max_perf").to_number<double>() > 0;
+    }));
+    slow = true;
+    constexpr int requests = 5;
+    for (int i = 1; i <= requests; ++i) REQUIRE(http(w.port(), "POST", "/work", enveloped(i, R"({"ms": 0})")).status == 200);
+    REQUIRE(poll_until([&] { return slow_answers > 0; }, 10s));
+    w.signal(SIGTERM);
+    REQUIRE(w.wait_exit(30s) == 0);
+    double new_load = 0, cur_perf = 0;
+    for (const auto& b : bodies(autoscaler, "/worker_status/")) {
+        new_load += b.at("new_load").to_number<double>();
+        cur_perf += b.at("cur_perf").to_number<double>();
+    }
+    INFO(w.log());
+    CHECK(new_load == requests);
+    CHECK(cur_perf == requests);
 }
 
 TEST_CASE("nothing is lost while the autoscaler is down", "[integration][autoscaler]") {

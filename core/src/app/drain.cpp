@@ -22,7 +22,7 @@ void Worker::watch_signals() {
 void Worker::begin_shutdown(int signal) {
     if (stopping_.exchange(true)) return;
     listener_.stop();
-    const auto open = tracker_.begin_drain([this] { loops_.stop(); });
+    const auto open = tracker_.begin_drain([this] { asio::post(control_, [this] { stop_after_reports(); }); });
     if (!open) return;
     spdlog::info("signal {}: no longer accepting; draining {} open connection(s), at most {} ms", signal, *open,
                  config_.drain_timeout.count());
@@ -33,6 +33,20 @@ void Worker::begin_shutdown(int signal) {
     drain_timer_.async_wait([this](boost::system::error_code ec) {
         if (!ec) drain_deadline();
     });
+}
+
+// The connections are all closed: the loops stop, once a report under way has its answer, so
+// that the last reports neither miss nor repeat its figures; a few seconds at most.
+void Worker::stop_after_reports() {
+    if (!reporter_) return loops_.stop();
+    // Also ends the wait for the drain deadline.
+    drain_timer_.expires_after(std::chrono::seconds(3));
+    drain_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        spdlog::warn("a report to the autoscaler still under way 3 s after the drain; stopping regardless");
+        loops_.stop();
+    });
+    reporter_->stop_after_posts([this] { loops_.stop(); });
 }
 
 // Every request still open ends as cancelled now, on its own loop: the plugin hears its cancel,

@@ -72,6 +72,7 @@ private:
     // drain.cpp
     void watch_signals();
     void begin_shutdown(int signal);
+    void stop_after_reports();
     void drain_deadline();
 
     // supervised.cpp

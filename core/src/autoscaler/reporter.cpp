@@ -57,6 +57,17 @@ void Reporter::status_accepted(const StatusInput& status) const {
     if (options_.accepted) options_.accepted(status.ledger);
 }
 
+void Reporter::stop_after_posts(std::function<void()> stopped) {
+    stopping_ = true;
+    if (posting_ == 0) return stopped();
+    stopped_ = std::move(stopped);
+}
+
+void Reporter::post_ended() {
+    --posting_;
+    if (stopping_ && posting_ == 0 && stopped_) std::exchange(stopped_, nullptr)();
+}
+
 asio::awaitable<void> Reporter::report_status() {
     static const std::string undelivered = "status report undelivered";
     std::optional<Clock::time_point> last_accepted;
@@ -64,6 +75,7 @@ asio::awaitable<void> Reporter::report_status() {
     double disk_before = disk_used_bytes();
     for (;;) {
         co_await async::sleep_for(1s);
+        if (stopping_) co_return;
         const auto backend = backend_();
         const auto generation = ledger_.generation();
         const double elapsed = last_accepted ? std::chrono::duration<double>(Clock::now() - *last_accepted).count() : 1e9;
@@ -82,8 +94,11 @@ asio::awaitable<void> Reporter::report_status() {
             spdlog::error("cannot build the status report: {}", logging::error_text(e));
             continue;
         }
-        if (co_await post_with_failover(failover_, addresses_, "/worker_status/", body)) {
-            status_accepted(status);
+        ++posting_;
+        const bool accepted = co_await post_with_failover(failover_, addresses_, "/worker_status/", body);
+        if (accepted) status_accepted(status);
+        post_ended();
+        if (accepted) {
             reported_generation = generation;
             last_accepted = Clock::now();
             failover_.failures.succeeded(undelivered, Clock::now());
@@ -114,6 +129,7 @@ asio::awaitable<void> Reporter::report_deletes() {
     bool backlog = false;
     for (;;) {
         if (!backlog) co_await async::sleep_for(1s);
+        if (stopping_) co_return;
         backlog = false;
         const auto dropped = ledger_.totals().undelivered_dropped;
         if (dropped != dropped_seen && (!dropped_told || Clock::now() - *dropped_told >= 60s)) {
@@ -125,9 +141,11 @@ asio::awaitable<void> Reporter::report_deletes() {
         }
         const auto batch = ledger_.pending_deletes(max_ids_per_post);
         if (batch.entries.empty()) continue;
+        ++posting_;
         const bool delivered = co_await post_deletes(batch.entries);
-        backlog = delivered && batch.entries.size() == max_ids_per_post;
         if (delivered) ledger_.drop_deletes(batch);
+        post_ended();
+        backlog = delivered && batch.entries.size() == max_ids_per_post;
     }
 }
 

@@ -44,6 +44,10 @@ public:
     // Each runs until the worker stops, on one event loop.
     boost::asio::awaitable<void> report_status();
     boost::asio::awaitable<void> report_deletes();
+    // Ends both loops, on their loop: `stopped` runs once neither has a post under way, at once
+    // when none has. A post cut off mid-way may have been delivered all the same, and the last
+    // reports would then carry its figures a second time.
+    void stop_after_posts(std::function<void()> stopped);
     // The last word of a worker that stops: one status report and the pending /delete_requests/,
     // on a loop of its own, within `limit`. Runs after the worker's loops stopped; what it could
     // not deliver stays in the ledger (for the next worker, when supervised).
@@ -55,6 +59,12 @@ private:
     // Posts a batch of delete entries: one body per outcome, as PyWorker does. True when delivered.
     boost::asio::awaitable<bool> post_deletes(const std::vector<accounting::DeleteEntry>& entries);
     boost::asio::awaitable<void> send_final_reports();
+    void post_ended();
+
+    // On the loops' loop: stop_after_posts.
+    int posting_ = 0;
+    bool stopping_ = false;
+    std::function<void()> stopped_;
 
     accounting::RequestLedger& ledger_;
     const std::function<BackendState()> backend_;
