@@ -13,9 +13,9 @@ Usage: launch/repeat_tests.sh [--runs N] [--presets "default sanitize tsan"] [--
 
 Builds each preset (and, for "default", the relocatable bundle, as launch/run_tests.sh does), then
 starts launch/soak.sh in the background, one soak after the other for as long as the tests run,
-and runs `ctest --preset P --parallel $(nproc) --timeout 300` N times for each preset in turn.
-Each run's output goes to DIR/<preset>-<n>.log, the soaks' to DIR/soak.log. At the end, one line a
-preset:
+and runs `ctest --preset P --parallel $(nproc) --timeout 300 --output-on-failure` N times for each
+preset in turn. Each run's output, a failed test's own included, goes to DIR/<preset>-<n>.log, the
+soaks' to DIR/soak.log. At the end, one line a preset:
   repeat: default: 10 runs, 0 failed (0 failed tests)
 and a line for each test that failed, with how often. Exits 1 when a run failed, 2 for a bad
 argument. A loop of 10 runs of the three builds takes hours on 2 cores; run it under `nice`.
@@ -109,7 +109,7 @@ run_once() {
   fi
   (
     if [ -n "$reports" ]; then export TSAN_OPTIONS="$TSAN_OPTIONS:log_path=$reports/report"; fi
-    cd "$root" && ctest --preset "$preset" --parallel "$(nproc)" --timeout 300 "${ctest_args[@]}"
+    cd "$root" && ctest --preset "$preset" --parallel "$(nproc)" --timeout 300 --output-on-failure "${ctest_args[@]}"
   ) >"$log" 2>&1 || status=$?
   # ctest lists them under "The following tests FAILED:", as "  12 - <name> (Failed)".
   awk '/^The following tests FAILED:/ { listed = 1; next }
