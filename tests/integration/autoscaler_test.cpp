@@ -193,17 +193,22 @@ TEST_CASE("a request still open at the drain deadline ends as cancelled, and the
     }
 }
 
-TEST_CASE("a status report under way when the worker stops has its answer first, and no figure goes twice",
-          "[integration][autoscaler][lifecycle]") {
-    // Once traffic was counted, the autoscaler takes its time over each status report: the
-    // worker is stopped while one is under way. Cut off, that report reached the autoscaler all
-    // the same, and the last report would carry its figures again.
+namespace {
+
+struct StoppedDuringReport {
+    std::string log;
+    std::vector<json::object> reports;
+};
+
+// `requests` go through a worker whose autoscaler, once traffic was counted, takes `delay` over
+// each status report; the worker is stopped while one is under way.
+StoppedDuringReport stop_during_slow_report(std::chrono::milliseconds delay, int requests) {
     std::atomic<bool> slow{false};
     std::atomic<int> slow_answers{0};
     FakeHttpServer autoscaler([&](const ReceivedRequest& r) {
         if (r.target == "/worker_status/" && slow) {
             ++slow_answers;
-            std::this_thread::sleep_for(1500ms);
+            std::this_thread::sleep_for(delay);
         }
         return CannedAnswer{200, "{}"};
     });
@@ -212,19 +217,36 @@ TEST_CASE("a status report under way when the worker stops has its answer first,
         return b.at("max_perf").to_number<double>() > 0;
     }));
     slow = true;
-    constexpr int requests = 5;
     for (int i = 1; i <= requests; ++i) REQUIRE(http(w.port(), "POST", "/work", enveloped(i, R"({"ms": 0})")).status == 200);
     REQUIRE(poll_until([&] { return slow_answers > 0; }, 10s));
     w.signal(SIGTERM);
     REQUIRE(w.wait_exit(30s) == 0);
+    return {w.log(), bodies(autoscaler, "/worker_status/")};
+}
+
+}  // namespace
+
+TEST_CASE("a status report under way when the worker stops has its answer first, and no figure goes twice",
+          "[integration][autoscaler][lifecycle]") {
+    // Cut off, that report reached the autoscaler all the same, and the last report would carry
+    // its figures again.
+    constexpr int requests = 5;
+    const auto stopped = stop_during_slow_report(1500ms, requests);
     double new_load = 0, cur_perf = 0;
-    for (const auto& b : bodies(autoscaler, "/worker_status/")) {
+    for (const auto& b : stopped.reports) {
         new_load += b.at("new_load").to_number<double>();
         cur_perf += b.at("cur_perf").to_number<double>();
     }
-    INFO(w.log());
+    INFO(stopped.log);
     CHECK(new_load == requests);
     CHECK(cur_perf == requests);
+}
+
+TEST_CASE("a status report still unanswered 3 s after the drain does not hold the worker's stop",
+          "[integration][autoscaler][lifecycle]") {
+    const auto stopped = stop_during_slow_report(5000ms, 1);
+    CHECK_THAT(stopped.log, Catch::Contains("a report to the autoscaler still under way 3 s after the drain; "
+                                            "stopping regardless"));
 }
 
 TEST_CASE("nothing is lost while the autoscaler is down", "[integration][autoscaler]") {
