@@ -7,7 +7,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 usage() {
   cat <<'EOF'
 Usage: launch/bench.sh [--duration S] [--rounds N] [--json PATH] [--quick] [--only streams]
-                       [--stream-counts N,N,...] [--stream-events E] [--allocs] [--help]
+                       [--stream-counts N,N,...] [--stream-events E] [--allocs] [--against BINARY]
+                       [--help]
 
 Installs wrk and nginx if missing, builds the default preset, then measures the model server
 directly, nginx as a keep-alive reverse proxy, cppworker + tgi (unsigned and signed) and
@@ -25,6 +26,10 @@ and the issues' targets. Everything runs on 127.0.0.1 with ephemeral ports.
   --allocs       instead of the figures above, heaptrack's count of allocations per forwarded
                  request and per relayed SSE event in the tgi worker, with their top call sites
                  (installs heaptrack; --rounds repetitions; JSON default bench-allocs.json)
+  --against BINARY  instead of the figures above, this build's tgi worker and BINARY's (another
+                 build of cppworker, e.g. of the commit before a change) in turns on the same model
+                 server: req/s and CPU per request on POST /generate (16 and 64 connections) and SSE,
+                 each round's new / old ratio (JSON default bench-against.json)
   --help         this text
 EOF
 }
@@ -33,7 +38,7 @@ positive_integer() {
   [[ $2 =~ ^[1-9][0-9]*$ ]] || { echo "bench: $1 needs a positive integer, not '$2'" >&2; exit 2; }
 }
 
-duration=5 rounds=3 json= allocs= only=all stream_counts=100,1000,5000 stream_events=50
+duration=5 rounds=3 json= allocs= against= only=all stream_counts=100,1000,5000 stream_events=50
 while [ $# -gt 0 ]; do
   case $1 in
     --duration) positive_integer "$1" "${2-}"; duration=$2; shift 2 ;;
@@ -48,12 +53,19 @@ while [ $# -gt 0 ]; do
       stream_counts=$2; shift 2 ;;
     --stream-events) positive_integer "$1" "${2-}"; stream_events=$2; shift 2 ;;
     --allocs) allocs=--allocs; shift ;;
+    --against)
+      [ -x "${2-}" ] || { echo "bench: --against needs an executable cppworker, not '${2-}'" >&2; exit 2; }
+      against=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 
-json=${json:-$([ -n "$allocs" ] && echo bench-allocs.json || echo bench-results.json)}
+if [ -n "$allocs" ] && [ -n "$against" ]; then
+  echo "bench: --allocs and --against are separate runs; give one of them" >&2
+  exit 2
+fi
+json=${json:-$([ -n "$allocs" ] && echo bench-allocs.json || { [ -n "$against" ] && echo bench-against.json; } || echo bench-results.json)}
 
 tmp= driver=
 cleanup() {
@@ -86,7 +98,7 @@ tmp=$(mktemp -d -t cppworker-bench.XXXXXX)
 # In the background so that a signal to this script is acted on at once, not after the run.
 /usr/bin/python3 "$root/launch/bench/bench.py" --root "$root" --tmp "$tmp" \
   --duration "$duration" --rounds "$rounds" --json "$json" --only "$only" \
-  --stream-counts "$stream_counts" --stream-events "$stream_events" $allocs &
+  --stream-counts "$stream_counts" --stream-events "$stream_events" $allocs ${against:+--against "$against"} &
 driver=$!
 status=0
 wait "$driver" || status=$?

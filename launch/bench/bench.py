@@ -19,6 +19,7 @@ from types import SimpleNamespace
 
 sys.dont_write_bytecode = True
 
+import against  # noqa: E402
 import allocs  # noqa: E402
 import clients  # noqa: E402
 import heaptrack_report  # noqa: E402
@@ -208,6 +209,21 @@ def run_allocs(a, root, tmp, binary, m):
     log(f"figures written to {a.json}")
 
 
+def run_against(a, tmp, binary, m):
+    """--against: this build and another, in turns on the same model server."""
+    key, _ = make_key(tmp)
+    body_file = tmp / "body.json"
+    body_file.write_bytes(envelope(key, "http://127.0.0.1:0"))
+    binaries = {"new": binary, "old": Path(a.against).resolve()}
+    runs = against.measure(tmp, binaries, a.rounds, a.duration, body_file, log)
+    print(header(m))
+    print()
+    print(against.table(runs, binaries))
+    Path(a.json).write_text(json.dumps({"machine": m, "binaries": {k: str(v) for k, v in binaries.items()},
+                                        "runs": runs}, indent=2) + "\n")
+    log(f"figures written to {a.json}")
+
+
 def run(a):
     root, tmp = Path(a.root), Path(a.tmp)
     binary = root / "build/default/bin/cppworker"
@@ -216,6 +232,8 @@ def run(a):
     log(f"{m['nproc']} × {m['cpu_model']}, commit {m['git_commit'][:12]}")
     if a.allocs:
         return run_allocs(a, root, tmp, binary, m)
+    if a.against:
+        return run_against(a, tmp, binary, m)
 
     key, pub = make_key(tmp)
     if a.only == "streams":
@@ -280,6 +298,7 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--json", default="bench-results.json")
     p.add_argument("--allocs", action="store_true")
+    p.add_argument("--against")
     p.add_argument("--only", choices=("all", "streams"), default="all")
     p.add_argument("--stream-counts", default="100,1000,5000")
     p.add_argument("--stream-events", type=int, default=50)
