@@ -140,6 +140,26 @@ TEST_CASE("an expired session closes, aborts its requests and calls back", "[int
     CHECK(http(w.port(), "POST", "/session/health", query(id)).body == R"({"ok": false})");
 }
 
+TEST_CASE("a session ended while its stream waits on a client that reads nothing cuts the stream at once",
+          "[integration][sessions]") {
+    // A write to the client is given 300 s: only the session's end can cut this one short.
+    WorkerProcess w(artifact(TESTKIT_PLUGIN), {"--read-timeout", "300", "--stream-high-water", "65536"});
+    const auto id = open_session(w.port());
+    HttpConnection c(w.port(), 10s, 4096);
+    const std::string body =
+        R"({"session_id": ")" + id + R"(", "payload": {"chunks": 100000, "bytes": 65536}})";
+    c.send_raw("POST /flood HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    // The client reads nothing: the worker's write to it waits, and so does the plugin.
+    REQUIRE(w.wait_for_log("flood: still waiting for the client"));
+
+    CHECK(http(w.port(), "POST", "/session/end", query(id)).status == 200);
+    CHECK(w.wait_for_log("): aborted", 5s));
+    // What the worker wrote before is still there to read; then the connection ends, well within
+    // the client's 10 s read timeout.
+    CHECK_NOTHROW(c.read_until_closed());
+    CHECK(w.wait_for_log("flood: cancelled at chunk"));
+}
+
 TEST_CASE("POST /pyworker/update needs MASTER_TOKEN and writes the marker file", "[integration][update]") {
     const auto marker = std::filesystem::temp_directory_path() / ("cppworker-update-" + std::to_string(::getpid()));
     std::filesystem::remove(marker);

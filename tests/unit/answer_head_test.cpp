@@ -14,7 +14,8 @@ namespace {
 std::string head(unsigned version, unsigned status, std::string_view type,
                  const std::vector<std::pair<std::string, std::string>>& headers, Framing framing, std::size_t length,
                  bool keep_alive) {
-    const auto text = answer_head(version, status, type, headers, framing, length, keep_alive);
+    std::string text;
+    answer_head(text, version, status, type, headers, framing, length, keep_alive);
     return std::regex_replace(text, std::regex("Date: [^\r]*\r\n"), "Date: *\r\n");
 }
 

@@ -16,8 +16,8 @@
 
 namespace {
 
-std::vector<cppworker::requests::Event> taken(cppworker::requests::PendingRequest& r) {
-    std::vector<cppworker::requests::Event> events;
+cppworker::requests::Events taken(cppworker::requests::PendingRequest& r) {
+    cppworker::requests::Events events;
     r.take_events(events);
     return events;
 }

@@ -1,5 +1,8 @@
 #include "async/io_thread.hpp"
+#include "async/wakeup.hpp"
 #include "requests/request_registry.hpp"
+
+#include <boost/asio/io_context.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -11,19 +14,35 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::vector<Event> taken(PendingRequest& r) {
-    std::vector<Event> events;
+Events taken(PendingRequest& r) {
+    Events events;
     r.take_events(events);
     return events;
 }
+
+// The connection's side of a request's notifier: a wake-up on a loop of its own, counted once the
+// loop has run what was posted to it.
+struct Notices final : cppworker::async::Wakeup::Listener {
+    boost::asio::io_context loop;
+    cppworker::async::Wakeup wake{loop.get_executor()};
+    int count = 0;
+
+    Notices() { wake.listen(this); }
+    void woken() override { ++count; }
+    int seen() {
+        loop.restart();
+        loop.poll();
+        return count;
+    }
+};
 
 }  // namespace
 
 TEST_CASE("a request completes exactly once", "[unit][requests]") {
     RequestRegistry registry(1024);
     auto r = registry.create();
-    std::atomic<int> notified{0};
-    r->set_notifier([&] { ++notified; });
+    Notices notices;
+    r->set_notifier(notices.wake.waker());
 
     int completions = 0;
     r->on_completed([&] { ++completions; });
@@ -31,7 +50,7 @@ TEST_CASE("a request completes exactly once", "[unit][requests]") {
     CHECK(completions == 1);
     CHECK(r->respond(Answer{500, "", {}, ""}) == CPPW_WRONG_STATE);
     CHECK(completions == 1);
-    CHECK(notified == 1);
+    CHECK(notices.seen() == 1);
     // A listener that comes late runs at once.
     r->on_completed([&] { ++completions; });
     CHECK(completions == 2);
@@ -132,6 +151,40 @@ TEST_CASE("cancellation wakes waiters and turns answers into no-ops", "[unit][re
     CHECK(r->stream_end(CPPW_OK) == CPPW_CANCELLED);
     CHECK(completions == 1);
     CHECK(taken(*r).empty());
+}
+
+TEST_CASE("the connection is woken for each event and for a cancel, and no more once it let go", "[unit][requests]") {
+    RequestRegistry registry(1024);
+    auto r = registry.create();
+    Notices notices;
+    r->set_notifier(notices.wake.waker());
+    REQUIRE(r->stream_begin(Answer{}) == CPPW_OK);
+    REQUIRE(r->stream_write("one") == CPPW_OK);
+    CHECK(notices.seen() == 2);
+    r->cancel();
+    CHECK(notices.seen() == 3);
+    // A cancel drops the notifier: the request has nothing more to say.
+    r->cancel();
+    CHECK(notices.seen() == 3);
+
+
+    // A wake-up that comes after the waiter is gone finds nothing to wake.
+    auto late = registry.create();
+    boost::asio::io_context loop;
+    int woken = 0;
+    {
+        struct Counting final : cppworker::async::Wakeup::Listener {
+            int& calls;
+            explicit Counting(int& c) : calls(c) {}
+            void woken() override { ++calls; }
+        } counting(woken);
+        cppworker::async::Wakeup gone(loop.get_executor());
+        gone.listen(&counting);
+        late->set_notifier(gone.waker());
+    }
+    late->cancel();
+    CHECK(loop.poll() == 1);
+    CHECK(woken == 0);
 }
 
 TEST_CASE("cancel_all cancels every live request", "[unit][requests]") {
@@ -239,7 +292,7 @@ TEST_CASE("taking events into the same vector again leaves only the events queue
     auto r = registry.create();
     REQUIRE(r->stream_begin(Answer{200, "text/event-stream", {}, ""}) == CPPW_OK);
     REQUIRE(r->stream_write("a") == CPPW_OK);
-    std::vector<Event> events;
+    Events events;
     r->take_events(events);
     REQUIRE(events.size() == 2);
     CHECK(events[1].data == "a");

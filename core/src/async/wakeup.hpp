@@ -3,8 +3,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <functional>
 #include <memory>
+#include <utility>
 
 namespace cppworker::async {
 
@@ -16,21 +16,56 @@ class Wakeup {
 public:
     using Timer = boost::asio::steady_timer;
 
-    explicit Wakeup(const Timer::executor_type& executor) : timer_(std::make_shared<Timer>(executor)) {}
+    // Told of every wake-up, on the timer's loop: what the waiter does while it is not waiting (a
+    // write under way) may have to hear of it too.
+    class Listener {
+    public:
+        virtual void woken() = 0;
 
-    Timer& timer() { return *timer_; }
-
-    // Callable from any thread, any number of times: the wait under way ends early.
-    std::function<void()> waker() const {
-        return [weak = std::weak_ptr(timer_), executor = timer_->get_executor()] {
-            boost::asio::post(executor, [weak] {
-                if (const auto timer = weak.lock()) timer->cancel();
-            });
-        };
-    }
+    protected:
+        ~Listener() = default;
+    };
 
 private:
-    std::shared_ptr<Timer> timer_;
+    struct State {
+        explicit State(const Timer::executor_type& executor) : timer(executor) {}
+        Timer timer;
+        Listener* listener = nullptr;
+    };
+
+public:
+    // A plain value, copied without allocating: it goes with every request to whoever answers it.
+    class Waker {
+    public:
+        // Callable from any thread, any number of times: the wait under way ends early.
+        void operator()() const {
+            boost::asio::post(executor_, [weak = state_] {
+                const auto state = weak.lock();
+                if (!state) return;
+                state->timer.cancel();
+                if (state->listener != nullptr) state->listener->woken();
+            });
+        }
+
+    private:
+        friend class Wakeup;
+        Waker(std::weak_ptr<State> state, Timer::executor_type executor)
+            : state_(std::move(state)), executor_(std::move(executor)) {}
+        std::weak_ptr<State> state_;
+        Timer::executor_type executor_;
+    };
+
+    explicit Wakeup(const Timer::executor_type& executor) : state_(std::make_shared<State>(executor)) {}
+
+    Timer& timer() { return state_->timer; }
+
+    Waker waker() const { return Waker(state_, state_->timer.get_executor()); }
+
+    // One listener at a time, set and cleared on the timer's loop; nullptr for none.
+    void listen(Listener* listener) { state_->listener = listener; }
+
+private:
+    std::shared_ptr<State> state_;
 };
 
 }  // namespace cppworker::async

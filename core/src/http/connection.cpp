@@ -1,6 +1,7 @@
 #include "http/connection.hpp"
 
 #include "http1/answer_head.hpp"
+#include "http1/head_arena.hpp"
 #include "logging/error_text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -33,17 +34,41 @@ using http1::answer_head;
 using http1::bodiless;
 using http1::Framing;
 
-using Request = bhttp::request<bhttp::string_body>;
+// A request is parsed into its connection's arena: its fields, target and body, which a request
+// through a proxy (a Vast envelope of about 600 bytes, a dozen fields) fits.
+using RequestArena = http1::HeadArena<2048>;
+using RequestBody = bhttp::basic_string_body<char, std::char_traits<char>, http1::ArenaAllocator>;
+using RequestParser = bhttp::request_parser<RequestBody, http1::ArenaAllocator>;
+using Request = RequestParser::value_type;
 
 // One client connection, over plain TCP (beast::tcp_stream) or TLS (beast::ssl_stream of one):
 // the same code serves both, so timeouts, limits and logs are alike.
 template <class Stream>
-struct Connection {
-    Connection(ConnectionParts& p, Stream s) : parts(p), stream(std::move(s)) {}
+struct Connection : std::enable_shared_from_this<Connection<Stream>> {
+    Connection(ConnectionParts& p, Stream s)
+        : parts(p), stream(std::move(s)), read_deadline(beast::get_lowest_layer(stream).get_executor()) {}
 
     ConnectionParts& parts;
     Stream stream;
     beast::flat_buffer buffer;
+    RequestArena arena;
+    // What the answers' writes frame their heads and chunks into: kept from one request to the
+    // next, up to a size an idle connection may hold on to.
+    std::string out;
+    static constexpr std::size_t out_kept_bytes = 4096;
+    // The deadline of the request being read; a generation per read, so that an expiry already
+    // on its way when the read ended does not cut the next one.
+    asio::steady_timer read_deadline;
+    uint64_t read_generation = 0;
+    bool read_timed_out = false;
+    // The client while a request is answered (RequestClient::wait): one read watches it for the
+    // whole request.
+    struct Watch {
+        bool reading = false;
+        bool gone = false;
+        bool pipelined = false;  // a pipelined request's bytes arrived: kept, and watching stops
+        asio::steady_timer* waiting = nullptr;
+    } watch;
     bool idle = true;  // between requests; only touched on the connection's event loop
     // No request read yet. The drain does not close such a connection at once as idle: its client
     // has most likely sent its request already (it connected before we stopped accepting, maybe
@@ -72,8 +97,8 @@ void append_chunk(std::string& out, std::string_view piece) {
 template <class Stream>
 awaitable<void> write_early_reply(Connection<Stream>& c, unsigned status, std::string_view message) {
     const auto reply = http1::error_reply(status, message);
-    const std::string head =
-        answer_head(11, status, reply.content_type, reply.headers, Framing::length, reply.body.size(), false);
+    std::string head;
+    answer_head(head, 11, status, reply.content_type, reply.headers, Framing::length, reply.body.size(), false);
     const std::array<asio::const_buffer, 2> answer{asio::buffer(head), asio::buffer(reply.body)};
     c.tcp().expires_after(std::chrono::seconds(5));
     co_await asio::async_write(c.stream, answer, tuple_awaitable);
@@ -85,63 +110,64 @@ template <class Stream>
 class RequestClient final : public pipeline::ClientPort {
 public:
     RequestClient(Connection<Stream>& c, unsigned version, bool keep_alive)
-        : c_(c), version_(version), keep_alive_(keep_alive) {}
+        : c_(c), version_(version), keep_alive_(keep_alive) {
+        c_.watch = {};
+    }
+
+    ~RequestClient() override {
+        if (c_.out.capacity() > Connection<Stream>::out_kept_bytes) std::string().swap(c_.out);
+    }
 
     // The head goes out with the body in one write.
     awaitable<bool> write_whole(http1::Reply& reply, bool close) override {
         written_status = reply.status;
         if (bodiless(reply.status)) reply.body.clear();
-        const std::string head = answer_head(version_, reply.status, reply.content_type, reply.headers,
-                                             Framing::length, reply.body.size(), keeps_alive() && !close);
-        const std::array<asio::const_buffer, 2> answer{asio::buffer(head), asio::buffer(reply.body)};
+        c_.out.clear();
+        answer_head(c_.out, version_, reply.status, reply.content_type, reply.headers, Framing::length,
+                    reply.body.size(), keeps_alive() && !close);
+        const std::array<asio::const_buffer, 2> answer{asio::buffer(c_.out), asio::buffer(reply.body)};
         c_.tcp().expires_after(c_.parts.settings.read_timeout);
         auto [ec, n] = co_await asio::async_write(c_.stream, answer, tuple_awaitable);
         co_return !ec;
     }
 
-    // Framed into one buffer that lives as long as the request: a stream writes once per event.
+    // Framed into the connection's buffer: a stream writes once per event.
     awaitable<bool> write_stream(const pipeline::StreamPiece& piece) override {
-        out_.clear();
+        auto& out = c_.out;
+        out.clear();
         if (piece.head) {
             written_status = piece.head->status;
-            out_ = answer_head(version_, piece.head->status, piece.head->content_type, piece.head->headers,
-                               Framing::chunked, 0, keeps_alive());
+            answer_head(out, version_, piece.head->status, piece.head->content_type, piece.head->headers,
+                        Framing::chunked, 0, keeps_alive());
         }
-        for (const auto chunk : piece.chunks) append_chunk(out_, chunk);
-        if (piece.end) out_ += "0\r\n\r\n";
+        for (const auto chunk : piece.chunks) append_chunk(out, chunk);
+        if (piece.end) out += "0\r\n\r\n";
         c_.tcp().expires_after(c_.parts.settings.read_timeout);
-        auto [ec, n] = co_await asio::async_write(c_.stream, asio::buffer(out_), tuple_awaitable);
+        auto [ec, n] = co_await asio::async_write(c_.stream, asio::buffer(out), tuple_awaitable);
         co_return !ec;
     }
 
     // Watches the client while waiting, unless a pipelined request's bytes arrived: those are
     // kept, and watching stops.
     awaitable<bool> wait(asio::steady_timer& wake) override {
-        if (watch_->gone) co_return false;
-        if (watch_client_ && !watch_->reading) start_watching();
-        watch_->waiting = &wake;
+        auto& watch = c_.watch;
+        if (watch.gone) co_return false;
+        if (!watch.pipelined && !watch.reading) start_watching();
+        watch.waiting = &wake;
         co_await wake.async_wait(tuple_awaitable);
-        watch_->waiting = nullptr;
-        co_return !watch_->gone;
+        watch.waiting = nullptr;
+        co_return !watch.gone;
     }
 
     // Ends the watch before the connection reads on: after the pipeline is done with the request.
     awaitable<void> stop_watching() {
-        if (!watch_->reading) co_return;
+        if (!c_.watch.reading) co_return;
         c_.tcp().socket().cancel();
-        while (watch_->reading) co_await asio::post(co_await asio::this_coro::executor, use_awaitable);
+        while (c_.watch.reading) co_await asio::post(co_await asio::this_coro::executor, use_awaitable);
     }
 
-    ~RequestClient() override { watch_->client = nullptr; }
-
-    // Made on the connection's thread; what it captures outlives the client.
-    std::function<void()> interrupter() override {
-        return [watch = watch_, executor = c_.stream.get_executor()] {
-            asio::post(executor, [watch] {
-                if (watch->client != nullptr) watch->client->c_.tcp().socket().cancel();
-            });
-        };
-    }
+    // Cancels the watch's read too; the next wait starts another.
+    void interrupt_write() override { c_.tcp().socket().cancel(); }
 
     std::string_view peer() const override { return c_.peer; }
 
@@ -150,29 +176,25 @@ private:
     // event, and starting and cancelling a read each time cost a system call and a reactor
     // registration per event. It may be under way while an answer is written (one read and one
     // write at a time is what both streams allow); a read pending keeps its timer at never, since
-    // the stream only re-arms the timers of operations not under way.
-    struct Watch {
-        RequestClient* client;
-        bool reading = false;
-        bool gone = false;
-        asio::steady_timer* waiting = nullptr;
-    };
-
+    // the stream only re-arms the timers of operations not under way. The request's client never
+    // ends with the read under way (stop_watching), the connection may: its loop shutting down.
     void start_watching() {
         c_.tcp().expires_never();
-        watch_->reading = true;
-        c_.stream.async_read_some(c_.buffer.prepare(4096), [watch = watch_](boost::system::error_code ec, std::size_t n) {
-            watch->reading = false;
-            if (watch->client == nullptr) return;
-            if (n > 0) {
-                // A pipelined request's bytes: kept, and watching stops.
-                watch->client->c_.buffer.commit(n);
-                watch->client->watch_client_ = false;
-            } else if (ec != asio::error::operation_aborted) {
-                watch->gone = true;
-            }
-            if (watch->waiting != nullptr) watch->waiting->cancel();
-        });
+        c_.watch.reading = true;
+        c_.stream.async_read_some(c_.buffer.prepare(4096),
+                                  [weak = c_.weak_from_this()](boost::system::error_code ec, std::size_t n) {
+                                      const auto c = weak.lock();
+                                      if (!c) return;
+                                      auto& watch = c->watch;
+                                      watch.reading = false;
+                                      if (n > 0) {
+                                          c->buffer.commit(n);
+                                          watch.pipelined = true;
+                                      } else if (ec != asio::error::operation_aborted) {
+                                          watch.gone = true;
+                                      }
+                                      if (watch.waiting != nullptr) watch.waiting->cancel();
+                                  });
     }
 
     bool keeps_alive() const { return keep_alive_ && !c_.parts.tracker.draining(); }
@@ -180,9 +202,6 @@ private:
     Connection<Stream>& c_;
     const unsigned version_;
     const bool keep_alive_;
-    bool watch_client_ = true;
-    std::string out_;
-    const std::shared_ptr<Watch> watch_ = std::make_shared<Watch>(Watch{this});
 };
 
 // Answers one request; false when the connection must close afterwards.
@@ -244,19 +263,21 @@ std::optional<std::pair<unsigned, std::string>> read_failure_answer(const boost:
 template <class Stream>
 awaitable<std::optional<Request>> read_request(Connection<Stream>& c) {
     const auto& limits = c.parts.settings;
-    bhttp::request_parser<bhttp::string_body> parser;
+    c.arena.reset();
+    RequestParser parser(std::piecewise_construct, std::make_tuple(c.arena.allocator()),
+                         std::make_tuple(c.arena.allocator()));
     parser.body_limit(limits.max_body_bytes);
     parser.header_limit(static_cast<uint32_t>(limits.max_header_bytes));
     // Our own deadline rather than the stream's: the stream's closes the socket, and a slow client
     // is owed a 408 on it.
     c.tcp().expires_never();
-    asio::steady_timer deadline(co_await asio::this_coro::executor, limits.read_timeout);
-    auto reading = std::make_shared<bool>(true);
-    auto timed_out = std::make_shared<bool>(false);
-    deadline.async_wait([&socket = c.tcp().socket(), reading, timed_out](boost::system::error_code ec) {
-        if (ec || !*reading) return;
-        *timed_out = true;
-        socket.cancel();
+    c.read_timed_out = false;
+    c.read_deadline.expires_after(limits.read_timeout);
+    c.read_deadline.async_wait([weak = c.weak_from_this(), generation = ++c.read_generation](boost::system::error_code ec) {
+        const auto conn = weak.lock();
+        if (ec || !conn || conn->read_generation != generation) return;
+        conn->read_timed_out = true;
+        conn->tcp().socket().cancel();
     });
     c.idle = true;
     boost::system::error_code ec;
@@ -274,13 +295,13 @@ awaitable<std::optional<Request>> read_request(Connection<Stream>& c) {
         }
         if (!ec) std::tie(ec, n) = co_await bhttp::async_read(c.stream, c.buffer, parser, tuple_awaitable);
     }
-    *reading = false;
-    deadline.cancel();
+    ++c.read_generation;
+    c.read_deadline.cancel();
     if (!ec) co_return parser.release();
 
     const bool started = parser.got_some() || c.buffer.size() > 0;
-    if (*timed_out && started) spdlog::info("client {} was too slow sending its request; 408", c.peer);
-    if (const auto answer = read_failure_answer(ec, started, *timed_out, limits)) {
+    if (c.read_timed_out && started) spdlog::info("client {} was too slow sending its request; 408", c.peer);
+    if (const auto answer = read_failure_answer(ec, started, c.read_timed_out, limits)) {
         co_await write_early_reply(c, answer->first, answer->second);
     }
     co_return std::nullopt;

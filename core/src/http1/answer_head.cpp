@@ -9,9 +9,9 @@ namespace cppworker::http1 {
 
 bool bodiless(unsigned status) { return status < 200 || status == 204 || status == 304; }
 
-std::string answer_head(unsigned version, unsigned status, std::string_view content_type,
-                        const std::vector<std::pair<std::string, std::string>>& headers, Framing framing,
-                        std::size_t content_length, bool keep_alive) {
+void answer_head(std::string& out, unsigned version, unsigned status, std::string_view content_type,
+                 const std::vector<std::pair<std::string, std::string>>& headers, Framing framing,
+                 std::size_t content_length, bool keep_alive) {
     http1::Fields fields;
     fields.set("Server", "cppworker");
     fields.set("Date", http1::http_date_now());
@@ -29,7 +29,7 @@ std::string answer_head(unsigned version, unsigned status, std::string_view cont
     if (version >= 11 && !keep_alive) fields.set("Connection", "close");
     if (version < 11 && keep_alive) fields.set("Connection", "keep-alive");
     const auto reason = boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
-    return http1::response_head(version, status, reason, fields);
+    http1::response_head(out, version, status, reason, fields);
 }
 
 }  // namespace cppworker::http1

@@ -26,34 +26,21 @@ bool Fields::contains(std::string_view name) const {
                        [&](const auto& field) { return beast::iequals(field.first, name); });
 }
 
-void Fields::append_to(std::string& out) const {
-    for (const auto& [name, value] : fields_) {
-        out.append(name);
-        out.append(": ");
-        out.append(value);
-        out.append("\r\n");
-    }
-}
-
-std::string request_head(std::string_view method, std::string_view target, const Fields& fields) {
-    std::string out;
-    out.reserve(256);
+void request_head(std::pmr::string& out, std::string_view method, std::string_view target, const Fields& fields) {
+    out.reserve(out.size() + 256);
     out.append(method);
     out.push_back(' ');
     out.append(target);
     out.append(" HTTP/1.1\r\n");
     fields.append_to(out);
     out.append("\r\n");
-    return out;
 }
 
-std::string response_head(unsigned version, unsigned status, std::string_view reason, const Fields& fields) {
-    std::string out;
-    out.reserve(256);
+void response_head(std::string& out, unsigned version, unsigned status, std::string_view reason, const Fields& fields) {
+    out.reserve(out.size() + 256);
     fmt::format_to(std::back_inserter(out), "HTTP/{}.{} {} {}\r\n", version / 10, version % 10, status, reason);
     fields.append_to(out);
     out.append("\r\n");
-    return out;
 }
 
 }  // namespace cppworker::http1

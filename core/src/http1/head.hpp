@@ -2,6 +2,7 @@
 
 #include <boost/container/small_vector.hpp>
 
+#include <memory_resource>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,7 +20,15 @@ public:
     bool contains(std::string_view name) const;
 
     // "Name: value\r\n" per field.
-    void append_to(std::string& out) const;
+    template <class String>
+    void append_to(String& out) const {
+        for (const auto& [name, value] : fields_) {
+            out.append(name);
+            out.append(": ");
+            out.append(value);
+            out.append("\r\n");
+        }
+    }
 
 private:
     // A head has a handful of fields: they fit inside, with no allocation per request.
@@ -30,11 +39,12 @@ private:
 // whoever writes the head sets; a copy taken from elsewhere is dropped.
 bool is_framing_field(std::string_view name);
 
-// "METHOD target HTTP/1.1\r\n", the fields, "\r\n": written straight into one buffer, which goes
-// out in one write with the body (Beast's serializer costs more than the request it writes).
-std::string request_head(std::string_view method, std::string_view target, const Fields& fields);
+// "METHOD target HTTP/1.1\r\n", the fields, "\r\n": appended straight to one buffer (the
+// forward's arena), which goes out in one write with the body (Beast's serializer costs more than
+// the request it writes).
+void request_head(std::pmr::string& out, std::string_view method, std::string_view target, const Fields& fields);
 
-// "HTTP/1.x status reason\r\n", the fields, "\r\n". `version` is Beast's: 11 or 10.
-std::string response_head(unsigned version, unsigned status, std::string_view reason, const Fields& fields);
+// "HTTP/1.x status reason\r\n", the fields, "\r\n", appended to `out`. `version` is Beast's: 11 or 10.
+void response_head(std::string& out, unsigned version, unsigned status, std::string_view reason, const Fields& fields);
 
 }  // namespace cppworker::http1

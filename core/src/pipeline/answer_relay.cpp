@@ -16,27 +16,48 @@ namespace {
 // about this many bytes, so that a backlog is not copied whole.
 constexpr std::size_t max_write_bytes = 64 * 1024;
 
+// A write to the client is under way for as long as it lives: what woken() looks at.
+class WriteUnderWay {
+public:
+    explicit WriteUnderWay(bool& flag) : flag_(flag) { flag_ = true; }
+    ~WriteUnderWay() { flag_ = false; }
+    WriteUnderWay(const WriteUnderWay&) = delete;
+    WriteUnderWay& operator=(const WriteUnderWay&) = delete;
+
+private:
+    bool& flag_;
+};
+
 }  // namespace
 
-AnswerRelay::AnswerRelay(ClientPort& client, RequestScope& scope, asio::steady_timer& wake, Clock::time_point deadline,
+AnswerRelay::AnswerRelay(ClientPort& client, RequestScope& scope, async::Wakeup& wake, Clock::time_point deadline,
                          std::string_view path, const RelaySettings& settings)
     : client_(client), scope_(scope), pending_(*scope.pending()), wake_(wake), deadline_(deadline), path_(path),
-      settings_(settings) {}
+      settings_(settings) {
+    wake_.listen(this);
+}
+
+AnswerRelay::~AnswerRelay() { wake_.listen(nullptr); }
+
+void AnswerRelay::woken() {
+    if (writing_ && pending_.cancelled()) client_.interrupt_write();
+}
 
 asio::awaitable<bool> AnswerRelay::run() {
-    // A request cancelled while its answer is being written (the plugin overran its buffer, its
-    // session closed, the drain ran out) ends that write at once, not when the client reads.
-    // One finished already has no write under way, and the checks below see how it finished.
-    pending_.on_finish([weak = std::weak_ptr(scope_.pending()), interrupt = client_.interrupter()] {
-        if (const auto pending = weak.lock(); pending && pending->cancelled()) interrupt();
-    });
     for (;;) {
         pending_.take_events(events_);
         next_ = 0;
         for (auto next = collect(); next != Next::more_events; next = collect()) {
-            if (next == Next::whole) co_return co_await client_.write_whole(reply_, false);
+            if (next == Next::whole) {
+                const WriteUnderWay writing(writing_);
+                co_return co_await client_.write_whole(reply_, false);
+            }
             last_write_ = Clock::now();
-            const bool written = co_await client_.write_stream(piece_);
+            bool written;
+            {
+                const WriteUnderWay writing(writing_);
+                written = co_await client_.write_stream(piece_);
+            }
             pending_.sent(piece_bytes_);
             if (!written) {
                 if (pending_.cancelled()) {
@@ -54,20 +75,22 @@ asio::awaitable<bool> AnswerRelay::run() {
         case GiveUp::overflowed: {
             // Cut before its head went out: the client still gets an answer.
             reply_ = http1::error_reply(500, "the plugin's stream overran its buffer");
+            const WriteUnderWay writing(writing_);
             co_await client_.write_whole(reply_, true);
             co_return false;
         }
         case GiveUp::late: {
             reply_ = http1::error_reply(504, "the backend did not answer in time");
+            const WriteUnderWay writing(writing_);
             co_return co_await client_.write_whole(reply_, false);
         }
         }
         if (pending_.has_events()) continue;
         const bool plugin_stream = head_sent_ && pending_.plugin_may_answer();
-        wake_.expires_at(plugin_stream ? last_write_ + settings_.stream_idle_timeout
-                         : head_sent_  ? Clock::time_point::max()
-                                       : deadline_);
-        if (!co_await client_.wait(wake_)) {
+        wake_.timer().expires_at(plugin_stream ? last_write_ + settings_.stream_idle_timeout
+                                 : head_sent_  ? Clock::time_point::max()
+                                               : deadline_);
+        if (!co_await client_.wait(wake_.timer())) {
             client_gone("disconnected");
             co_return false;
         }

@@ -1,16 +1,15 @@
 #pragma once
 
+#include "async/wakeup.hpp"
 #include "pipeline/client_port.hpp"
 #include "pipeline/request_scope.hpp"
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string_view>
-#include <vector>
 
 namespace cppworker::pipeline {
 
@@ -26,15 +25,23 @@ struct RelaySettings {
 // woken by the request's news (PendingRequest's notifier). The outcome goes to `scope` as soon as
 // it is known, before the last write: a client that has its answer finds it counted, as PyWorker
 // counts a response once its handler returns it.
-class AnswerRelay {
+class AnswerRelay final : async::Wakeup::Listener {
 public:
-    AnswerRelay(ClientPort& client, RequestScope& scope, boost::asio::steady_timer& wake,
+    AnswerRelay(ClientPort& client, RequestScope& scope, async::Wakeup& wake,
                 std::chrono::steady_clock::time_point deadline, std::string_view path, const RelaySettings& settings);
+    ~AnswerRelay();
+    AnswerRelay(const AnswerRelay&) = delete;
+    AnswerRelay& operator=(const AnswerRelay&) = delete;
 
     // True when the answer went out whole and the connection is fit for another request.
     boost::asio::awaitable<bool> run();
 
 private:
+    // A request cancelled while its answer is being written (the plugin overran its buffer, its
+    // session closed, the drain ran out) ends that write at once, not when the client reads. A
+    // cancel wakes the request's waker, which tells the relay.
+    void woken() override;
+
     // What the events taken so far call for next.
     enum class Next {
         more_events,  // all taken; wait for more
@@ -58,17 +65,18 @@ private:
     ClientPort& client_;
     RequestScope& scope_;
     requests::PendingRequest& pending_;
-    boost::asio::steady_timer& wake_;
+    async::Wakeup& wake_;
     const std::chrono::steady_clock::time_point deadline_;
     const std::string_view path_;
     const RelaySettings& settings_;
-    std::vector<requests::Event> events_;  // taken from the request, sent up to next_
+    requests::Events events_;  // taken from the request, sent up to next_
     std::size_t next_ = 0;
     http1::Reply reply_;
     StreamPiece piece_;
     std::size_t piece_bytes_ = 0;
     bool ended_whole_ = false;
     bool head_sent_ = false;
+    bool writing_ = false;
     std::chrono::steady_clock::time_point last_write_;
 };
 

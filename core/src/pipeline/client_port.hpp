@@ -7,7 +7,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -34,9 +33,9 @@ public:
     virtual boost::asio::awaitable<bool> wait(boost::asio::steady_timer& wake) = 0;
     // Who the client is, for the log: its address and port.
     virtual std::string_view peer() const = 0;
-    // A function that any thread may call, any time later, to end at once a write to this client
-    // that is under way: a cancelled request's answer must not wait on a client that reads nothing.
-    virtual std::function<void()> interrupter() = 0;
+    // Ends at once the write to this client that is under way, called on the connection's loop:
+    // a cancelled request's answer must not wait on a client that reads nothing.
+    virtual void interrupt_write() = 0;
 
     // The status of the answer written last, for the route metrics; client_closed until then.
     unsigned written_status = metrics::RouteMetrics::client_closed;

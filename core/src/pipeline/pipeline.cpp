@@ -33,7 +33,7 @@ public:
     }
     std::string_view peer() const override { return "the worker itself"; }
     // Its writes never wait.
-    std::function<void()> interrupter() override { return [] {}; }
+    void interrupt_write() override {}
 };
 
 }  // namespace
@@ -115,7 +115,7 @@ asio::awaitable<bool> Pipeline::run_admitted(ClientPort& client, RequestScope& s
     pending->set_loop(loop);
     scope.hand_to_plugin();
     start_handle(parts_.plugin, parts_.blocking, router_.route(route_index).blocking, call, pending);
-    AnswerRelay relay(client, scope, wake.timer(), deadline, call->path, settings_);
+    AnswerRelay relay(client, scope, wake, deadline, call->path, settings_);
     co_return co_await relay.run();
 }
 

@@ -17,7 +17,7 @@ RequestScope::~RequestScope() {
         parts_.registry.release_state_of(*pending_);
         parts_.registry.forget(pending_->id());
     }
-    pending_->set_notifier(nullptr);
+    pending_->set_notifier(std::nullopt);
     if (parts_.metrics) {
         parts_.metrics->observe(route_index_, written_status_,
                                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());

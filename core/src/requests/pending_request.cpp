@@ -8,7 +8,7 @@
 namespace cppworker::requests {
 
 cppw_status PendingRequest::push(Event e, std::size_t stream_bytes) {
-    std::shared_ptr<const std::function<void()>> notify;
+    std::optional<async::Wakeup::Waker> notify;
     bool over_high_water;
     {
         std::lock_guard lock(mutex_);
@@ -22,18 +22,15 @@ cppw_status PendingRequest::push(Event e, std::size_t stream_bytes) {
 }
 
 namespace {
-void run_all(std::vector<std::function<void()>> listeners) {
-    for (auto& l : listeners) l();
+template <class Listeners>
+void run_all(Listeners listeners) {
+    for (auto& [key, listener] : listeners) listener();
 }
 }  // namespace
 
-std::vector<std::function<void()>> PendingRequest::take_finish_listeners() {
+PendingRequest::FinishListeners PendingRequest::take_finish_listeners() {
     finished_ = true;
-    std::vector<std::function<void()>> out;
-    out.reserve(finish_listeners_.size());
-    for (auto& [key, listener] : finish_listeners_) out.push_back(std::move(listener));
-    finish_listeners_.clear();
-    return out;
+    return std::exchange(finish_listeners_, {});
 }
 
 std::function<void()> PendingRequest::complete_locked() {
@@ -42,7 +39,7 @@ std::function<void()> PendingRequest::complete_locked() {
 }
 
 cppw_status PendingRequest::respond(Answer answer) {
-    std::vector<std::function<void()>> listeners;
+    FinishListeners listeners;
     std::function<void()> completed;
     bool cancelled;
     {
@@ -96,7 +93,7 @@ cppw_status PendingRequest::stream_wait(std::chrono::milliseconds timeout) {
 }
 
 cppw_status PendingRequest::stream_end(cppw_status status) {
-    std::vector<std::function<void()>> listeners;
+    FinishListeners listeners;
     std::function<void()> completed;
     bool cancelled;
     {
@@ -113,7 +110,7 @@ cppw_status PendingRequest::stream_end(cppw_status status) {
 }
 
 void PendingRequest::refuse(std::string message) {
-    std::vector<std::function<void()>> listeners;
+    FinishListeners listeners;
     std::function<void()> completed;
     bool streaming;
     {
@@ -256,16 +253,15 @@ bool PendingRequest::overflowed() const {
     return overflowed_;
 }
 
-void PendingRequest::set_notifier(std::function<void()> notify) {
-    auto shared = notify ? std::make_shared<const std::function<void()>>(std::move(notify)) : nullptr;
+void PendingRequest::set_notifier(std::optional<async::Wakeup::Waker> notify) {
     std::lock_guard lock(mutex_);
-    notify_ = std::move(shared);
+    notify_ = std::move(notify);
 }
 
-void PendingRequest::take_events(std::vector<Event>& into) {
+void PendingRequest::take_events(Events& into) {
     into.clear();
     std::lock_guard lock(mutex_);
-    std::swap(into, events_);
+    into.swap(events_);
 }
 
 bool PendingRequest::has_events() const {
@@ -285,10 +281,10 @@ void PendingRequest::sent(std::size_t bytes) {
 }
 
 void PendingRequest::cancel() {
-    std::shared_ptr<const std::function<void()>> notify;
+    std::optional<async::Wakeup::Waker> notify;
     std::function<void()> drained;
     std::function<void()> give_up;
-    std::vector<std::function<void()>> listeners;
+    FinishListeners listeners;
     {
         std::lock_guard lock(mutex_);
         if (cancelled_) return;
@@ -296,7 +292,7 @@ void PendingRequest::cancel() {
         if (state_ != State::done) give_up = std::exchange(give_up_listener_, nullptr);
         events_.clear();
         queued_bytes_ = 0;
-        notify = std::exchange(notify_, nullptr);
+        notify = std::exchange(notify_, std::nullopt);
         drained = std::exchange(drained_listener_, nullptr);
         listeners = take_finish_listeners();
     }

@@ -1,8 +1,11 @@
 #pragma once
 
+#include "async/wakeup.hpp"
+
 #include <cppworker/plugin.h>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include <chrono>
 #include <condition_variable>
@@ -33,6 +36,10 @@ struct Event {
     std::string data;                // stream_data; refused: the plugin's message
     cppw_status end_status = CPPW_OK;  // stream_end
 };
+
+// What the plugin did that the connection has not yet taken. A whole answer is one event, and a
+// stream's arrive one at a time at a stream's pace: one is kept inline.
+using Events = boost::container::small_vector<Event, 1>;
 
 // One accepted request as both sides see it: the plugin pushes answers from any thread, the
 // connection takes them on its own executor. The notifier tells the connection to look.
@@ -102,11 +109,12 @@ public:
     bool over_high_water() const;
     void when_drained(std::function<void()> listener);
 
-    // Connection side.
-    void set_notifier(std::function<void()> notify);
+    // Connection side. The waker is woken whenever events are pushed and when the request is
+    // cancelled; none (nullopt) from when the connection is done with the request.
+    void set_notifier(std::optional<async::Wakeup::Waker> notify);
     // The events queued since the last take, swapped into `into` (whose old contents go): the two
-    // vectors trade places, so neither allocates once both have grown to a stream's pace.
-    void take_events(std::vector<Event>& into);
+    // queues trade places, so neither allocates once both have grown to a stream's pace.
+    void take_events(Events& into);
     // Events wait to be taken. Checked before waiting for a wake-up: one that came while the
     // connection was busy writing found nobody waiting.
     bool has_events() const;
@@ -116,8 +124,10 @@ public:
 private:
     enum class State { open, streaming, done };
     cppw_status push(Event e, std::size_t stream_bytes);
+    // A request has one or two (a forward's abort, a plugin timer's): kept inline.
+    using FinishListeners = boost::container::small_vector<std::pair<uint64_t, std::function<void()>>, 2>;
     // Called with the lock held when the request is completed or cancelled; the caller runs them.
-    std::vector<std::function<void()>> take_finish_listeners();
+    FinishListeners take_finish_listeners();
     // Called with the lock held: the request is completed now. The caller runs what it returns.
     std::function<void()> complete_locked();
 
@@ -129,12 +139,11 @@ private:
     bool cancelled_ = false;
     bool overflowed_ = false;
     std::size_t queued_bytes_ = 0;
-    std::vector<Event> events_;
-    // Shared, so that a push copies a pointer to call outside the lock, not the function.
-    std::shared_ptr<const std::function<void()>> notify_;
+    Events events_;
+    std::optional<async::Wakeup::Waker> notify_;
     bool relayed_ = false;
     bool finished_ = false;
-    std::vector<std::pair<uint64_t, std::function<void()>>> finish_listeners_;
+    FinishListeners finish_listeners_;
     uint64_t next_finish_key_ = 1;
     std::optional<boost::asio::any_io_executor> loop_;
     std::function<void()> completed_listener_;

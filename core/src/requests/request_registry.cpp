@@ -26,7 +26,7 @@ std::size_t RequestRegistry::size() const {
 }
 
 void RequestRegistry::cancel_all() {
-    std::unordered_map<cppw_request_id, std::shared_ptr<PendingRequest>> live;
+    Live live;
     {
         std::lock_guard lock(mutex_);
         live = live_;

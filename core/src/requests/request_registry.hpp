@@ -2,11 +2,12 @@
 
 #include "requests/pending_request.hpp"
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
 
 namespace cppworker::requests {
 
@@ -36,7 +37,9 @@ private:
     const std::size_t high_water_;
     std::atomic<cppw_request_id> next_id_{1};
     mutable std::mutex mutex_;
-    std::unordered_map<cppw_request_id, std::shared_ptr<PendingRequest>> live_;
+    // Open addressing: a request's entry takes no node of its own.
+    using Live = boost::unordered_flat_map<cppw_request_id, std::shared_ptr<PendingRequest>>;
+    Live live_;
     std::function<void(void*)> release_;
 };
 

@@ -2,6 +2,7 @@
 
 #include "async/event_loops.hpp"
 #include "async/wakeup.hpp"
+#include "http1/head_arena.hpp"
 #include "http1/resolve.hpp"
 #include "http1/url.hpp"
 #include "logging/error_text.hpp"
@@ -20,6 +21,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/intrusive/list.hpp>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -29,7 +31,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <unordered_map>
 
 namespace cppworker::upstream {
 namespace {
@@ -48,8 +49,9 @@ struct Outcome {
 
 }  // namespace
 
-// One forward in flight. Everything but `finished` at shutdown is touched on its loop's thread only.
-struct Op {
+// One forward in flight. Everything but `finished` and `live` at shutdown is touched on its loop's
+// thread only.
+struct Op : std::enable_shared_from_this<Op> {
     Op(std::size_t l, uint64_t i, LoopExecutor e, std::shared_ptr<requests::PendingRequest> p, UpstreamCall c,
        std::unique_ptr<AnswerSink> k)
         : loop(l), id(i), executor(e), pending(std::move(p)), call(std::move(c)), sink(std::move(k)), watchdog(e) {}
@@ -67,6 +69,13 @@ struct Op {
     bool finished = false;   // the sink heard done
     bool cancelled = false;  // the request finished first
     bool timed_out = false;
+    // The request's head is written here, and the answer's parsed here and read through a buffer
+    // that lives here: the head's bytes, its fields and the buffer cost no allocation each. A
+    // streamed answer keeps the buffer for its whole length.
+    http1::HeadArena<1536> arena;
+    // In its loop's list of forwards in flight (LoopForwards) from start to finish: linked in
+    // place, where a map would take a node per forward.
+    boost::intrusive::list_member_hook<> live;
 
     void close_socket() {
         if (!socket) return;
@@ -79,7 +88,8 @@ struct Op {
 // The forwards in flight on one event loop, for abandon_all at shutdown.
 struct LoopForwards {
     std::mutex mutex;
-    std::unordered_map<uint64_t, std::shared_ptr<Op>> live;
+    // Each is kept alive by its coroutine until finish() takes it out.
+    boost::intrusive::list<Op, boost::intrusive::member_hook<Op, boost::intrusive::list_member_hook<>, &Op::live>> live;
     bool stopped = false;  // abandon_all ran: nothing will run a new forward
 };
 
@@ -184,12 +194,18 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         co_await drained.timer().async_wait(tuple_awaitable);
     }
 
-    using Parser = http::response_parser<http::buffer_body>;
+    using Parser = http::response_parser<http::buffer_body, http1::ArenaAllocator>;
+    using Buffer = beast::basic_flat_buffer<http1::ArenaAllocator>;
 
     // Sends the request and reads the answer's head. A kept-alive connection may have been closed
     // by the model server just as we took it: then the request goes again, once, on a new one.
-    asio::awaitable<Outcome> send(const std::shared_ptr<Op>& op, beast::flat_buffer& buffer, std::optional<Parser>& parser) {
-        const std::string request_bytes = request_head(op->call, *base);
+    asio::awaitable<Outcome> send(const std::shared_ptr<Op>& op, std::optional<Buffer>& buffer,
+                                  std::optional<Parser>& parser) {
+        // The request's head and the answer's take the forward's arena in turn; a second attempt's
+        // parser and buffer take more of it, the first's left where they were.
+        op->arena.reset();
+        std::pmr::string request_bytes(op->arena.allocator());
+        request_head(request_bytes, op->call, *base);
         const std::array<asio::const_buffer, 2> request{asio::buffer(request_bytes), asio::buffer(op->call.body)};
         for (int attempt = 0;; ++attempt) {
             op->socket = pools[op->loop].take_idle(std::chrono::steady_clock::now(), settings.idle_lifetime);
@@ -201,11 +217,13 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
             if (op->cancelled) co_return Outcome{CPPW_CANCELLED, "the request finished first"};
             arm(op, settings.response_timeout);
             auto [ec, n] = co_await asio::async_write(*op->socket, request, tuple_awaitable);
-            parser.emplace();
+            parser.reset();
+            buffer.reset();
+            parser.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(op->arena.allocator()));
             parser->body_limit(boost::none);
             parser->header_limit(64 * 1024);
-            buffer.clear();
-            if (!ec) std::tie(ec, n) = co_await http::async_read_header(*op->socket, buffer, *parser, tuple_awaitable);
+            buffer.emplace(op->arena.allocator());
+            if (!ec) std::tie(ec, n) = co_await http::async_read_header(*op->socket, *buffer, *parser, tuple_awaitable);
             if (!ec) co_return Outcome{CPPW_OK, {}};
             const bool stale = reused && attempt == 0 && !op->cancelled && !op->timed_out && !parser->got_some() &&
                                (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
@@ -217,7 +235,7 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
     }
 
     // Hands the answer's body to the sink piece by piece, as it arrives.
-    asio::awaitable<Outcome> read_body(const std::shared_ptr<Op>& op, beast::flat_buffer& buffer, Parser& parser) {
+    asio::awaitable<Outcome> read_body(const std::shared_ptr<Op>& op, Buffer& buffer, Parser& parser) {
         const bool whole = op->sink->keeps_whole_body();
         // Weak: a forward still suspended when the worker stops is destroyed with its event loop,
         // after the forwarder is gone; its buffer then just goes.
@@ -253,6 +271,18 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         co_return Outcome{CPPW_OK, {}};
     }
 
+    // The answer's head, as views into the parser, to the sink. Not in the coroutine, whose frame
+    // would carry room for the head's fields for the whole answer, too large for Asio to recycle.
+    static void hand_head(Op& op, const Parser& parser) {
+        const auto& res = parser.get();
+        UpstreamHead head;
+        head.status = res.result_int();
+        head.content_type = res[http::field::content_type];
+        for (const auto& field : res) head.headers.emplace_back(field.name_string(), field.value());
+        head.streaming = is_streaming_answer(head.content_type, parser.chunked());
+        op.sink->head(head);
+    }
+
     asio::awaitable<Outcome> exchange(std::shared_ptr<Op> op) {
         if (!base) {
             co_return Outcome{CPPW_UPSTREAM_UNREACHABLE,
@@ -263,20 +293,14 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         if (base->scheme != "http") {
             co_return Outcome{CPPW_UPSTREAM_UNREACHABLE, "forwarding speaks plain http to the model server, not https"};
         }
-        beast::flat_buffer buffer;
+        std::optional<Buffer> buffer;
         std::optional<Parser> parser;
         if (auto sent = co_await send(op, buffer, parser); sent.status != CPPW_OK) co_return sent;
 
-        const auto& res = parser->get();
-        UpstreamHead head;
-        head.status = res.result_int();
-        head.content_type = res[http::field::content_type];
-        for (const auto& field : res) head.headers.emplace_back(field.name_string(), field.value());
-        head.streaming = is_streaming_answer(head.content_type, parser->chunked());
-        op->sink->head(head);
+        hand_head(*op, *parser);
         // A body-less answer takes no read buffer at all.
         if (!parser->is_done()) {
-            if (auto read = co_await read_body(op, buffer, *parser); read.status != CPPW_OK) co_return read;
+            if (auto read = co_await read_body(op, *buffer, *parser); read.status != CPPW_OK) co_return read;
         }
         disarm(*op);
         if (parser->keep_alive() && !op->cancelled && !op->timed_out) {
@@ -292,7 +316,7 @@ struct Forwarder::Impl : std::enable_shared_from_this<Forwarder::Impl> {
         {
             auto& loop = forwards[op->loop];
             std::lock_guard lock(loop.mutex);
-            loop.live.erase(op->id);
+            if (op->live.is_linked()) loop.live.erase(loop.live.iterator_to(*op));
             if (op->finished) return;  // abandoned at shutdown
             op->finished = true;
         }
@@ -334,7 +358,7 @@ void Forwarder::start(std::shared_ptr<requests::PendingRequest> pending, Upstrea
         }
         op = std::make_shared<Op>(loop, impl.next_id++, impl.loops.at(loop).get_executor(), pending, std::move(call),
                                   std::move(sink));
-        forwards.live.emplace(op->id, op);
+        forwards.live.push_back(*op);
     }
     ++impl.requests;
     // The moment the request is completed or its client leaves, the model server sees the
@@ -357,9 +381,9 @@ void Forwarder::abandon_all() {
     for (auto& loop : impl_->forwards) {
         std::lock_guard lock(loop.mutex);
         loop.stopped = true;
-        for (auto& [id, op] : loop.live) {
-            if (!op->finished) left.push_back(op);
-            op->finished = true;
+        for (auto& op : loop.live) {
+            if (!op.finished) left.push_back(op.shared_from_this());
+            op.finished = true;
         }
         loop.live.clear();
     }

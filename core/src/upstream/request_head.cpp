@@ -25,7 +25,7 @@ std::string join_target(const std::string& base_path, const std::string& target)
 
 }  // namespace
 
-std::string request_head(const UpstreamCall& call, const http1::Url& base) {
+void request_head(std::pmr::string& out, const UpstreamCall& call, const http1::Url& base) {
     const std::string host = base.host + ":" + base.port;
     http1::Fields fields;
     fields.set("Host", host);
@@ -41,7 +41,7 @@ std::string request_head(const UpstreamCall& call, const http1::Url& base) {
         length = std::to_string(call.body.size());
         fields.set("Content-Length", length);
     }
-    return http1::request_head(method_text(call.method), join_target(base.target, call.target), fields);
+    http1::request_head(out, method_text(call.method), join_target(base.target, call.target), fields);
 }
 
 }  // namespace cppworker::upstream

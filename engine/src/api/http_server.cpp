@@ -90,8 +90,9 @@ ApiRequest to_api_request(const http::request<http::string_body>& req) {
 asio::awaitable<bool> write_reply(beast::tcp_stream& stream, unsigned version, http1::Reply& reply, bool keep_alive,
                                   std::chrono::milliseconds timeout) {
     if (http1::bodiless(reply.status)) reply.body.clear();
-    const std::string head = http1::answer_head(version, reply.status, reply.content_type, reply.headers,
-                                                http1::Framing::length, reply.body.size(), keep_alive);
+    std::string head;
+    http1::answer_head(head, version, reply.status, reply.content_type, reply.headers, http1::Framing::length,
+                       reply.body.size(), keep_alive);
     const std::array<asio::const_buffer, 2> bytes{asio::buffer(head), asio::buffer(reply.body)};
     stream.expires_after(timeout);
     auto [ec, n] = co_await asio::async_write(stream, bytes, tuple_awaitable);
