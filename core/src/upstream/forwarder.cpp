@@ -88,7 +88,8 @@ struct Op : std::enable_shared_from_this<Op> {
 // The forwards in flight on one event loop, for abandon_all at shutdown.
 struct LoopForwards {
     std::mutex mutex;
-    // Each is kept alive by its coroutine until finish() takes it out.
+    // Each is kept alive by its coroutine until finish() takes it out. One still suspended when
+    // the worker stops outlives the list: the forwarder goes before the event loops that hold it.
     boost::intrusive::list<Op, boost::intrusive::member_hook<Op, boost::intrusive::list_member_hook<>, &Op::live>> live;
     bool stopped = false;  // abandon_all ran: nothing will run a new forward
 };
